@@ -1,0 +1,485 @@
+"""``RunningHub`` and ``AsyncRunningHub``: the same methods, one blocking and one awaitable.
+
+They own the httpx client and do the sending and sleeping; what to send, how to read answers,
+when to retry and when to poll is decided in ``_core`` (shared), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+
+from . import _core as core
+from . import catalogue
+from ._config import ClientConfig
+from ._exceptions import InvalidInputError, RunningHubError, error_for_status
+from ._media import MediaSource
+from ._polling import DurationHistory
+from .catalogue import Endpoint
+from .catalogue._inputs import EndpointInput, validate_params
+from .types import Account, PricePreview, QueueStatus, Task, TaskResult, UploadedFile, WebhookDetail
+
+__all__ = ["AsyncRunningHub", "RunningHub"]
+
+log = logging.getLogger("rh_tools")
+T = TypeVar("T")
+StatusCallback = Callable[[Task, float], Any]
+FileInput = str | Path | bytes | IO[bytes] | MediaSource
+
+
+class _Base:
+    """Configuration, name resolution and validation shared by both twins (no I/O)."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        site: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        wait_timeout: float | None = None,
+        poll_interval: float | None = None,
+        poll_max_interval: float | None = None,
+        transport: Any = None,
+        http_client: Any = None,
+    ) -> None:
+        self._config = ClientConfig.resolve(
+            api_key=api_key, base_url=base_url, site=site, timeout=timeout, max_retries=max_retries,
+            wait_timeout=wait_timeout, poll_interval=poll_interval, poll_max_interval=poll_max_interval,
+        )
+        self._transport = transport
+        self._http: Any = http_client
+        self._owns_http = http_client is None
+        self._history = DurationHistory()
+        self._rng = random.Random()
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._config.base_url!r}, api_key={self._config.api_key!r})"
+
+    def _timeouts(self) -> httpx.Timeout:
+        return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
+
+    def _prepare(self, endpoint: str | Endpoint, params: dict[str, Any] | None,
+                 kwargs: dict[str, Any]) -> tuple[Endpoint, EndpointInput]:
+        """Resolve and validate before anything is sent; this is where bad input stops."""
+        ep = endpoint if isinstance(endpoint, Endpoint) else catalogue.get(endpoint)
+        if params is not None and not isinstance(params, dict):
+            raise InvalidInputError(f"params must be a dict, got {type(params).__name__}")
+        merged = {**(params or {}), **kwargs}
+        model = validate_params(ep, merged)
+        self._config.key()  # no key: say so now, before uploading anything
+        return ep, model
+
+    @staticmethod
+    def _task_id(task_id: Any) -> str:
+        if isinstance(task_id, int) and not isinstance(task_id, bool):
+            task_id = str(task_id)
+        if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > 64 or any(
+            c.isspace() or c in "/?#&" for c in task_id.strip()
+        ):
+            raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
+        return task_id.strip()
+
+    def _waiter(self, task_id: str, timeout: float | None, on_status: StatusCallback | None,
+                history_key: str | None, started: float | None = None) -> core.Waiter:
+        task_id = self._task_id(task_id)
+        wait = self._config.wait_timeout if timeout is None else float(timeout)
+        if wait < 0:
+            raise InvalidInputError("timeout must be >= 0 seconds")
+        t0 = time.monotonic() if started is None else started
+        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._config.poll,
+                           history=self._history, history_key=history_key, started=t0, on_status=on_status)
+
+    @staticmethod
+    def _lora_source(path: str | Path) -> tuple[MediaSource, str]:
+        src = MediaSource.from_path(path, label="lora")
+        digest = hashlib.md5(usedforsecurity=False)
+        for chunk in src.iter_chunks():
+            digest.update(chunk)
+        return src, digest.hexdigest()
+
+
+class RunningHub(_Base):
+    """Blocking RunningHub client. Use as a context manager, or call :meth:`close`.
+
+    Example::
+
+        with RunningHub() as rh:
+            result = rh.run("grok_image_to_image", prompt="make it neon", imageUrl="./sketch.png")
+            print(result.urls)
+    """
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self._timeouts(), transport=self._transport, follow_redirects=True)
+        return self._http  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self._http is not None and self._owns_http:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> RunningHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, call: core.Call[T]) -> T:
+        attempt = 0
+        while True:
+            t0 = time.perf_counter()
+            try:
+                resp = self._client().request(**core.request_kwargs(call, self._config))
+                log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code,
+                          (time.perf_counter() - t0) * 1000)
+                return core.decode_response(call, resp.status_code, resp.headers, resp.content)
+            except httpx.TransportError as exc:
+                err: RunningHubError = core.transport_error(exc, call)
+            except RunningHubError as exc:
+                err = exc
+            delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
+            if delay is None:
+                raise err
+            log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
+            attempt += 1
+            time.sleep(delay)
+
+    def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
+        while (delay := w.next_delay()) is not None:
+            if delay:
+                time.sleep(delay)
+            try:
+                task = self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+                continue
+            if (result := w.observe(task)) is not None:
+                return result
+        raise w.timeout()
+
+    # -- Standard Model API ------------------------------------------------------------------
+
+    def submit(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
+               webhook_url: str | None = None, **kwargs: Any) -> Task:
+        """Validate, upload local media, and submit; returns at once with the task id.
+
+        Raises:
+            InvalidInputError: before any request, for unknown endpoints or bad arguments.
+            APIError: the API refused the submit (see the error's ``hint``).
+        """
+        ep, model = self._prepare(endpoint, params, kwargs)
+        return self._submit(ep, model, webhook_url)
+
+    def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None) -> Task:
+        body = model.to_body()
+        refs = {p.key: p.media_ref for p in ep.params}
+        for key, index, source in model.media_sources():
+            core.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
+        if webhook_url:
+            body["webhookUrl"] = webhook_url
+        return self._send(core.submit_call(ep.path, body))
+
+    def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
+            timeout: float | None = None, webhook_url: str | None = None,
+            on_status: StatusCallback | None = None, **kwargs: Any) -> TaskResult:
+        """Submit and wait for the result.
+
+        Args:
+            endpoint: tool name (``grok_image_to_image``), docs sidebar name, or API path.
+            params: the model's arguments as a dict; keyword arguments are merged over it.
+            timeout: seconds to wait for the result (default ``RUNNINGHUB_WAIT_TIMEOUT`` or 900).
+            webhook_url: also ask RunningHub to POST the result there when the task ends.
+            on_status: called with (task, elapsed_seconds) at every status seen.
+
+        Raises:
+            InvalidInputError: before any request.
+            TaskFailedError: the task ended FAILED/CANCEL.
+            TaskTimeoutError: the deadline passed; it carries ``task_id`` to resume with :meth:`wait`.
+        """
+        ep, model = self._prepare(endpoint, params, kwargs)
+        started = time.monotonic()
+        task = self._submit(ep, model, webhook_url)
+        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
+        if (result := w.observe(task, polled=False)) is not None:
+            return result
+        return self._wait(w, core.query_call(task.task_id, ep.path))
+
+    def get_task(self, task_id: str) -> Task:
+        """The task's current status (and results, once finished)."""
+        return self._send(core.query_call(self._task_id(task_id)))
+
+    def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
+             endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
+        """Wait for a submitted task; safe to call again after a :class:`TaskTimeoutError`.
+
+        ``legacy_status=True`` reads workflow/AI-app tasks through /task/openapi/outputs instead of
+        /openapi/v2/query (the v2 route is documented to serve both; the switch is there in case).
+        """
+        w = self._waiter(task_id, timeout, on_status, endpoint)
+        call = core.legacy_outputs_call(w.task_id) if legacy_status else core.query_call(w.task_id, endpoint)
+        return self._wait(w, call)
+
+    def cancel(self, task_id: str) -> None:
+        """Cancel a queued or running task (documented for workflow/AI-app tasks)."""
+        self._send(core.cancel_call(self._task_id(task_id)))
+
+    def upload(self, file: FileInput, *, name: str | None = None) -> UploadedFile:
+        """Upload a local file, bytes or binary file object (streamed); returns its URL and file name."""
+        return self._send(core.upload_call(MediaSource.coerce(file, name=name)))
+
+    def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
+                      **kwargs: Any) -> PricePreview:
+        """Estimated price of a run with these arguments; creates no task."""
+        ep, model = self._prepare(endpoint, params, kwargs)
+        body = {k: v for k, v in model.to_body().items() if not isinstance(v, (MediaSource, list))}
+        return self._send(core.price_preview_call(ep.path, body))
+
+    # -- account -------------------------------------------------------------------------------
+
+    def account(self) -> Account:
+        return self._send(core.account_call())
+
+    def queue_status(self) -> QueueStatus:
+        return self._send(core.queue_status_call())
+
+    # -- workflows and AI apps -------------------------------------------------------------------
+
+    def run_workflow(self, workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, *,
+                     wait: bool = True, timeout: float | None = None, webhook_url: str | None = None,
+                     instance_type: str | None = None, use_personal_queue: bool | None = None,
+                     add_metadata: bool | None = None, on_status: StatusCallback | None = None,
+                     legacy_status: bool = False) -> TaskResult | Task:
+        """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
+        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type,
+                                  usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
+        return self._run_legacy(call, wait, timeout, on_status, legacy_status)
+
+    def run_ai_app(self, webapp_id: str, node_info_list: list[dict[str, Any]], *, wait: bool = True,
+                   timeout: float | None = None, webhook_url: str | None = None, instance_type: str | None = None,
+                   on_status: StatusCallback | None = None, legacy_status: bool = False) -> TaskResult | Task:
+        """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
+        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type)
+        return self._run_legacy(call, wait, timeout, on_status, legacy_status)
+
+    def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,
+                    on_status: StatusCallback | None, legacy_status: bool) -> TaskResult | Task:
+        self._config.key()
+        started = time.monotonic()
+        task = self._send(call)
+        if not wait:
+            return task
+        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
+        if (result := w.observe(task, polled=False)) is not None:
+            return result
+        query = core.legacy_outputs_call(task.task_id) if legacy_status else core.query_call(task.task_id)
+        return self._wait(w, query)
+
+    def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
+        """The workflow in ComfyUI API format: node ids, class types and inputs."""
+        return self._send(core.workflow_json_call(workflow_id))
+
+    def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
+        """An AI app's API call example, including the nodeInfoList to copy and edit."""
+        return self._send(core.ai_app_demo_call(webapp_id))
+
+    def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
+                     days: int | None = None) -> dict[str, Any]:
+        return self._send(core.list_ai_apps_call(current, size, sort, days))
+
+    # -- webhooks and LoRAs ----------------------------------------------------------------------
+
+    def webhook_detail(self, task_id: str) -> WebhookDetail:
+        return self._send(core.webhook_detail_call(self._task_id(task_id)))
+
+    def resend_webhook(self, webhook_id: str, webhook_url: str) -> None:
+        self._send(core.resend_webhook_call(webhook_id, webhook_url))
+
+    def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
+        """Upload a .safetensors LoRA; returns the file name for the RHLoraLoader node."""
+        src, md5 = self._lora_source(path)
+        target = self._send(core.lora_upload_url_call(lora_name or src.name, md5))
+        resp = self._client().put(target["url"], content=src.iter_chunks(),
+                                  headers={"Content-Type": "application/octet-stream", "Content-Length": str(src.size)})
+        if resp.status_code >= 400:
+            raise error_for_status(resp.status_code, "Uploading the LoRA to its presigned URL failed")
+        return str(target["fileName"])
+
+
+class AsyncRunningHub(_Base):
+    """Awaitable twin of :class:`RunningHub`, for agents and servers that run many tasks at once."""
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            self._http = httpx.AsyncClient(timeout=self._timeouts(), transport=self._transport,
+                                           follow_redirects=True, limits=limits)
+        return self._http  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if self._http is not None and self._owns_http:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> AsyncRunningHub:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, call: core.Call[T]) -> T:
+        attempt = 0
+        while True:
+            t0 = time.perf_counter()
+            try:
+                resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
+                log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code,
+                          (time.perf_counter() - t0) * 1000)
+                return core.decode_response(call, resp.status_code, resp.headers, resp.content)
+            except httpx.TransportError as exc:
+                err: RunningHubError = core.transport_error(exc, call)
+            except RunningHubError as exc:
+                err = exc
+            delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
+            if delay is None:
+                raise err
+            log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
+        while (delay := w.next_delay()) is not None:
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                task = await self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+                continue
+            if (result := w.observe(task)) is not None:
+                return result
+        raise w.timeout()
+
+    async def submit(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
+                     webhook_url: str | None = None, **kwargs: Any) -> Task:
+        ep, model = self._prepare(endpoint, params, kwargs)
+        return await self._submit(ep, model, webhook_url)
+
+    async def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None) -> Task:
+        body = model.to_body()
+        refs = {p.key: p.media_ref for p in ep.params}
+        for key, index, source in model.media_sources():
+            core.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
+        if webhook_url:
+            body["webhookUrl"] = webhook_url
+        return await self._send(core.submit_call(ep.path, body))
+
+    async def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
+                  timeout: float | None = None, webhook_url: str | None = None,
+                  on_status: StatusCallback | None = None, **kwargs: Any) -> TaskResult:
+        ep, model = self._prepare(endpoint, params, kwargs)
+        started = time.monotonic()
+        task = await self._submit(ep, model, webhook_url)
+        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
+        if (result := w.observe(task, polled=False)) is not None:
+            return result
+        return await self._wait(w, core.query_call(task.task_id, ep.path))
+
+    async def get_task(self, task_id: str) -> Task:
+        return await self._send(core.query_call(self._task_id(task_id)))
+
+    async def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
+                   endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
+        w = self._waiter(task_id, timeout, on_status, endpoint)
+        call = core.legacy_outputs_call(w.task_id) if legacy_status else core.query_call(w.task_id, endpoint)
+        return await self._wait(w, call)
+
+    async def cancel(self, task_id: str) -> None:
+        await self._send(core.cancel_call(self._task_id(task_id)))
+
+    async def upload(self, file: FileInput, *, name: str | None = None) -> UploadedFile:
+        return await self._send(core.upload_call(MediaSource.coerce(file, name=name)))
+
+    async def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
+                            **kwargs: Any) -> PricePreview:
+        ep, model = self._prepare(endpoint, params, kwargs)
+        body = {k: v for k, v in model.to_body().items() if not isinstance(v, (MediaSource, list))}
+        return await self._send(core.price_preview_call(ep.path, body))
+
+    async def account(self) -> Account:
+        return await self._send(core.account_call())
+
+    async def queue_status(self) -> QueueStatus:
+        return await self._send(core.queue_status_call())
+
+    async def run_workflow(self, workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, *,
+                           wait: bool = True, timeout: float | None = None, webhook_url: str | None = None,
+                           instance_type: str | None = None, use_personal_queue: bool | None = None,
+                           add_metadata: bool | None = None, on_status: StatusCallback | None = None,
+                           legacy_status: bool = False) -> TaskResult | Task:
+        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type,
+                                  usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
+        return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
+
+    async def run_ai_app(self, webapp_id: str, node_info_list: list[dict[str, Any]], *, wait: bool = True,
+                         timeout: float | None = None, webhook_url: str | None = None,
+                         instance_type: str | None = None, on_status: StatusCallback | None = None,
+                         legacy_status: bool = False) -> TaskResult | Task:
+        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type)
+        return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
+
+    async def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,
+                          on_status: StatusCallback | None, legacy_status: bool) -> TaskResult | Task:
+        self._config.key()
+        started = time.monotonic()
+        task = await self._send(call)
+        if not wait:
+            return task
+        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
+        if (result := w.observe(task, polled=False)) is not None:
+            return result
+        query = core.legacy_outputs_call(task.task_id) if legacy_status else core.query_call(task.task_id)
+        return await self._wait(w, query)
+
+    async def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
+        return await self._send(core.workflow_json_call(workflow_id))
+
+    async def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
+        return await self._send(core.ai_app_demo_call(webapp_id))
+
+    async def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
+                           days: int | None = None) -> dict[str, Any]:
+        return await self._send(core.list_ai_apps_call(current, size, sort, days))
+
+    async def webhook_detail(self, task_id: str) -> WebhookDetail:
+        return await self._send(core.webhook_detail_call(self._task_id(task_id)))
+
+    async def resend_webhook(self, webhook_id: str, webhook_url: str) -> None:
+        await self._send(core.resend_webhook_call(webhook_id, webhook_url))
+
+    async def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
+        src, md5 = await asyncio.to_thread(self._lora_source, path)
+        target = await self._send(core.lora_upload_url_call(lora_name or src.name, md5))
+        resp = await self._client().put(target["url"], content=src.aiter_chunks(),
+                                        headers={"Content-Type": "application/octet-stream",
+                                                 "Content-Length": str(src.size)})
+        if resp.status_code >= 400:
+            raise error_for_status(resp.status_code, "Uploading the LoRA to its presigned URL failed")
+        return str(target["fileName"])

@@ -1,0 +1,144 @@
+"""Client settings with one precedence rule: explicit argument > ``RUNNINGHUB_*`` environment > default.
+
+Nothing here touches the network or fails at import; a missing API key is only an error when a
+request needs it, so catalogue browsing and the emulator demo work without one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _constants as C
+from ._exceptions import ConfigurationError
+from ._polling import PollPolicy
+from ._version import __version__
+
+__all__ = ["ClientConfig", "Secret"]
+
+
+class Secret:
+    """Holds the API key so that repr(), str(), logs and tracebacks never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:  # pickling would write the key out; refuse
+        raise TypeError("Secret values cannot be pickled")
+
+
+def _env_float(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(C.ENV_PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{C.ENV_PREFIX}{name}={raw!r} is not a number") from None
+
+
+def _pick(explicit: Any, env_value: Any, default: Any) -> Any:
+    if explicit is not None:
+        return explicit
+    return env_value if env_value is not None else default
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Resolved settings of one client. Build it with :meth:`resolve`."""
+
+    api_key: Secret | None
+    base_url: str
+    timeout: float = C.DEFAULT_TIMEOUT
+    connect_timeout: float = C.DEFAULT_CONNECT_TIMEOUT
+    max_retries: int = C.DEFAULT_MAX_RETRIES
+    wait_timeout: float = C.DEFAULT_WAIT_TIMEOUT
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    user_agent: str = f"rh-tools/{__version__}"
+
+    @property
+    def site(self) -> str:
+        return "cn" if "runninghub.cn" in self.base_url else "ai" if "runninghub.ai" in self.base_url else "custom"
+
+    def key(self) -> str:
+        """The API key, or a ConfigurationError telling how to set one."""
+        if self.api_key is None:
+            raise ConfigurationError(
+                "No RunningHub API key",
+                hint="Set RUNNINGHUB_API_KEY or pass api_key=; to try rh-tools without one, run `rh-tools demo` "
+                "(it starts the built-in emulator).",
+            )
+        return self.api_key.get()
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        site: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
+        wait_timeout: float | None = None,
+        poll_interval: float | None = None,
+        poll_max_interval: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        env = os.environ if env is None else env
+        key = api_key if api_key is not None else env.get(C.ENV_PREFIX + "API_KEY")
+        key = key.strip() if key else None
+        if key and any(ch.isspace() or ord(ch) < 32 for ch in key):
+            raise ConfigurationError("The API key contains whitespace or control characters")
+
+        if site is not None and site not in C.BASE_URLS:
+            raise ConfigurationError(f"site must be one of {sorted(C.BASE_URLS)}, not {site!r}")
+        explicit_url = base_url or (C.BASE_URLS[site] if site else None)
+        env_site = env.get(C.ENV_PREFIX + "SITE")
+        if env_site and env_site not in C.BASE_URLS:
+            raise ConfigurationError(f"{C.ENV_PREFIX}SITE must be one of {sorted(C.BASE_URLS)}, not {env_site!r}")
+        env_url = env.get(C.ENV_PREFIX + "BASE_URL") or (C.BASE_URLS[env_site] if env_site else None)
+        url = str(_pick(explicit_url, env_url, C.BASE_URLS[C.DEFAULT_SITE])).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base URL must start with http:// or https://, not {url!r}")
+        # People paste the API prefix too; the client adds paths itself.
+        for suffix in ("/openapi/v2", "/openapi"):
+            url = url.removesuffix(suffix)
+
+        retries_env = _env_float(env, "MAX_RETRIES")
+        poll_defaults = PollPolicy()
+        poll = PollPolicy(
+            initial=float(_pick(poll_interval, _env_float(env, "POLL_INTERVAL"), poll_defaults.initial)),
+            max_interval=float(_pick(poll_max_interval, _env_float(env, "POLL_MAX_INTERVAL"), poll_defaults.max_interval)),
+        )
+        config = cls(
+            api_key=Secret(key) if key else None,
+            base_url=url,
+            timeout=float(_pick(timeout, _env_float(env, "TIMEOUT"), C.DEFAULT_TIMEOUT)),
+            connect_timeout=float(_pick(connect_timeout, None, C.DEFAULT_CONNECT_TIMEOUT)),
+            max_retries=int(_pick(max_retries, int(retries_env) if retries_env is not None else None,
+                                  C.DEFAULT_MAX_RETRIES)),
+            wait_timeout=float(_pick(wait_timeout, _env_float(env, "WAIT_TIMEOUT"), C.DEFAULT_WAIT_TIMEOUT)),
+            poll=poll,
+        )
+        if config.max_retries < 0 or config.timeout <= 0 or config.wait_timeout < 0:
+            raise ConfigurationError("max_retries must be >= 0, timeout > 0 and wait_timeout >= 0")
+        return config

@@ -1,0 +1,46 @@
+"""Defaults in one place, so every knob has a name and a reason."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BASE_URLS",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_SITE",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT",
+    "ENV_PREFIX",
+    "POLL_FACTOR",
+    "POLL_INITIAL",
+    "POLL_MAX_INTERVAL",
+    "RETRY_BASE_DELAY",
+    "RETRY_MAX_DELAY",
+    "RETRY_AFTER_CAP",
+    "MAX_POLL_FAILURES",
+]
+
+ENV_PREFIX = "RUNNINGHUB_"
+
+# Keys belong to one site; the international site is the default of the English docs.
+BASE_URLS = {"ai": "https://www.runninghub.ai", "cn": "https://www.runninghub.cn"}
+DEFAULT_SITE = "ai"
+
+# Per HTTP request. Uploads of large files get no total limit, only these per-operation ones.
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+DEFAULT_MAX_RETRIES = 3
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+# A server asking us to wait longer than this is treated as "not now": we give up and report.
+RETRY_AFTER_CAP = 60.0
+
+# One overall deadline for waiting on a task (images take seconds, videos minutes).
+DEFAULT_WAIT_TIMEOUT = 900.0
+# Polls start fast (a finished image should reach the agent quickly) and back off to a cap
+# (a ten-minute video should not cost hundreds of queries). See _polling.PollPolicy.
+POLL_INITIAL = 0.5
+POLL_FACTOR = 1.5
+POLL_MAX_INTERVAL = 10.0
+# The official client tolerates 5 consecutive failed polls before giving up; so do we.
+MAX_POLL_FAILURES = 5

@@ -1,0 +1,89 @@
+"""Save a result's outputs to disk, streamed, under names we choose (never the server's)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._exceptions import APIConnectionError, InvalidInputError, error_for_status
+
+if TYPE_CHECKING:
+    from .types import Output, TaskResult
+
+__all__ = ["adownload_outputs", "download_outputs", "output_filename"]
+
+_EXT = re.compile(r"^[a-z0-9]{1,5}$")
+
+
+def output_filename(task_id: str, index: int, output: Output) -> str:
+    """'<task id>-<n>.<ext>': only [A-Za-z0-9._-], so a hostile URL or outputType can't steer the path."""
+    ext = (output.extension or "").lower()
+    if output.url is None:
+        ext = "txt"
+    elif not _EXT.match(ext) or ext in ("image", "video", "audio", "text"):
+        m = re.search(r"\.([A-Za-z0-9]{1,5})(?:$|[?#])", output.url)
+        ext = m.group(1).lower() if m else "bin"
+    safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", task_id)[:64] or "task"
+    return f"{safe_id}-{index}.{ext}"
+
+
+def _target_dir(directory: Path) -> Path:
+    directory = directory.expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInputError(f"download directory {str(directory)!r} exists and is not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory.resolve()
+
+
+def download_outputs(result: TaskResult, directory: Path, *, timeout: float = 300.0) -> list[Path]:
+    target = _target_dir(directory)
+    paths: list[Path] = []
+    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        for i, out in enumerate(result.outputs):
+            path = target / output_filename(result.task_id, i, out)
+            if out.url is None:
+                path.write_text(out.text or "", encoding="utf-8")
+            else:
+                try:
+                    with client.stream("GET", out.url) as resp:
+                        if resp.status_code >= 400:
+                            raise error_for_status(resp.status_code, f"Downloading output {i} failed")
+                        with open(path, "wb") as fh:
+                            for chunk in resp.iter_bytes(1 << 20):
+                                fh.write(chunk)
+                except httpx.TransportError as exc:
+                    raise APIConnectionError(f"Downloading output {i} failed: {type(exc).__name__}",
+                                             task_id=result.task_id) from None
+            paths.append(path)
+    return paths
+
+
+async def adownload_outputs(result: TaskResult, directory: Path, *, timeout: float = 300.0) -> list[Path]:
+    import asyncio
+
+    target = await asyncio.to_thread(_target_dir, directory)
+    paths: list[Path] = []
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+        for i, out in enumerate(result.outputs):
+            path = target / output_filename(result.task_id, i, out)
+            if out.url is None:
+                await asyncio.to_thread(path.write_text, out.text or "", encoding="utf-8")
+            else:
+                try:
+                    async with client.stream("GET", out.url) as resp:
+                        if resp.status_code >= 400:
+                            raise error_for_status(resp.status_code, f"Downloading output {i} failed")
+                        fh = await asyncio.to_thread(open, path, "wb")
+                        try:
+                            async for chunk in resp.aiter_bytes(1 << 20):
+                                await asyncio.to_thread(fh.write, chunk)
+                        finally:
+                            await asyncio.to_thread(fh.close)
+                except httpx.TransportError as exc:
+                    raise APIConnectionError(f"Downloading output {i} failed: {type(exc).__name__}",
+                                             task_id=result.task_id) from None
+            paths.append(path)
+    return paths
