@@ -208,10 +208,9 @@ def classify_media(value: Any, *, label: str, accept: list[str] | None = None, m
         v = v[7:]
     if re.match(r"^[a-z][a-z0-9+.-]*://", v, re.I):
         raise InvalidInputError(f"{label}: unsupported URL scheme in {v[:80]!r}", hint="Use http(s) URLs or local paths.")
-    path = Path(v).expanduser()
-    if media_ref == "file_name" and not path.exists() and _RH_FILE_NAME.match(v):
+    if media_ref == "file_name" and not Path(v).expanduser().exists() and _RH_FILE_NAME.match(v):
         return v  # already a RunningHub upload file name (what '##' workflow slots take)
-    return MediaSource.from_path(path, max_size_mb=max_size_mb, accept=accept, label=label)
+    return MediaSource.from_path(v, max_size_mb=max_size_mb, accept=accept, label=label)
 
 
 class Multipart:

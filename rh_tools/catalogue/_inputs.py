@@ -21,6 +21,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
@@ -29,7 +30,13 @@ from ._schema import Endpoint, Param
 
 __all__ = ["EndpointInput", "build_input_model", "validate_params"]
 
-_MEDIA_NOUN = {"image": "image", "video": "video", "audio": "audio file"}
+
+
+class _AgentSchema(GenerateJsonSchema):
+    """Schemas are read by models on every call: drop the per-field titles pydantic would add."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
 
 
 class EndpointInput(BaseModel):
@@ -45,6 +52,11 @@ class EndpointInput(BaseModel):
         if isinstance(data, dict):
             return {k: v for k, v in data.items() if v is not None}
         return data
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("schema_generator", _AgentSchema)
+        return super().model_json_schema(*args, **kwargs)
 
     def to_body(self) -> dict[str, Any]:
         """Body keys verbatim; values the caller set, plus registry defaults of required fields."""
@@ -69,7 +81,6 @@ class EndpointInput(BaseModel):
 
 def _schema_cleanup(keep_default: bool) -> Any:
     def fix(schema: dict[str, Any]) -> None:
-        schema.pop("title", None)
         if not keep_default:
             schema.pop("default", None)
 
@@ -191,7 +202,7 @@ def _describe_error(err: Any) -> tuple[str, str]:
     elif kind == "extra_forbidden":
         msg = "unknown parameter"
     elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, "):].removeprefix(f"{loc}: ")
     return loc, msg
 
 

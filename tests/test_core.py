@@ -1,0 +1,278 @@
+"""Pure decisions of the client core: requests, answers, retries, polling."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from rh_tools import _core as core
+from rh_tools import _exceptions as E
+from rh_tools._config import ClientConfig
+from rh_tools._media import MediaSource
+from rh_tools._polling import DurationHistory, Expectation, PollPolicy
+
+KEY = "feedfacecafebeef0123456789abcdef"
+CFG = ClientConfig.resolve(api_key=KEY, base_url="https://www.runninghub.ai", env={})
+
+
+def _body(kw: dict) -> dict:
+    return kw.get("json") or {}
+
+
+def test_v2_submit_uses_bearer_only() -> None:
+    kw = core.request_kwargs(core.submit_call("rhart-image-g/image-to-image", {"prompt": "x"}), CFG)
+    assert kw["url"] == "https://www.runninghub.ai/openapi/v2/rhart-image-g/image-to-image"
+    assert kw["headers"]["Authorization"] == f"Bearer {KEY}"
+    assert kw["json"] == {"prompt": "x"}
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (core.cancel_call("1"), "apiKey"),
+    (core.workflow_call("9", []), "apiKey"),
+    (core.account_call(), "apikey"),
+])
+def test_legacy_calls_carry_key_in_body_and_bearer(call: core.Call, field: str) -> None:
+    kw = core.request_kwargs(call, CFG)
+    assert _body(kw)[field] == KEY
+    assert kw["headers"]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_ai_app_list_sends_bare_key_and_demo_sends_query_key() -> None:
+    assert core.request_kwargs(core.list_ai_apps_call(), CFG)["headers"]["Authorization"] == KEY
+    kw = core.request_kwargs(core.ai_app_demo_call("77"), CFG)
+    assert kw["method"] == "GET" and kw["params"] == {"apiKey": KEY, "webappId": "77"}
+
+
+def test_redact_strips_keys_and_signatures() -> None:
+    url = f"/api/webapp/apiCallDemo?apiKey={KEY}&webappId=1&Rh-Comfy-Auth=abc.def&q-signature=zz"
+    out = core.redact(url)
+    assert KEY not in out and "abc.def" not in out and "zz" not in out and "webappId=1" in out
+
+
+# ------------------------------------------------------------------ decoding
+
+SUBMITTED = {"taskId": "2013508786110730241", "status": "RUNNING", "errorCode": "", "errorMessage": "",
+             "results": None, "clientId": "f828", "promptTips": "{}"}
+
+
+def _decode(call: core.Call, body: object, status: int = 200, headers: dict | None = None) -> object:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return core.decode_response(call, status, headers or {}, content)
+
+
+def test_decode_task_object() -> None:
+    task = _decode(core.submit_call("p", {}), SUBMITTED)
+    assert task.task_id == "2013508786110730241" and task.status == "RUNNING" and not task.done
+
+
+def test_decode_success_with_results_and_usage() -> None:
+    body = {**SUBMITTED, "status": "SUCCESS", "results": [
+        {"url": "https://cdn/x.jpg", "outputType": "jpg", "text": None},
+        {"url": None, "outputType": "text", "text": "lucy.char"}],
+        "usage": {"consumeMoney": None, "consumeCoins": None, "taskCostTime": "0", "thirdPartyConsumeMoney": "0.14"}}
+    task = _decode(core.query_call("1"), body)
+    assert task.urls == ["https://cdn/x.jpg"] and task.texts == ["lucy.char"]
+    assert [o.kind for o in task.outputs] == ["image", "text"]
+    assert task.usage.third_party_consume_money == "0.14"
+
+
+def test_decode_submit_business_error() -> None:
+    body = {"taskId": "", "status": "", "errorCode": "1014", "errorMessage": "Access Denied|访问被拒绝", "results": None}
+    with pytest.raises(E.AuthenticationError) as exc:
+        _decode(core.submit_call("p", {}), body)
+    assert exc.value.code == 1014 and exc.value.message_zh == "访问被拒绝"
+
+
+def test_decode_errors_with_http_status_and_retry_after() -> None:
+    with pytest.raises(E.RateLimitError) as exc:
+        _decode(core.submit_call("p", {}), {"taskId": "", "errorCode": "1003", "errorMessage": "slow"}, 429,
+                {"retry-after": "2"})
+    assert exc.value.retry_after == 2.0 and exc.value.status_code == 429
+    with pytest.raises(E.ServerError):
+        _decode(core.query_call("1"), b"<html>502 Bad Gateway</html>", 502)
+    with pytest.raises(E.ResponseFormatError) as exc2:
+        _decode(core.query_call("5"), b"{not json", 200)
+    assert exc2.value.task_id == "5" and exc2.value.retryable
+
+
+def test_decode_envelopes() -> None:
+    acct = _decode(core.account_call(), {"code": 0, "msg": "success", "data": {
+        "remainCoins": "177814", "currentTaskCounts": "0", "remainMoney": "999", "currency": "CNY", "apiType": "NORMAL"}})
+    assert acct.remain_coins == "177814" and acct.currency == "CNY"
+    with pytest.raises(E.AuthenticationError):
+        _decode(core.account_call(), {"code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None})
+    up = _decode(core.upload_call(MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n....")),
+                 {"code": 0, "message": "success", "data": {"type": "image", "download_url": "https://x/y.png",
+                                                            "fileName": "openapi/a.png", "size": 5}})
+    assert up.download_url == "https://x/y.png" and up.file_name == "openapi/a.png" and up.size == "5"
+
+
+def test_legacy_outputs_status_codes() -> None:
+    c = core.legacy_outputs_call("7")
+    assert _decode(c, {"code": 804, "msg": "APIKEY_TASK_IS_RUNNING", "data": None}).status == "RUNNING"
+    assert _decode(c, {"code": 813, "msg": "APIKEY_TASK_IS_QUEUED", "data": None}).status == "QUEUED"
+    assert _decode(c, {"code": 0, "msg": "", "data": None}).status == "RUNNING"
+    failed = _decode(c, {"code": 805, "msg": "APIKEY_TASK_STATUS_ERROR", "data": {"failedReason": {"node_id": "3"}}})
+    assert failed.status == "FAILED" and failed.failed_reason == {"node_id": "3"}
+    done = _decode(c, {"code": 0, "msg": "success", "data": [
+        {"fileUrl": "https://x/a.png", "fileType": "png", "taskCostTime": "83", "nodeId": "9"}]})
+    assert done.status == "SUCCESS" and done.outputs[0].node_id == "9" and done.usage.task_cost_time == "83"
+
+
+def test_workflow_node_errors_fail_the_submit() -> None:
+    tips = json.dumps({"result": False, "node_errors": {"3": {"errors": ["bad"]}}})
+    with pytest.raises(E.InvalidRequestError) as exc:
+        _decode(core.workflow_call("9"), {"code": 0, "msg": "", "data": {"taskId": "1", "taskStatus": "QUEUED",
+                                                                         "promptTips": tips}})
+    assert exc.value.code == 433
+
+
+def test_workflow_json_is_parsed_from_string() -> None:
+    wf = {"3": {"class_type": "KSampler", "inputs": {"seed": 1}}}
+    assert _decode(core.workflow_json_call("1"), {"code": 0, "msg": "SUCCESS", "data": {"prompt": json.dumps(wf)}}) == wf
+
+
+# ------------------------------------------------------------------ retries
+
+RNG = random.Random(0)
+
+
+def test_submit_retried_only_when_no_task_can_exist() -> None:
+    not_sent = E.APIConnectionError("connect", sent=False)
+    sent = E.APIConnectionError("reset", sent=True)
+    assert core.retry_delay("submit", 0, 3, not_sent, RNG) is not None
+    assert core.retry_delay("submit", 0, 3, sent, RNG) is None
+    assert core.retry_delay("submit", 0, 3, E.error_for_code(421), RNG) is not None
+    assert core.retry_delay("submit", 0, 3, E.error_for_status(429), RNG) is not None
+    for code in (500, 1000, 1501, 416, 1002, 1007, 1012):
+        assert core.retry_delay("submit", 0, 3, E.error_for_code(code), RNG) is None, code
+    assert core.retry_delay("submit", 0, 3, E.error_for_status(503), RNG) is None
+
+
+def test_queries_retry_whatever_is_retryable() -> None:
+    assert core.retry_delay("query", 0, 3, E.APIConnectionError("reset", sent=True), RNG) is not None
+    assert core.retry_delay("query", 0, 3, E.error_for_status(503), RNG) is not None
+    assert core.retry_delay("query", 0, 3, E.error_for_code(1004), RNG) is None
+    assert core.retry_delay("query", 3, 3, E.error_for_status(503), RNG) is None  # budget spent
+
+
+def test_actions_retry_only_unsent() -> None:
+    assert core.retry_delay("action", 0, 3, E.APIConnectionError("x", sent=False), RNG) is not None
+    assert core.retry_delay("action", 0, 3, E.error_for_status(503), RNG) is None
+
+
+def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
+    err = E.error_for_status(503)
+    d = [core.retry_delay("query", n, 9, err, random.Random(1)) for n in range(6)]
+    assert all(0 < x <= 8 for x in d) and d[4] > d[0]
+    err.retry_after = 3.0
+    assert core.retry_delay("query", 0, 3, err, RNG) == 3.0
+    err.retry_after = 3600.0  # "come back in an hour" is not something to sleep through
+    assert core.retry_delay("query", 0, 3, err, RNG) is None
+
+
+# ------------------------------------------------------------------ polling
+
+
+def test_poll_policy_backs_off_to_cap() -> None:
+    p = PollPolicy(initial=0.5, factor=2, max_interval=4)
+    d, seq = None, []
+    for _ in range(6):
+        d = p.next_delay(0.0, d)
+        seq.append(d)
+    assert seq == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert PollPolicy(initial=0).next_delay(5, None) == 0.0
+
+
+def test_poll_policy_uses_expectation() -> None:
+    p = PollPolicy(max_interval=30, lag_ratio=0.2, min_interval=0.25)
+    exp = Expectation(low=20.0, high=40.0)
+    assert p.next_delay(1.0, 0.5, exp) == 19.0        # sleep to the window
+    assert p.next_delay(25.0, 19.0, exp) == 5.0       # dense inside it (0.2 x elapsed)
+    assert p.next_delay(2.0, 1.0, Expectation(1.0, 3.0)) == 0.4
+
+
+def test_duration_history() -> None:
+    h = DurationHistory(min_samples=2)
+    h.record("e", 10.0)
+    assert h.expect("e") is None
+    h.record("e", 12.0)
+    exp = h.expect("e")
+    assert exp is not None and exp.low == pytest.approx(9.0) and exp.high == pytest.approx(15.0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _task(status: str, **kw: object) -> core.Task:
+    return core.Task(task_id="1", status=status, **kw)
+
+
+def test_waiter_deadline_and_final_poll() -> None:
+    clock = FakeClock()
+    w = core.Waiter(task_id="1", deadline=2.0, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+                    started=0.0, clock=clock)
+    delays = []
+    while (d := w.next_delay()) is not None:
+        delays.append(d)
+        clock.t += d
+        assert w.observe(_task("RUNNING")) is None
+    assert delays == [0.5, 1.0, 0.5] and clock.t == 2.0  # the last poll lands on the deadline
+    err = w.timeout()
+    assert isinstance(err, E.TaskTimeoutError) and err.task_id == "1" and err.last_status == "RUNNING"
+
+
+def test_waiter_zero_timeout_checks_once() -> None:
+    w = core.Waiter(task_id="1", deadline=0.0, policy=PollPolicy(), started=0.0, clock=FakeClock())
+    assert w.next_delay() == 0.0 and w.next_delay() is None
+
+
+def test_waiter_success_failure_and_callbacks() -> None:
+    seen: list[str] = []
+    w = core.Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(),
+                    on_status=lambda t, e: seen.append(t.status))
+    assert w.observe(_task("QUEUED")) is None
+    res = w.observe(_task("SUCCESS"))
+    assert res is not None and res.polls == 2 and seen == ["QUEUED", "SUCCESS"]
+    with pytest.raises(E.TaskFailedError) as exc:
+        w.observe(_task("FAILED", error_code="1501", error_message="Content verification failed|内容审核失败"))
+    assert exc.value.code == 1501 and not exc.value.retryable and exc.value.task_id == "1"
+    with pytest.raises(E.TaskFailedError):  # errorCode on a running task: fail like the official client
+        w.observe(_task("RUNNING", error_code="1505"))
+
+
+def test_waiter_callback_errors_do_not_lose_the_task() -> None:
+    def boom(t: object, e: float) -> None:
+        raise RuntimeError("callback bug")
+
+    w = core.Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(), on_status=boom)
+    assert w.observe(_task("SUCCESS")) is not None
+
+
+def test_waiter_tolerates_transient_poll_failures_then_gives_up_with_task_id() -> None:
+    w = core.Waiter(task_id="77", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock())
+    for _ in range(4):
+        w.poll_failed(E.APIConnectionError("reset"))
+    with pytest.raises(E.APIConnectionError) as exc:
+        w.poll_failed(E.APIConnectionError("reset"))
+    assert exc.value.task_id == "77" and "77" in exc.value.hint
+    with pytest.raises(E.NotFoundError):
+        core.Waiter(task_id="7", deadline=9, policy=PollPolicy(), clock=FakeClock()).poll_failed(E.error_for_code(1004))
+
+
+def test_waiter_learns_durations() -> None:
+    h = DurationHistory(min_samples=1)
+    clock = FakeClock()
+    w = core.Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=0.0, clock=clock)
+    clock.t = 8.0
+    w.observe(_task("RUNNING"))
+    clock.t = 10.0
+    w.observe(_task("SUCCESS"))
+    assert h.expect("ep") == Expectation(low=pytest.approx(8.1), high=pytest.approx(11.25))
