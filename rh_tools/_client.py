@@ -76,14 +76,16 @@ class _Base:
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
 
-    def _prepare(self, endpoint: str | Endpoint, params: dict[str, Any] | None,
+    def _prepare(self, endpoint: str | Endpoint, params: dict[str, Any] | EndpointInput | None,
                  kwargs: dict[str, Any]) -> tuple[Endpoint, EndpointInput]:
         """Resolve and validate before anything is sent; this is where bad input stops."""
         ep = endpoint if isinstance(endpoint, Endpoint) else catalogue.get(endpoint)
-        if params is not None and not isinstance(params, dict):
+        if isinstance(params, EndpointInput) and type(params).__rh_endpoint__ == ep and not kwargs:
+            model = params  # already validated (the agent tools validate first to vet local paths)
+        elif params is not None and not isinstance(params, dict):
             raise InvalidInputError(f"params must be a dict, got {type(params).__name__}")
-        merged = {**(params or {}), **kwargs}
-        model = validate_params(ep, merged)
+        else:
+            model = validate_params(ep, {**(params or {}), **kwargs})
         self._config.key()  # no key: say so now, before uploading anything
         return ep, model
 

@@ -112,7 +112,9 @@ class Catalogue:
             hay_all = " ".join((hay_name, ep.description, ep.task, ep.category, ep.provider)).lower()
             score = 0
             for w in words:
-                if w in hay_name:
+                if w in (ep.output_type, ep.category) or w in ep.model.lower():
+                    score += 4  # "grok image" should rank grok's image models above its videos
+                elif w in hay_name:
                     score += 3
                 elif w in hay_all:
                     score += 1

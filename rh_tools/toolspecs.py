@@ -1,0 +1,440 @@
+"""The agent tools, defined once: name, schema, what they do. LangChain and MCP adapt these.
+
+A tool's ``plan`` turns validated arguments into either an immediate answer (search, describe)
+or one client call (a :class:`Step`) plus how to render its outcome. The adapters only execute
+the step, sync or async, with :func:`execute` / :func:`aexecute`, so both surfaces behave alike.
+
+Default surface (every endpoint reachable, ~10 schemas): search_models, describe_model, run_model,
+get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+describe_workflow. Per-endpoint tools (``grok_image_to_image`` …) come from :func:`endpoint_spec`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import _render as R
+from . import catalogue
+from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
+from ._media import MediaSource
+from .catalogue import Endpoint
+from .catalogue._examples import example_params
+from .catalogue._inputs import EndpointInput, validate_params
+from .types import Task, TaskResult
+
+__all__ = [
+    "DEFAULT_WAIT",
+    "GENERIC_TOOL_NAMES",
+    "Step",
+    "ToolContext",
+    "ToolResult",
+    "ToolSpec",
+    "aexecute",
+    "endpoint_spec",
+    "execute",
+    "generic_specs",
+    "parse_arguments",
+]
+
+# How long a tool blocks before handing back the task id. Videos take minutes, so their tools
+# return sooner and let the agent come back with wait_task instead of holding the turn hostage.
+DEFAULT_WAIT: dict[str, float] = {"image": 120.0, "audio": 120.0, "text": 120.0, "3d": 150.0, "video": 45.0}
+_FALLBACK_WAIT = 60.0
+
+MediaCheck = Callable[[list[MediaSource]], None]
+StatusCallback = Callable[[Task, float], Any]
+
+
+@dataclass
+class ToolContext:
+    """Per-surface settings: waits, where downloads go, and which local files may be read."""
+
+    wait: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WAIT))
+    max_wait: float | None = None
+    download_dir: Path | None = None
+    check_media: MediaCheck | None = None
+    on_status: StatusCallback | None = None
+
+    def wait_for(self, output_type: str | None, requested: float | None = None) -> float:
+        wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT)
+        return min(wait, self.max_wait) if self.max_wait is not None else wait
+
+
+@dataclass
+class ToolResult:
+    text: str
+    data: dict[str, Any]
+    task: Task | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One client call (the same method name exists on both twins) and how to render its outcome."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    finish: Callable[[Any], ToolResult] = lambda r: ToolResult(str(r), {"result": r})
+    download: bool = False
+
+
+Plan = Callable[[Any, ToolContext], "Step | ToolResult"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_model: type[BaseModel]
+    plan: Plan
+    paid: bool = False
+    read_only: bool = True
+    endpoint: Endpoint | None = None
+
+
+# ------------------------------------------------------------------ argument models
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
+_TASK_ID = Field(description="Task id returned by a run or submit.", min_length=1, max_length=64)
+_NODES = Field(default_factory=list, description='Node overrides: [{"nodeId": "6", "fieldName": "text", '
+               '"fieldValue": "..."}]; see describe_workflow.')
+
+
+class SearchModelsArgs(_Args):
+    query: str = Field("", description="Words to match, e.g. 'grok image edit', 'veo video', 'speech'.")
+    category: Literal["image", "video", "audio", "3d", "text"] | None = None
+    output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
+    limit: int = Field(10, ge=1, le=50)
+
+
+class DescribeModelArgs(_Args):
+    name: str = Field(description="Model tool name from search_models, e.g. 'grok_image_to_image'.")
+
+
+class RunModelArgs(_Args):
+    name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Arguments as listed by describe_model.")
+    wait_seconds: float | None = _WAIT
+
+
+class TaskArgs(_Args):
+    task_id: str = _TASK_ID
+
+
+class WaitTaskArgs(_Args):
+    task_id: str = _TASK_ID
+    wait_seconds: float | None = _WAIT
+
+
+class UploadFileArgs(_Args):
+    path: str = Field(description="Local file path to upload (image, video, audio, zip).")
+
+
+class NoArgs(_Args):
+    pass
+
+
+class RunWorkflowArgs(_Args):
+    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
+    node_info_list: list[dict[str, Any]] = _NODES
+    wait_seconds: float | None = _WAIT
+
+
+class RunAIAppArgs(_Args):
+    webapp_id: str = Field(description="AI app id (digits).")
+    node_info_list: list[dict[str, Any]] = _NODES
+    wait_seconds: float | None = _WAIT
+
+
+class DescribeWorkflowArgs(_Args):
+    workflow_id: str | None = Field(None, description="Workflow id: returns its nodes and inputs.")
+    webapp_id: str | None = Field(None, description="AI app id: returns its editable nodeInfoList.")
+
+
+# ------------------------------------------------------------------ rendering helpers
+
+
+def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
+    def finish(outcome: Any) -> ToolResult:
+        if isinstance(outcome, TaskTimeoutError):
+            data = {"task_id": outcome.task_id, "status": outcome.last_status or "RUNNING", "done": False,
+                    "waited_seconds": round(outcome.waited, 1), "next": "wait_task"}
+            return ToolResult(R.pending_text(outcome, tool=tool), data)
+        if isinstance(outcome, TaskResult):
+            return ToolResult(R.result_text(outcome, tool=tool), R.result_data(outcome, tool=tool), task=outcome)
+        return _finish_task(outcome)
+
+    return finish
+
+
+def _finish_task(task: Task) -> ToolResult:
+    return ToolResult(R.task_text(task), R.task_data(task), task=task)
+
+
+def _param_line(p: Any) -> str:
+    bits = [p.type + ("[]" if p.multiple else "")]
+    if p.required and p.default is None:
+        bits.append("required")
+    if p.options:
+        bits.append("one of " + "|".join(p.options))
+    if p.min is not None or p.max is not None:
+        bits.append(f"range {p.min if p.min is not None else ''}..{p.max if p.max is not None else ''}")
+    if p.max_length:
+        bits.append(f"max {p.max_length} chars")
+    if p.max_items:
+        bits.append(f"max {p.max_items} items")
+    if p.default is not None and p.required:
+        bits.append(f"default {p.default}")
+    return f"- {p.name} ({', '.join(bits)}): {p.description}"
+
+
+def describe(ep: Endpoint) -> ToolResult:
+    example = example_params(ep)
+    lines = [
+        f"{ep.tool_name}: {ep.description}",
+        f"Makes: {ep.output_type} ({ep.task}); model {ep.model}" + (f", {ep.variant} variant" if ep.variant else ""),
+        "Parameters:" if ep.params else "Parameters: not published; pass what RunningHub documents for it.",
+        *(_param_line(p) for p in ep.params),
+        "Media fields take a public URL, a data URI or a local file path (uploaded for you).",
+        f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=False)})",
+        "Running it costs RunningHub credits.",
+    ]
+    data = {
+        "name": ep.tool_name, "path": ep.path, "sidebar_name": ep.sidebar_name, "category": ep.category,
+        "task": ep.task, "output_type": ep.output_type, "variant": ep.variant, "description": ep.description,
+        "input_schema": ep.input_model.model_json_schema(), "example": example,
+    }
+    return ToolResult("\n".join(lines), data)
+
+
+# ------------------------------------------------------------------ plans
+
+
+def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float | None) -> Step:
+    if ctx.check_media is not None:
+        ctx.check_media([src for _, _, src in model.media_sources()])
+    return Step("run", (ep, model), {"timeout": ctx.wait_for(ep.output_type, wait), "on_status": ctx.on_status},
+                finish=_finish_run(ep.tool_name), download=True)
+
+
+def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
+    found = catalogue.search(a.query, a.category, a.output_type)
+    shown = found[: a.limit]
+    lines = [f"{len(found)} models match" + (f"; showing {len(shown)}" if len(found) > len(shown) else "") + ":"]
+    lines += [f"- {ep.tool_name} [{ep.output_type}]: {ep.description}" for ep in shown]
+    if not found:
+        lines = ["No models match. Try fewer or other words (e.g. 'image', 'video', 'kling'), or no filters."]
+    else:
+        lines.append("Next: describe_model(name) for parameters, then run_model(name, params).")
+    data = {"total": len(found), "models": [
+        {"name": ep.tool_name, "output_type": ep.output_type, "category": ep.category, "task": ep.task,
+         "variant": ep.variant, "description": ep.description} for ep in shown]}
+    return ToolResult("\n".join(lines), data)
+
+
+def _plan_describe(a: DescribeModelArgs, ctx: ToolContext) -> ToolResult:
+    return describe(catalogue.get(a.name))
+
+
+def _plan_run_model(a: RunModelArgs, ctx: ToolContext) -> Step:
+    ep = catalogue.get(a.name)
+    return _run_step(ep, validate_params(ep, a.params), ctx, a.wait_seconds)
+
+
+def _plan_get_task(a: TaskArgs, ctx: ToolContext) -> Step:
+    return Step("get_task", (a.task_id,), finish=_finish_task)
+
+
+def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
+    return Step("wait", (a.task_id,), {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+                finish=_finish_run(None), download=True)
+
+
+def _plan_cancel(a: TaskArgs, ctx: ToolContext) -> Step:
+    def finish(_: Any) -> ToolResult:
+        return ToolResult(f"Cancel requested for task {a.task_id}.", {"task_id": a.task_id, "cancelled": True})
+
+    return Step("cancel", (a.task_id,), finish=finish)
+
+
+def _plan_upload(a: UploadFileArgs, ctx: ToolContext) -> Step:
+    source = MediaSource.from_path(a.path, label="path")
+    if ctx.check_media is not None:
+        ctx.check_media([source])
+
+    def finish(up: Any) -> ToolResult:
+        text = (f"Uploaded {source.name}: {up.download_url}\nUse this URL in media parameters "
+                f"(workflow nodes take file_name {up.file_name}). It expires in about a day.")
+        return ToolResult(text, up.model_dump(exclude_none=True))
+
+    return Step("upload", (source,), finish=finish)
+
+
+def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
+    def finish(acct: Any) -> ToolResult:
+        money = f"{acct.remain_money} {acct.currency or ''}".strip() if acct.remain_money is not None else "n/a"
+        text = (f"Balance: {money}; coins: {acct.remain_coins or 'n/a'}; running tasks: "
+                f"{acct.current_task_counts or '0'}; key type: {acct.api_type or 'unknown'}.")
+        return ToolResult(text, acct.model_dump(exclude_none=True))
+
+    return Step("account", finish=finish)
+
+
+def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    return Step("run_workflow", (a.workflow_id, a.node_info_list or None),
+                {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+                finish=_finish_run(f"workflow {a.workflow_id}"), download=True)
+
+
+def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
+    return Step("run_ai_app", (a.webapp_id, a.node_info_list),
+                {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+                finish=_finish_run(f"ai-app {a.webapp_id}"), download=True)
+
+
+def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
+    if bool(a.workflow_id) == bool(a.webapp_id):
+        raise InvalidInputError("Give exactly one of workflow_id or webapp_id")
+    if a.workflow_id:
+        def finish_wf(wf: Any) -> ToolResult:
+            lines = [f"Workflow {a.workflow_id} nodes (nodeId: class_type, inputs you can set via node_info_list):"]
+            for node_id, node in wf.items():
+                if isinstance(node, dict):
+                    inputs = [k for k, v in (node.get("inputs") or {}).items() if not isinstance(v, list)]
+                    lines.append(f"- {node_id}: {node.get('class_type')} {inputs}")
+            return ToolResult("\n".join(lines), {"workflow_id": a.workflow_id, "nodes": wf})
+
+        return Step("get_workflow_json", (a.workflow_id,), finish=finish_wf)
+
+    def finish_app(demo: Any) -> ToolResult:
+        nodes = demo.get("nodeInfoList") or []
+        lines = [f"AI app {a.webapp_id} ({demo.get('webappName') or 'unnamed'}): edit fieldValue and pass as "
+                 "node_info_list to run_ai_app:", json.dumps(nodes, ensure_ascii=False)]
+        return ToolResult("\n".join(lines), {"webapp_id": a.webapp_id, "nodeInfoList": nodes})
+
+    return Step("get_ai_app", (a.webapp_id,), finish=finish_app)
+
+
+_COST = " Costs RunningHub credits."
+
+
+def generic_specs() -> list[ToolSpec]:
+    """The compact default set that reaches every endpoint."""
+    return [
+        ToolSpec("search_models", "Search RunningHub models",
+                 "Find RunningHub generation models (image, video, audio, 3D, text) by words and filters. "
+                 "Returns tool names and one-line descriptions.", SearchModelsArgs, _plan_search),
+        ToolSpec("describe_model", "Describe a model",
+                 "Parameters of one model (types, allowed values, limits) and a valid example.",
+                 DescribeModelArgs, _plan_describe),
+        ToolSpec("run_model", "Run a model",
+                 "Run any RunningHub model by name with its params (see describe_model). Waits up to wait_seconds, "
+                 "then returns the task id to check later. Media params accept URLs or local paths." + _COST,
+                 RunModelArgs, _plan_run_model, paid=True, read_only=False),
+        ToolSpec("get_task", "Check a task", "Current status of a task, with outputs once finished.",
+                 TaskArgs, _plan_get_task),
+        ToolSpec("wait_task", "Wait for a task",
+                 "Wait for a running task and return its outputs, or its status if still running.",
+                 WaitTaskArgs, _plan_wait_task),
+        ToolSpec("cancel_task", "Cancel a task", "Cancel a queued or running task.", TaskArgs, _plan_cancel,
+                 read_only=False),
+        ToolSpec("upload_file", "Upload a file",
+                 "Upload a local file; returns a URL usable in media parameters.", UploadFileArgs, _plan_upload,
+                 read_only=False),
+        ToolSpec("get_account", "Account balance", "Wallet balance, coins and running task count.",
+                 NoArgs, _plan_account),
+        ToolSpec("run_workflow", "Run a ComfyUI workflow",
+                 "Run a saved RunningHub ComfyUI workflow with node overrides." + _COST,
+                 RunWorkflowArgs, _plan_workflow, paid=True, read_only=False),
+        ToolSpec("run_ai_app", "Run an AI app", "Run a RunningHub AI app with its node inputs." + _COST,
+                 RunAIAppArgs, _plan_ai_app, paid=True, read_only=False),
+        ToolSpec("describe_workflow", "Describe a workflow or AI app",
+                 "Nodes and inputs of a workflow (workflow_id) or AI app (webapp_id), for node_info_list.",
+                 DescribeWorkflowArgs, _plan_describe_workflow),
+    ]
+
+
+GENERIC_TOOL_NAMES = tuple(s.name for s in generic_specs())
+
+
+def endpoint_description(ep: Endpoint) -> str:
+    key = [p.name + ("*" if p.required and p.default is None else "") for p in ep.params][:6]
+    more = "" if len(ep.params) <= 6 else f" (+{len(ep.params) - 6} more)"
+    return (f"{ep.description} Makes {ep.output_type}. Key inputs: {', '.join(key) or 'see schema'}{more}"
+            f" (* required). Media fields take URLs or local paths.{_COST} Returns output URLs, cost and task id.")
+
+
+def endpoint_spec(ep: Endpoint) -> ToolSpec:
+    def plan(model: EndpointInput, ctx: ToolContext) -> Step:
+        return _run_step(ep, model, ctx, None)
+
+    title = f"{ep.model} {ep.task}" + (f" ({ep.variant})" if ep.variant else "")
+    return ToolSpec(ep.tool_name, title, endpoint_description(ep), ep.input_model, plan, paid=True,
+                    read_only=False, endpoint=ep)
+
+
+# ------------------------------------------------------------------ execution
+
+
+def parse_arguments(spec: ToolSpec, raw: Any) -> BaseModel:
+    """Validate tool arguments into the spec's model, with the same error shape everywhere."""
+    if spec.endpoint is not None:
+        return validate_params(spec.endpoint, raw if raw is not None else {})
+    try:
+        return spec.input_model.model_validate(raw if raw is not None else {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}"
+                             for e in exc.errors(include_url=False))
+        raise InvalidInputError(f"Invalid arguments for {spec.name}: {problems}",
+                                hint="Fix the arguments and call again.") from None
+
+
+def _error(err: RunningHubError) -> ToolResult:
+    return ToolResult(R.error_text(err), R.error_data(err), is_error=True)
+
+
+def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
+    """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
+    try:
+        planned = spec.plan(parse_arguments(spec, raw), ctx)
+        if isinstance(planned, ToolResult):
+            return planned
+        try:
+            outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
+        except TaskTimeoutError as exc:
+            outcome = exc
+        if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
+            outcome.download(ctx.download_dir)
+        return planned.finish(outcome)
+    except RunningHubError as err:
+        return _error(err)
+
+
+async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
+    """Run a tool with an :class:`~rh_tools.AsyncRunningHub`. Errors come back as results."""
+    try:
+        planned = spec.plan(parse_arguments(spec, raw), ctx)
+        if isinstance(planned, ToolResult):
+            return planned
+        try:
+            outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
+        except TaskTimeoutError as exc:
+            outcome = exc
+        if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
+            await outcome.adownload(ctx.download_dir)
+        return planned.finish(outcome)
+    except RunningHubError as err:
+        return _error(err)
