@@ -1,0 +1,270 @@
+"""Fault injection: make the next matching requests (or tasks) misbehave the way networks and
+services do, so a client's retry, idempotency and timeout logic can be tested for real.
+
+Why an outermost ASGI middleware: dropping a connection must happen on the socket, before or after
+the application ran. Uvicorn hands the application the ``send`` method of its per-request cycle
+object, which holds the connection's asyncio transport; wrapping the whole Starlette app lets this
+middleware see that raw ``send``. ``reset_*`` sets SO_LINGER to 0 and aborts the transport, so the
+peer gets a TCP RST (httpx raises ``RemoteProtocolError``/``ReadError``) with no HTTP answer.
+
+Kinds (parameters with defaults):
+
+=================  ========================================================================
+latency            wait ``seconds`` (1.0) before handling the request
+slow_response      handle the request (a submit creates its task), then hold the answer
+                   ``seconds`` (10.0) — longer than a client's read timeout
+http_error         answer HTTP ``status`` (500) with a ``body`` of "json", "html", "text", "empty"
+html_error         answer an HTML error page with HTTP ``status`` (502), like a gateway does
+malformed_json     answer HTTP ``status`` (200) with a truncated JSON body
+reset_before       drop the connection before handling (nothing is created)
+reset_after        handle the request (a submit creates its task), then drop the connection
+queue_full         answer 421 TASK_QUEUE_MAXED in the path's response family, create nothing
+rate_limit         answer 1003 with HTTP ``status`` (429) and ``Retry-After: retry_after`` (1)
+fail_tasks         the next created tasks end FAILED with ``code`` ("1501") [, ``message``, ``reason``]
+never_finish       the next created tasks stay RUNNING forever
+=================  ========================================================================
+
+``path`` filters by request path: exact, or a glob (``"/openapi/v2/*"``). Without a path, request
+faults hit API calls only (``/openapi``, ``/task``, ``/api``, ``/uc``), not file downloads.
+``times`` is how many requests (or tasks) the fault hits; ``None`` means until removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import itertools
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .codes import legacy_msg, v2_message
+from .shapes import family_of, json_response, v2_error_body
+from .stats import Stats
+
+__all__ = ["FAULT_KINDS", "TASK_FAULTS", "Fault", "FaultMiddleware", "Faults", "abort_connection"]
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "latency": {"seconds": 1.0},
+    "slow_response": {"seconds": 10.0},
+    "http_error": {"status": 500, "body": "json"},
+    "html_error": {"status": 502},
+    "malformed_json": {"status": 200},
+    "reset_before": {},
+    "reset_after": {},
+    "queue_full": {},
+    "rate_limit": {"retry_after": 1.0, "status": 429},
+    "fail_tasks": {"code": "1501", "message": None, "reason": None},
+    "never_finish": {},
+}
+_ALIASES = {"timeout": "slow_response", "delay": "latency", "http_5xx": "http_error", "5xx": "http_error"}
+FAULT_KINDS = frozenset(_DEFAULTS)
+TASK_FAULTS = frozenset({"fail_tasks", "never_finish"})
+_API_PREFIXES = ("/openapi/", "/task/", "/api/", "/uc/")
+_ids = itertools.count(1)
+
+
+@dataclass
+class Fault:
+    """One armed fault. ``remaining`` None = unlimited; ``fired`` counts hits so far."""
+
+    kind: str
+    path: str | None = None
+    remaining: int | None = 1
+    method: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    fired: int = 0
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def matches(self, path: str, method: str | None) -> bool:
+        if self.method and method and self.method.upper() != method.upper():
+            return False
+        if self.path is None:
+            return self.kind in TASK_FAULTS or path.startswith(_API_PREFIXES)
+        if any(ch in self.path for ch in "*?["):
+            return fnmatch.fnmatchcase(path, self.path)
+        return path == self.path or path == "/" + self.path.lstrip("/")
+
+
+class Faults:
+    """The armed faults of one emulator; safe to change from any thread while it serves."""
+
+    def __init__(self, stats: Stats | None = None) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._stats = stats
+
+    def add(
+        self, kind: str, path: str | None = None, times: int | None = 1, *, method: str | None = None, **params: Any
+    ) -> Fault:
+        """Arm a fault; returns it (``remove()`` it, or read ``fired``)."""
+        kind = _ALIASES.get(kind, kind)
+        if kind not in _DEFAULTS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
+        unknown = set(params) - set(_DEFAULTS[kind])
+        if unknown:
+            raise TypeError(f"fault {kind!r} takes {sorted(_DEFAULTS[kind]) or 'no parameters'}, not {sorted(unknown)}")
+        if times is not None and times < 1:
+            raise ValueError("times must be >= 1 (or None for unlimited)")
+        fault = Fault(kind, path, times, method, {**_DEFAULTS[kind], **params})
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def remove(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults = [f for f in self._faults if f is not fault]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, kind: str, path: str, method: str | None = None) -> Fault | None:
+        """Consume one hit of the first armed ``kind`` fault matching this request, if any."""
+        with self._lock:
+            for f in self._faults:
+                if f.kind == kind and f.matches(path, method):
+                    f.fired += 1
+                    if f.remaining is not None:
+                        f.remaining -= 1
+                        if f.remaining <= 0:
+                            self._faults.remove(f)
+                    break
+            else:
+                return None
+        if self._stats is not None:
+            self._stats.count_fault(kind)
+        return f
+
+    def __iter__(self) -> Iterator[Fault]:
+        with self._lock:
+            return iter(list(self._faults))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+    def __repr__(self) -> str:
+        return f"Faults({[f.kind for f in self]})"
+
+
+def abort_connection(send: Send) -> None:
+    """Reset the TCP connection behind uvicorn's ``send`` (no HTTP answer reaches the client)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:  # not uvicorn's raw send: the middleware must wrap the app uvicorn runs
+        raise RuntimeError("cannot reach the connection's transport to reset it")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:  # linger 0: close() sends RST instead of FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+    if hasattr(cycle, "disconnected"):
+        cycle.disconnected = True  # keeps uvicorn from writing a 500 into the dead connection
+
+
+_HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+
+
+def _canned(kind: str, fault: Fault, path: str) -> Response:
+    p = fault.params
+    family = family_of(path)
+    if kind == "html_error" or (kind == "http_error" and p["body"] == "html"):
+        status = int(p["status"])
+        return HTMLResponse(_HTML_PAGE.format(status=status, reason=_REASONS.get(status, "Error")), status_code=status)
+    if kind == "http_error":
+        status = int(p["status"])
+        if p["body"] == "text":
+            return Response(_REASONS.get(status, "Error"), status_code=status, media_type="text/plain")
+        if p["body"] == "empty":
+            return Response(b"", status_code=status)
+        if family == "v2":
+            return json_response(v2_error_body("1005"), status)
+        if family == "upload":
+            return json_response({"code": 1005, "message": v2_message("1005"), "data": None}, status)
+        return json_response({"code": 500, "msg": "UNKNOWN_ERROR", "data": None}, status)
+    if kind == "malformed_json":
+        return Response(b'{"taskId":"20135087861107302', status_code=int(p["status"]), media_type="application/json")
+    if kind == "queue_full":
+        if family == "v2":
+            return json_response(v2_error_body("421"))
+        if family == "upload":
+            return json_response({"code": 421, "message": legacy_msg(421), "data": None})
+        return json_response({"code": 421, "msg": legacy_msg(421), "data": None})
+    if kind == "rate_limit":
+        headers = {"Retry-After": _fmt_seconds(p["retry_after"])} if p["retry_after"] is not None else None
+        status = int(p["status"])
+        if family == "v2":
+            return json_response(v2_error_body("1003"), status, headers)
+        if family == "upload":
+            return json_response({"code": 1003, "message": v2_message("1003"), "data": None}, status, headers)
+        return json_response({"code": 1003, "msg": legacy_msg(1003), "data": None}, status, headers)
+    raise AssertionError(kind)
+
+
+def _fmt_seconds(s: float) -> str:
+    return str(max(0, int(-(-float(s) // 1))))  # Retry-After takes whole seconds; round up
+
+
+class FaultMiddleware:
+    """Outermost ASGI layer: counts requests and applies request-level faults."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, stats: Stats) -> None:
+        self.app = app
+        self.faults = faults
+        self.stats = stats
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        self.stats.count_request(path)
+        take = self.faults.take
+
+        lat = take("latency", path, method)
+        if lat:
+            await asyncio.sleep(float(lat.params["seconds"]))
+        if take("reset_before", path, method):
+            abort_connection(send)
+            return
+        for kind in ("http_error", "html_error", "malformed_json", "queue_full", "rate_limit"):
+            f = take(kind, path, method)
+            if f:
+                await _canned(kind, f, path)(scope, receive, send)
+                return
+
+        slow = take("slow_response", path, method)
+        reset_after = take("reset_after", path, method)
+        if reset_after:
+            await self.app(scope, receive, _swallow)
+            abort_connection(send)
+            return
+        if slow:
+            held: list[Message] = []
+
+            async def hold(message: Message) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(float(slow.params["seconds"]))
+            for message in held:
+                await send(message)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _swallow(message: Message) -> None:
+    return None
