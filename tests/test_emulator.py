@@ -21,7 +21,11 @@ KEY = "feedfacecafebeef0123456789abcdef"
 OTHER_KEY = "0123456789abcdef0123456789abcdef"
 H = {"Authorization": f"Bearer {KEY}"}
 GROK = "/openapi/v2/rhart-image-g/image-to-image"
-GROK_BODY = {"model": "g-4.2", "prompt": "turn the sketch into a UI mock-up", "imageUrl": "https://example.com/a.png"}
+GROK_BODY = {
+    "model": "g-4.2",
+    "prompt": "turn the sketch into a UI mock-up",
+    "imageUrl": "https://example.com/a.png",
+}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -53,7 +57,9 @@ def client(emu: Emulator) -> Iterator[httpx.Client]:
         yield c
 
 
-def submit(c: httpx.Client, path: str = GROK, body: dict[str, Any] | None = None, key: str = KEY) -> dict[str, Any]:
+def submit(
+    c: httpx.Client, path: str = GROK, body: dict[str, Any] | None = None, key: str = KEY
+) -> dict[str, Any]:
     r = c.post(path, headers={"Authorization": f"Bearer {key}"}, json=GROK_BODY if body is None else body)
     assert r.status_code == 200, r.text
     return r.json()
@@ -62,7 +68,9 @@ def submit(c: httpx.Client, path: str = GROK, body: dict[str, Any] | None = None
 def wait_done(c: httpx.Client, task_id: str, key: str = KEY, timeout: float = 5) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        obj = c.post("/openapi/v2/query", headers={"Authorization": f"Bearer {key}"}, json={"taskId": task_id}).json()
+        obj = c.post(
+            "/openapi/v2/query", headers={"Authorization": f"Bearer {key}"}, json={"taskId": task_id}
+        ).json()
         if obj["status"] in ("SUCCESS", "FAILED", "CANCEL") or time.monotonic() > deadline:
             return obj
         time.sleep(0.03)
@@ -90,7 +98,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?secret=s3"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -129,9 +139,14 @@ def test_grok_image_to_image_submit_poll_download(emu: Emulator, client: httpx.C
 
 
 def test_results_by_output_kind(emu: Emulator, client: httpx.Client) -> None:
-    video = submit(client, "/openapi/v2/rhart-video/sparkvideo-2.0/multimodal-video",
-                   {"prompt": "a wave", "resolution": "720p", "duration": "5", "returnLastFrame": True})
-    text = submit(client, "/openapi/v2/rhart-video-s/sora-upload-character", {"videoUrl": "https://example.com/v.mp4"})
+    video = submit(
+        client,
+        "/openapi/v2/rhart-video/sparkvideo-2.0/multimodal-video",
+        {"prompt": "a wave", "resolution": "720p", "duration": "5", "returnLastFrame": True},
+    )
+    text = submit(
+        client, "/openapi/v2/rhart-video-s/sora-upload-character", {"videoUrl": "https://example.com/v.mp4"}
+    )
     many = submit(client, "/openapi/v2/seedream-v4/text-to-image", {"prompt": "cats", "maxImages": 3})
     v = wait_done(client, video["taskId"])
     assert [r["outputType"] for r in v["results"]] == ["mp4", "png"]
@@ -148,7 +163,9 @@ def test_instant_success_and_price_preview(emu: Emulator, client: httpx.Client) 
     assert sub["status"] == "SUCCESS" and sub["results"][0]["url"]
     emu.set_config(instant_success=False)
     before = emu.stats.tasks_created
-    r = client.post("/openapi/v2/price-preview/rhart-image-g/image-to-image", headers=H, json=GROK_BODY).json()
+    r = client.post(
+        "/openapi/v2/price-preview/rhart-image-g/image-to-image", headers=H, json=GROK_BODY
+    ).json()
     assert r["errorCode"] == "" and r["estimatedPrice"] == 0.14 and r["currency"] == "CNY"
     assert emu.stats.tasks_created == before
 
@@ -162,15 +179,33 @@ def test_instant_success_and_price_preview(emu: Emulator, client: httpx.Client) 
         (GROK, {**GROK_BODY, "model": "g-9"}, "model"),
         (GROK, {"model": "g-4.2", "imageUrl": "https://example.com/a.png"}, "prompt"),
         (GROK, {**GROK_BODY, "imageUrl": "C:/pictures/a.png"}, "imageUrl"),
-        ("/openapi/v2/rhart-image-v1/edit", {"prompt": "x", "aspectRatio": "1:1", "imageUrls": ["https://e.com/a.png"] * 6}, "imageUrls"),
-        ("/openapi/v2/rhart-image-v1/edit", {"prompt": "x", "aspectRatio": "1:1", "imageUrls": "https://e.com/a.png"}, "imageUrls"),
+        (
+            "/openapi/v2/rhart-image-v1/edit",
+            {"prompt": "x", "aspectRatio": "1:1", "imageUrls": ["https://e.com/a.png"] * 6},
+            "imageUrls",
+        ),
+        (
+            "/openapi/v2/rhart-image-v1/edit",
+            {"prompt": "x", "aspectRatio": "1:1", "imageUrls": "https://e.com/a.png"},
+            "imageUrls",
+        ),
         ("/openapi/v2/seedream-v4/text-to-image", {"prompt": "x", "width": 100}, "width"),
         ("/openapi/v2/seedream-v4/text-to-image", {"prompt": "x" * 2001}, "prompt"),
-        ("/openapi/v2/rhart-video/wan-2.2/image-to-video",
-         {"219##image": "openapi/unknown.png", "183##text": "x", "202##select": "5", "218##select": "auto"}, "219##image"),
+        (
+            "/openapi/v2/rhart-video/wan-2.2/image-to-video",
+            {
+                "219##image": "openapi/unknown.png",
+                "183##text": "x",
+                "202##select": "5",
+                "218##select": "auto",
+            },
+            "219##image",
+        ),
     ],
 )
-def test_parameter_errors_name_the_field(emu: Emulator, client: httpx.Client, path: str, body: dict, field: str) -> None:
+def test_parameter_errors_name_the_field(
+    emu: Emulator, client: httpx.Client, path: str, body: dict, field: str
+) -> None:
     r = submit(client, path, body)
     assert r["taskId"] == "" and r["errorCode"] == "1007" and r["results"] is None
     en, zh = r["errorMessage"].split("|")
@@ -179,11 +214,17 @@ def test_parameter_errors_name_the_field(emu: Emulator, client: httpx.Client, pa
 
 
 def test_tolerances(emu: Emulator, client: httpx.Client) -> None:
-    ok = submit(client, "/openapi/v2/kling-v2.6-pro/text-to-video",
-                {"prompt": "x", "sound": "true", "aspectRatio": "16:9", "duration": 5, "seed2": 1})
+    ok = submit(
+        client,
+        "/openapi/v2/kling-v2.6-pro/text-to-video",
+        {"prompt": "x", "sound": "true", "aspectRatio": "16:9", "duration": 5, "seed2": 1},
+    )
     assert ok["errorCode"] == "", ok  # numbers whose str() is an option pass; unknown keys are tolerated
     assert emu.stats.unknown_keys == {"kling-v2.6-pro/text-to-video": {"seed2": 1}}
-    assert submit(client, body={**GROK_BODY, "imageUrl": "data:image/png;base64,iVBORw0KGgo="})["errorCode"] == ""
+    assert (
+        submit(client, body={**GROK_BODY, "imageUrl": "data:image/png;base64,iVBORw0KGgo="})["errorCode"]
+        == ""
+    )
     assert submit(client, body={**GROK_BODY, "imageUrl": "asset://abc123"})["errorCode"] == ""
     assert submit(client, body={**GROK_BODY, "webhookUrl": "ftp://x"})["errorCode"] == "1007"
 
@@ -193,7 +234,10 @@ def test_bad_keys(client: httpx.Client) -> None:
         r = client.post(GROK, headers=headers, json=GROK_BODY).json()
         assert (r["taskId"], r["errorCode"]) == ("", "1002")
     assert client.post("/task/openapi/outputs", json={"apiKey": "nope", "taskId": "1"}).json() == {
-        "code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None}
+        "code": 802,
+        "msg": "APIKEY_UNAUTHORIZED",
+        "data": None,
+    }
     # accountStatus reads lowercase "apikey"; Bearer is accepted on legacy calls too.
     assert client.post("/uc/openapi/accountStatus", json={"apiKey": KEY}).json()["code"] == 802
     assert client.post("/uc/openapi/accountStatus", json={}, headers=H).json()["code"] == 0
@@ -211,13 +255,22 @@ def test_pinned_and_wrong_kind_keys() -> None:
 
 
 def test_unknown_task_endpoint_and_method(client: httpx.Client) -> None:
-    assert client.post("/openapi/v2/query", headers=H, json={"taskId": "2013508786110730241"}).json()["errorCode"] == "1004"
+    assert (
+        client.post("/openapi/v2/query", headers=H, json={"taskId": "2013508786110730241"}).json()[
+            "errorCode"
+        ]
+        == "1004"
+    )
     assert client.post("/openapi/v2/no-such/model", headers=H, json={}).json()["errorCode"] == "1001"
     assert client.get(GROK, headers=H).json()["errorCode"] == "1009"
     # another key's task is not visible
     tid = submit(client)["taskId"]
-    assert client.post("/openapi/v2/query", headers={"Authorization": f"Bearer {OTHER_KEY}"},
-                       json={"taskId": tid}).json()["errorCode"] == "1004"
+    assert (
+        client.post(
+            "/openapi/v2/query", headers={"Authorization": f"Bearer {OTHER_KEY}"}, json={"taskId": tid}
+        ).json()["errorCode"]
+        == "1004"
+    )
     assert client.post("/task/openapi/nope", json={"apiKey": KEY}).json()["code"] == 412
 
 
@@ -225,8 +278,10 @@ def test_unknown_task_endpoint_and_method(client: httpx.Client) -> None:
 
 
 def test_concurrency_queue_and_421() -> None:
-    with Emulator(concurrency=2, queue_limit=1, durations={"image": 0.4}, queue_seconds=0) as emu, \
-            httpx.Client(base_url=emu.base_url) as c:
+    with (
+        Emulator(concurrency=2, queue_limit=1, durations={"image": 0.4}, queue_seconds=0) as emu,
+        httpx.Client(base_url=emu.base_url) as c,
+    ):
         a, b, q = submit(c), submit(c), submit(c)
         assert [a["status"], b["status"], q["status"]] == ["RUNNING", "RUNNING", "QUEUED"]
         full = submit(c)
@@ -268,8 +323,18 @@ def test_thousands_of_tasks_need_no_threads() -> None:
     with Emulator(concurrency=5000, durations={"image": 0.2}) as emu:
         threads = threading.active_count()
         for _ in range(2000):
-            emu.core.create_task(key=KEY, family="standard", api="v2", endpoint="e", submit_path="/e", kind="image",
-                                 outputs=[Output("png")], price=0.0, origin=emu.base_url, webhook_url=None)
+            emu.core.create_task(
+                key=KEY,
+                family="standard",
+                api="v2",
+                endpoint="e",
+                submit_path="/e",
+                kind="image",
+                outputs=[Output("png")],
+                price=0.0,
+                origin=emu.base_url,
+                webhook_url=None,
+            )
         assert threading.active_count() == threads
         assert emu.wait_until(lambda: emu.core.store.counts(KEY) == (0, 0), timeout=3)
 
@@ -279,21 +344,36 @@ def test_thousands_of_tasks_need_no_threads() -> None:
 
 def test_upload_then_use(emu: Emulator, client: httpx.Client) -> None:
     png = PNG_MAGIC + b"\x00" * 3000
-    r = client.post("/openapi/v2/media/upload/binary", headers=H, files={"file": ("me.png", png, "image/png")}).json()
+    r = client.post(
+        "/openapi/v2/media/upload/binary", headers=H, files={"file": ("me.png", png, "image/png")}
+    ).json()
     assert r["code"] == 0 and r["message"] == "success"
     data = r["data"]
-    assert data["type"] == "image" and data["size"] == "3" and re.fullmatch(r"openapi/[0-9a-f]{32}\.png", data["fileName"])
+    assert (
+        data["type"] == "image"
+        and data["size"] == "3"
+        and re.fullmatch(r"openapi/[0-9a-f]{32}\.png", data["fileName"])
+    )
     assert client.get(data["download_url"]).content == png
     sub = submit(client, body={**GROK_BODY, "imageUrl": data["download_url"]})
     assert sub["errorCode"] == ""
     # A workflow-backed slot takes the fileName instead.
-    ok = submit(client, "/openapi/v2/rhart-video/wan-2.2/image-to-video",
-                {"219##image": data["fileName"], "183##text": "x", "202##select": "5", "218##select": "auto"})
+    ok = submit(
+        client,
+        "/openapi/v2/rhart-video/wan-2.2/image-to-video",
+        {"219##image": data["fileName"], "183##text": "x", "202##select": "5", "218##select": "auto"},
+    )
     assert ok["errorCode"] == ""
-    legacy = client.post("/task/openapi/upload", data={"apiKey": KEY, "fileType": "image"},
-                         files={"file": ("me.png", png, "image/png")}).json()
-    assert legacy == {"code": 0, "msg": "success",
-                      "data": {"fileName": f"api/{hashlib.sha256(png).hexdigest()}.png", "fileType": "image"}}
+    legacy = client.post(
+        "/task/openapi/upload",
+        data={"apiKey": KEY, "fileType": "image"},
+        files={"file": ("me.png", png, "image/png")},
+    ).json()
+    assert legacy == {
+        "code": 0,
+        "msg": "success",
+        "data": {"fileName": f"api/{hashlib.sha256(png).hexdigest()}.png", "fileType": "image"},
+    }
     assert emu.stats.uploads == 2
     bad = client.post("/task/openapi/upload", data={"apiKey": "x"}, files={"file": ("a.png", png)}).json()
     assert bad["code"] == 802
@@ -305,7 +385,9 @@ def test_upload_size_limits(emu: Emulator, client: httpx.Client) -> None:
     try:
         r = client.post("/openapi/v2/media/upload/binary", headers=H, files={"file": ("a.mp4", big)}).json()
         assert r["code"] == 1008 and r["data"] is None
-        legacy = client.post("/task/openapi/upload", data={"apiKey": KEY}, files={"file": ("a.mp4", big)}).json()
+        legacy = client.post(
+            "/task/openapi/upload", data={"apiKey": KEY}, files={"file": ("a.mp4", big)}
+        ).json()
         assert (legacy["code"], legacy["msg"]) == (809, "APIKEY_FILE_SIZE_EXCEEDED")
         assert emu.stats.uploads == 0
     finally:
@@ -319,9 +401,14 @@ def test_legacy_workflow_lifecycle(emu: Emulator, client: httpx.Client) -> None:
     def call(path: str, **body: Any) -> dict[str, Any]:
         return client.post(path, json={"apiKey": KEY, **body}).json()
 
-    money0 = float(client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"])
-    created = call("/task/openapi/create", workflowId=SAMPLE_WORKFLOW_ID,
-                   nodeInfoList=[{"nodeId": "6", "fieldName": "text", "fieldValue": "a dog"}])
+    money0 = float(
+        client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"]
+    )
+    created = call(
+        "/task/openapi/create",
+        workflowId=SAMPLE_WORKFLOW_ID,
+        nodeInfoList=[{"nodeId": "6", "fieldName": "text", "fieldValue": "a dog"}],
+    )
     assert created["code"] == 0 and created["data"]["taskStatus"] in ("QUEUED", "RUNNING")
     tid = created["data"]["taskId"]
     first = call("/task/openapi/outputs", taskId=tid)
@@ -338,9 +425,17 @@ def test_legacy_workflow_lifecycle(emu: Emulator, client: httpx.Client) -> None:
     assert all(isinstance(v, str) for v in account.values()) and float(account["remainMoney"]) < money0
 
     assert call("/task/openapi/create", workflowId="1")["code"] == 380
-    assert call("/task/openapi/create", workflowId=SAMPLE_WORKFLOW_ID,
-                nodeInfoList=[{"nodeId": "99", "fieldName": "text", "fieldValue": "x"}])["code"] == 803
-    prompt = json.loads(call("/api/openapi/getJsonApiFormat", workflowId=SAMPLE_WORKFLOW_ID)["data"]["prompt"])
+    assert (
+        call(
+            "/task/openapi/create",
+            workflowId=SAMPLE_WORKFLOW_ID,
+            nodeInfoList=[{"nodeId": "99", "fieldName": "text", "fieldValue": "x"}],
+        )["code"]
+        == 803
+    )
+    prompt = json.loads(
+        call("/api/openapi/getJsonApiFormat", workflowId=SAMPLE_WORKFLOW_ID)["data"]["prompt"]
+    )
     assert prompt["9"]["class_type"] == "SaveImage"
 
 
@@ -360,13 +455,24 @@ def test_legacy_app_cancel_and_helpers(emu: Emulator, client: httpx.Client) -> N
     assert call("/task/openapi/outputs", taskId=tid)["code"] == 805
     assert call("/task/openapi/cancel", taskId="123")["code"] == 807
     assert call("/task/openapi/ai-app/run", webappId="42", nodeInfoList=nodes)["code"] == 901
-    quick = call("/task/openapi/quick-ai-app/run", webappId=SAMPLE_WEBAPP_ID, quickCreateCode="001", nodeInfoList=nodes)
+    quick = call(
+        "/task/openapi/quick-ai-app/run", webappId=SAMPLE_WEBAPP_ID, quickCreateCode="001", nodeInfoList=nodes
+    )
     assert quick["code"] == 0
-    v2 = client.post(f"/openapi/v2/run/ai-app/{SAMPLE_WEBAPP_ID}", headers=H, json={"nodeInfoList": nodes}).json()
+    v2 = client.post(
+        f"/openapi/v2/run/ai-app/{SAMPLE_WEBAPP_ID}", headers=H, json={"nodeInfoList": nodes}
+    ).json()
     assert v2["errorCode"] == "" and v2["status"] in ("QUEUED", "RUNNING")
-    lora = call("/api/openapi/getLoraUploadUrl", loraName="style", md5Hex="d41d8cd98f00b204e9800998ecf8427e")["data"]
+    lora = call("/api/openapi/getLoraUploadUrl", loraName="style", md5Hex="d41d8cd98f00b204e9800998ecf8427e")[
+        "data"
+    ]
     assert lora["fileName"] == "api-lora-cn/d41d8cd98f00b204e9800998ecf8427e.safetensors"
-    assert client.put(lora["url"], content=b"weights", headers={"Content-Type": "application/octet-stream"}).status_code == 200
+    assert (
+        client.put(
+            lora["url"], content=b"weights", headers={"Content-Type": "application/octet-stream"}
+        ).status_code
+        == 200
+    )
     assert client.put(lora["url"].replace("q-signature=", "q-signature=0"), content=b"x").status_code == 403
 
 
@@ -375,8 +481,10 @@ def test_legacy_app_cancel_and_helpers(emu: Emulator, client: httpx.Client) -> N
 
 def test_webhooks_v2_and_legacy(emu: Emulator, client: httpx.Client, receiver: Receiver) -> None:
     v2 = submit(client, body={**GROK_BODY, "webhookUrl": receiver.url})
-    legacy = client.post("/task/openapi/create", json={"apiKey": KEY, "workflowId": SAMPLE_WORKFLOW_ID,
-                                                        "webhookUrl": receiver.url}).json()["data"]
+    legacy = client.post(
+        "/task/openapi/create",
+        json={"apiKey": KEY, "workflowId": SAMPLE_WORKFLOW_ID, "webhookUrl": receiver.url},
+    ).json()["data"]
     assert emu.wait_until(lambda: len(receiver.posts) == 2)
     by_task = {p["taskId"]: p for p in receiver.posts}
     hook = by_task[v2["taskId"]]
@@ -384,11 +492,17 @@ def test_webhooks_v2_and_legacy(emu: Emulator, client: httpx.Client, receiver: R
     assert hook["eventData"]["taskUsageList"][0]["taskId"] == int(v2["taskId"])
     inner = json.loads(by_task[legacy["taskId"]]["eventData"])  # legacy: a JSON string of the outputs answer
     assert inner["code"] == 0 and inner["data"][0]["fileUrl"]
-    detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": v2["taskId"]}).json()["data"]
-    assert detail["callbackStatus"] == "SUCCESS" and detail["retryCount"] == 0 and KEY not in json.dumps(detail)
+    detail = client.post(
+        "/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": v2["taskId"]}
+    ).json()["data"]
+    assert (
+        detail["callbackStatus"] == "SUCCESS" and detail["retryCount"] == 0 and KEY not in json.dumps(detail)
+    )
     assert isinstance(detail["eventData"], str)
-    again = client.post("/task/openapi/retryWebhook",
-                        json={"apiKey": KEY, "webhookId": detail["id"], "webhookUrl": receiver.url}).json()
+    again = client.post(
+        "/task/openapi/retryWebhook",
+        json={"apiKey": KEY, "webhookId": detail["id"], "webhookUrl": receiver.url},
+    ).json()
     assert again["code"] == 0 and emu.wait_until(lambda: len(receiver.posts) == 3)
     assert emu.stats.webhooks_delivered == 3
 
@@ -400,7 +514,9 @@ def test_webhook_retries_then_fails(emu: Emulator, client: httpx.Client, receive
         tid = submit(client, body={**GROK_BODY, "webhookUrl": receiver.url})["taskId"]
         assert emu.wait_until(lambda: emu.stats.webhooks_failed == 1)
         assert len(receiver.posts) == 4  # the first try and three retries
-        detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": tid}).json()["data"]
+        detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": tid}).json()[
+            "data"
+        ]
         assert (detail["callbackStatus"], detail["retryCount"]) == ("FAILED", 3)
     finally:
         emu.set_config(webhook_retry_delays=(0.2, 0.5, 1.0))
@@ -489,8 +605,11 @@ def test_fault_validation(emu: Emulator) -> None:
 def test_restart_keeps_tasks() -> None:
     with Emulator(durations={"video": 0.8}) as emu, httpx.Client(base_url=emu.base_url) as c:
         port = emu.port
-        tid = submit(c, "/openapi/v2/rhart-video/sparkvideo-2.0/multimodal-video",
-                     {"prompt": "x", "resolution": "720p", "duration": "5"})["taskId"]
+        tid = submit(
+            c,
+            "/openapi/v2/rhart-video/sparkvideo-2.0/multimodal-video",
+            {"prompt": "x", "resolution": "720p", "duration": "5"},
+        )["taskId"]
         emu.restart(downtime=0.1)
         assert emu.port == port
         assert wait_done(c, tid)["status"] == "SUCCESS"

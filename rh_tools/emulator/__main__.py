@@ -22,18 +22,33 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m rh_tools.emulator",
-        description="Run a local emulator of the RunningHub API (Standard Model v2 + legacy workflow/AI-app).",
+        description="Run a local emulator of the RunningHub API (Standard Model v2 and legacy).",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--key", action="append", dest="keys", metavar="KEY",
-                   help="accept only this API key (repeatable; default: any 32-hex key)")
-    p.add_argument("--wrong-kind-key", action="append", default=[], metavar="KEY",
-                   help="a key that is not Enterprise-Shared: Standard Model calls answer 1014")
+    p.add_argument(
+        "--key",
+        action="append",
+        dest="keys",
+        metavar="KEY",
+        help="accept only this API key (repeatable; default: any 32-hex key)",
+    )
+    p.add_argument(
+        "--wrong-kind-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a key that is not Enterprise-Shared: Standard Model calls answer 1014",
+    )
     for kind, secs in CLI_DURATIONS.items():
         flag = "3d" if kind == "3d" else kind
-        p.add_argument(f"--{flag}-seconds", type=float, default=secs, dest=f"dur_{kind}",
-                       help=f"run time of {kind} tasks (default {secs:g})")
+        p.add_argument(
+            f"--{flag}-seconds",
+            type=float,
+            default=secs,
+            dest=f"dur_{kind}",
+            help=f"run time of {kind} tasks (default {secs:g})",
+        )
     p.add_argument("--queue-seconds", type=float, default=1.0, help="time a task shows QUEUED before RUNNING")
     p.add_argument("--jitter", type=float, default=0.2, help="run-time jitter fraction (default 0.2)")
     p.add_argument("--seed", type=int, default=None, help="RNG seed (default: random)")
@@ -82,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:  # not the main thread (embedded use): rely on KeyboardInterrupt
             pass
     keys = "pinned keys" if args.keys else "any 32-hex key"
-    print(f"RunningHub emulator on {emu.base_url} ({len(emu.core.endpoints)} model endpoints, {keys}); Ctrl-C stops",
-          flush=True)
+    print(
+        f"RunningHub emulator on {emu.base_url} ({len(emu.core.endpoints)} model endpoints, {keys}); "
+        "Ctrl-C stops",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

@@ -28,9 +28,15 @@ V2: dict[str, tuple[str, str]] = {
         "访问被拒绝：标准模型API仅支持企业级-共享API Key",
     ),
     "1015": ("Generation failed, please try again", "生成失败，请重试"),
-    "1501": ("Content verification failed, change your prompt or images", "内容审核未通过，请修改提示词或图片"),
+    "1501": (
+        "Content verification failed, change your prompt or images",
+        "内容审核未通过，请修改提示词或图片",
+    ),
     "1504": ("Model timed out, retry later", "模型超时，请稍后重试"),
-    "1505": ("Photorealistic real people are not allowed, change your prompt or image", "禁止生成写实真人，请修改提示词或图片"),
+    "1505": (
+        "Photorealistic real people are not allowed, change your prompt or image",
+        "禁止生成写实真人，请修改提示词或图片",
+    ),
     "416": ("Insufficient wallet balance", "钱包余额不足"),
     "421": ("Task queue is full: too many concurrent tasks for this key", "任务队列已满：该Key并发任务过多"),
     "380": ("Workflow does not exist", "工作流不存在"),

@@ -140,7 +140,9 @@ class EmulatorConfig:
             set_(self, "keys", frozenset(self.keys))
         if not isinstance(self.wrong_kind_keys, frozenset):
             set_(self, "wrong_kind_keys", frozenset(self.wrong_kind_keys))
-        if isinstance(self.instant_success, Collection) and not isinstance(self.instant_success, (bool, frozenset)):
+        if isinstance(self.instant_success, Collection) and not isinstance(
+            self.instant_success, (bool, frozenset)
+        ):
             set_(self, "instant_success", frozenset(self.instant_success))
         merged = dict(API_DURATIONS)
         merged.update(self.durations)

@@ -73,7 +73,9 @@ class Core:
             on_end=self._on_end,
             max_tasks=lambda: self.config.max_tasks,
         )
-        self.webhooks = Webhooks(self.stats, lambda: (self.config.webhook_timeout, self.config.webhook_retry_delays))
+        self.webhooks = Webhooks(
+            self.stats, lambda: (self.config.webhook_timeout, self.config.webhook_retry_delays)
+        )
         self.endpoints: dict[str, Any] = {}
         self.set_catalogue(catalogue)
 
@@ -109,7 +111,7 @@ class Core:
 
     def hex32(self) -> str:
         with self._rng_lock:
-            return "%032x" % self.rng.getrandbits(128)
+            return f"{self.rng.getrandbits(128):032x}"
 
     # ---- keys -------------------------------------------------------------------------------------
     @staticmethod
@@ -188,8 +190,10 @@ class Core:
             if "character" in endpoint:
                 letters = string.ascii_lowercase
                 with self._rng_lock:
-                    text = "".join(self.rng.choice(letters) for _ in range(9)) + "." + "".join(
-                        self.rng.choice(letters) for _ in range(10)
+                    text = (
+                        "".join(self.rng.choice(letters) for _ in range(9))
+                        + "."
+                        + "".join(self.rng.choice(letters) for _ in range(10))
                     )
             else:
                 prompt = str(body.get("prompt") or body.get("text") or "")[:120]
@@ -286,7 +290,9 @@ class Core:
         task.fail = self._pick_failure(submit_path)
         task.never_finish = self.faults.take("never_finish", submit_path) is not None
         instant = cfg.instant_success
-        if (instant is True or (isinstance(instant, frozenset) and endpoint in instant)) and not task.never_finish:
+        if (
+            instant is True or (isinstance(instant, frozenset) and endpoint in instant)
+        ) and not task.never_finish:
             self.store.add_finished(task, "FAILED" if task.fail else "SUCCESS")
         elif not self.store.admit(task, queue_seconds=cfg.queue_seconds):
             self.stats.count_code(421)
@@ -327,13 +333,28 @@ class Core:
         secs = str(int(round(task.cost_seconds())))
         money = f"{task.price:.2f}" if task.final == "SUCCESS" else "0"
         if task.family == "standard":
-            return {"consumeMoney": None, "consumeCoins": None, "taskCostTime": secs, "thirdPartyConsumeMoney": money}
-        return {"consumeMoney": money, "consumeCoins": None, "taskCostTime": secs, "thirdPartyConsumeMoney": None}
+            return {
+                "consumeMoney": None,
+                "consumeCoins": None,
+                "taskCostTime": secs,
+                "thirdPartyConsumeMoney": money,
+            }
+        return {
+            "consumeMoney": money,
+            "consumeCoins": None,
+            "taskCostTime": secs,
+            "thirdPartyConsumeMoney": None,
+        }
 
     def prompt_tips(self, task: Task) -> str:
         nodes = [o.node_id for o in task.outputs if o.node_id] or ["4"]
         return json.dumps(
-            {"result": True, "error": None, "outputs_to_execute": list(dict.fromkeys(nodes)), "node_errors": {}}
+            {
+                "result": True,
+                "error": None,
+                "outputs_to_execute": list(dict.fromkeys(nodes)),
+                "node_errors": {},
+            }
         )
 
     def task_object(self, task: Task, *, submit: bool = False) -> dict[str, Any]:
@@ -393,7 +414,8 @@ class Core:
         wss = None
         if status == "RUNNING":
             host = task.origin.split("://", 1)[-1]
-            wss = f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={self.signer.sign('/ws', 0)}"
+            token = self.signer.sign("/ws", 0)
+            wss = f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={token}"
         return {
             "netWssUrl": wss,
             "taskId": task.task_id,
@@ -407,14 +429,21 @@ class Core:
         if task.meta.get("api") == "legacy":
             code, data = self.legacy_outputs(task)
             event_data: Any = json.dumps(
-                {"code": code, "msg": legacy_msg(code), "data": data}, ensure_ascii=False, separators=(",", ":")
+                {"code": code, "msg": legacy_msg(code), "data": data},
+                ensure_ascii=False,
+                separators=(",", ":"),
             )
             event_str = event_data
         else:
             obj = self.task_object(task)
             obj["parentTaskId"] = None
             obj["taskUsageList"] = [
-                {"taskId": int(task.task_id), "parentTaskId": None, "taskStatus": obj["status"], "usage": obj["usage"]}
+                {
+                    "taskId": int(task.task_id),
+                    "parentTaskId": None,
+                    "taskStatus": obj["status"],
+                    "usage": obj["usage"],
+                }
             ]
             event_data = obj
             event_str = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
@@ -457,4 +486,3 @@ def _failed_reason(message: str) -> dict[str, Any]:
         "current_inputs": {},
         "current_outputs": {},
     }
-

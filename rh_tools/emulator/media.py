@@ -1,8 +1,8 @@
 """Files the emulator hands out and takes in: sample results, signed URLs, uploads, multipart.
 
-Why here and not in the routes: result links must lead to real files of the advertised type,
-uploads must come back byte-for-byte from their ``download_url``, and a 1 GiB upload must stream
-to disk rather than sit in memory — all of which is plumbing the route code should not carry.
+Why here and not in the routes: result links must lead to real files of the advertised type and
+uploads must come back byte-for-byte from their ``download_url`` — plumbing the route code should
+not carry. (Reading multipart bodies lives in ``multipart.py``.)
 """
 
 from __future__ import annotations
@@ -21,22 +21,14 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import Request
 
 __all__ = [
     "ASSETS",
     "KIND_BY_EXT",
-    "MultipartError",
-    "MultipartForm",
     "Signer",
     "StoredFile",
-    "UploadPart",
     "UploadStore",
     "asset_for",
-    "read_multipart",
 ]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -51,7 +43,15 @@ _SAMPLES = {
     "wav": "sample.wav",
     "glb": "sample.glb",
 }
-_FALLBACK = {"webp": "png", "gif": "png", "bmp": "png", "mov": "mp4", "webm": "mp4", "flac": "wav", "m4a": "mp3"}
+_FALLBACK = {
+    "webp": "png",
+    "gif": "png",
+    "bmp": "png",
+    "mov": "mp4",
+    "webm": "mp4",
+    "flac": "wav",
+    "m4a": "mp3",
+}
 
 #: Upload ``type`` by extension. The service names image/video/audio; INFERRED for the rest.
 KIND_BY_EXT: dict[str, str] = {
@@ -139,7 +139,9 @@ class UploadStore:
     def tmp_path(self) -> Path:
         return self.dir / f"part-{secrets.token_hex(8)}"
 
-    def add(self, file_name: str, src: Path, *, size: int, media_type: str, kind: str, key: str) -> StoredFile:
+    def add(
+        self, file_name: str, src: Path, *, size: int, media_type: str, kind: str, key: str
+    ) -> StoredFile:
         dest = self.dir / file_name.replace("/", "__")
         os.replace(src, dest)
         stored = StoredFile(file_name, dest, size, media_type, kind, key)
@@ -156,140 +158,3 @@ class UploadStore:
 
     def close(self) -> None:
         self._cleanup()
-
-
-@dataclass
-class UploadPart:
-    """One file part of a multipart body, already on disk."""
-
-    filename: str
-    content_type: str
-    path: Path
-    size: int = 0
-    sha256: str = ""
-    too_large: bool = False
-
-
-@dataclass
-class MultipartForm:
-    fields: dict[str, str]
-    files: dict[str, UploadPart]
-
-    def cleanup(self) -> None:
-        for part in self.files.values():
-            part.path.unlink(missing_ok=True)
-
-
-class MultipartError(ValueError):
-    """The body is not a readable multipart/form-data body."""
-
-
-_MAX_FIELD = 1024 * 1024
-
-
-async def read_multipart(request: Request, store: UploadStore, *, max_file_bytes: int) -> MultipartForm:
-    """Stream a multipart body: file parts go straight to disk, text fields into a dict.
-
-    A file part larger than ``max_file_bytes`` stops being written (``too_large``) but the rest of
-    the body is still read, so the client gets a JSON answer instead of a broken pipe.
-    """
-    ctype, opts = parse_options_header(request.headers.get("content-type", ""))
-    boundary = opts.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise MultipartError("expected multipart/form-data with a boundary")
-
-    fields: dict[str, str] = {}
-    files: dict[str, UploadPart] = {}
-    cur: dict[str, Any] = {}
-    headers: dict[bytes, bytes] = {}
-    hname = bytearray()
-    hval = bytearray()
-
-    def on_part_begin() -> None:
-        headers.clear()
-        cur.clear()
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        hname.extend(data[start:end])
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        hval.extend(data[start:end])
-
-    def on_header_end() -> None:
-        headers[bytes(hname).lower()] = bytes(hval)
-        hname.clear()
-        hval.clear()
-
-    def on_headers_finished() -> None:
-        _, disp = parse_options_header(headers.get(b"content-disposition", b""))
-        name = disp.get(b"name", b"").decode("utf-8", "replace")
-        filename = disp.get(b"filename")
-        cur["name"] = name
-        if filename is not None:
-            part = UploadPart(
-                filename=filename.decode("utf-8", "replace"),
-                content_type=headers.get(b"content-type", b"application/octet-stream").decode("latin-1"),
-                path=store.tmp_path(),
-            )
-            cur["file"] = part
-            cur["fh"] = open(part.path, "wb")  # noqa: SIM115 - closed in on_part_end
-            cur["hash"] = hashlib.sha256()
-        else:
-            cur["buf"] = bytearray()
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
-        part: UploadPart | None = cur.get("file")
-        if part is None:
-            buf = cur["buf"]
-            if len(buf) < _MAX_FIELD:
-                buf.extend(chunk[: _MAX_FIELD - len(buf)])
-            return
-        part.size += len(chunk)
-        if part.too_large:
-            return
-        if part.size > max_file_bytes:
-            part.too_large = True
-            cur["fh"].truncate(0)
-            return
-        cur["fh"].write(chunk)
-        cur["hash"].update(chunk)
-
-    def on_part_end() -> None:
-        part: UploadPart | None = cur.get("file")
-        if part is None:
-            fields.setdefault(cur.get("name", ""), bytes(cur.get("buf", b"")).decode("utf-8", "replace"))
-            return
-        cur["fh"].close()
-        part.sha256 = cur["hash"].hexdigest()
-        old = files.get(cur["name"])
-        if old is not None:
-            old.path.unlink(missing_ok=True)
-        files[cur["name"]] = part
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-    except Exception as exc:
-        fh = cur.get("fh")
-        if fh is not None and not fh.closed:
-            fh.close()
-            cur["file"].path.unlink(missing_ok=True)
-        MultipartForm(fields, files).cleanup()
-        if isinstance(exc, MultipartError):
-            raise
-        raise MultipartError(f"unreadable multipart body: {exc}") from exc
-    return MultipartForm(fields, files)

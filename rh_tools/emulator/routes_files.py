@@ -37,7 +37,12 @@ def file_routes(core: Core) -> list[Route]:
             _, task_id, name = (rest.split("/") + ["", ""])[:3]
             task = core.store.get(task_id)
             stem, _, ext = name.partition(".")
-            if task is None or task.final != "SUCCESS" or not stem.isdigit() or int(stem) >= len(task.outputs):
+            if (
+                task is None
+                or task.final != "SUCCESS"
+                or not stem.isdigit()
+                or int(stem) >= len(task.outputs)
+            ):
                 return _xml(_MISSING, 404)
             file, media_type = asset_for(task.outputs[int(stem)].ext)
             core.stats.count_download()

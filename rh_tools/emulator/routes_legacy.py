@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .core import Core, Refusal
-from .media import KIND_BY_EXT, MultipartError, read_multipart
+from .media import KIND_BY_EXT
+from .multipart import MultipartError, read_multipart
 from .runs import origin_of, read_json, start_app, start_workflow
 from .shapes import envelope, legacy_error
 
@@ -121,7 +122,14 @@ def _money(v: float) -> str:
 async def upload(core: Core, request: Request) -> Response:
     limit = int(core.config.legacy_upload_max_mb * 1024 * 1024)
     try:
-        form = await read_multipart(request, core.uploads, max_file_bytes=limit)
+        form = await read_multipart(
+            request.stream(),
+            request.headers.get("content-type", ""),
+            core.uploads.tmp_path,
+            max_file_bytes=limit,
+        )
+    except ClientDisconnect:
+        return Response(status_code=400)
     except MultipartError:
         return legacy_error(301)
     try:
@@ -136,7 +144,9 @@ async def upload(core: Core, request: Request) -> Response:
         kind = KIND_BY_EXT.get(ext, "file")
         # zip archives are stored without an extension (their fileName is a bare hash).
         file_name = f"api/{part.sha256}" + (f".{ext}" if ext and kind != "zip" else "")
-        core.uploads.add(file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key)
+        core.uploads.add(
+            file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key
+        )
         core.stats.count_upload(part.size)
         return envelope({"fileName": file_name, "fileType": form.fields.get("fileType") or "input"})
     finally:
@@ -201,16 +211,23 @@ async def api_call_demo(core: Core, request: Request) -> Response:
     if app is None:
         return legacy_error(901)
     nodes = list(app.get("nodeInfoList", []))
+    demo_body = {"webappId": wid, "apiKey": "<your api key>", "nodeInfoList": nodes}
     curl = (
         f"curl -X POST '{origin_of(request)}/task/openapi/ai-app/run' -H 'Content-Type: application/json' "
-        f"-d '{json.dumps({'webappId': wid, 'apiKey': '<your api key>', 'nodeInfoList': nodes}, ensure_ascii=False)}'"
+        f"-d '{json.dumps(demo_body, ensure_ascii=False)}'"
     )
     return envelope(
         {
             "curl": curl,
             "accessEncrypted": False,
             "webappName": app.get("name", wid),
-            "statisticsInfo": {"likeCount": "0", "downloadCount": "0", "useCount": "0", "pv": "0", "collectCount": "0"},
+            "statisticsInfo": {
+                "likeCount": "0",
+                "downloadCount": "0",
+                "useCount": "0",
+                "pv": "0",
+                "collectCount": "0",
+            },
             "nodeInfoList": nodes,
             "covers": [],
             "tags": [],
@@ -223,10 +240,16 @@ async def lora_put(core: Core, request: Request) -> Response:
     path = request.url.path
     q = request.query_params
     if q.get("q-signature") != lora_signature(path, q.get("q-sign-time", ""), core.signer_secret):
-        return Response("<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, media_type="application/xml")
+        return Response(
+            "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, media_type="application/xml"
+        )
     end = q.get("q-sign-time", "").partition(";")[2]
     if end.isdigit() and int(end) < time.time():
-        return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403, media_type="application/xml")
+        return Response(
+            "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+            403,
+            media_type="application/xml",
+        )
     file_name = path.removeprefix("/lora/")
     tmp = core.uploads.tmp_path()
     size = 0
@@ -259,4 +282,3 @@ def legacy_routes(core: Core) -> list[Route]:
         Route("/api/webapp/apiCallDemo", g(api_call_demo, core), methods=["GET"]),
         Route("/lora/{file:path}", g(lora_put, core), methods=["PUT"]),
     ]
-

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .core import Core, Refusal
-from .media import KIND_BY_EXT, MultipartError, read_multipart
+from .media import KIND_BY_EXT
+from .multipart import MultipartError, read_multipart
 from .runs import origin_of, read_json, start_app, start_workflow
 from .shapes import envelope, json_response, upload_error, v2_error
 from .validate import validate_body
@@ -103,7 +104,14 @@ async def upload_binary(core: Core, request: Request) -> Response:
     key = core.auth_v2(request, family="upload")
     limit = int(core.config.upload_max_mb * 1024 * 1024)
     try:
-        form = await read_multipart(request, core.uploads, max_file_bytes=limit)
+        form = await read_multipart(
+            request.stream(),
+            request.headers.get("content-type", ""),
+            core.uploads.tmp_path,
+            max_file_bytes=limit,
+        )
+    except ClientDisconnect:
+        return Response(status_code=400)
     except MultipartError as exc:
         return upload_error(1007, str(exc))
     try:
@@ -116,7 +124,9 @@ async def upload_binary(core: Core, request: Request) -> Response:
         ext = Path(part.filename).suffix.lower().lstrip(".")
         kind = KIND_BY_EXT.get(ext, "file")  # INFERRED: other file kinds are tolerated as "file"
         file_name = f"openapi/{secrets.token_hex(16)}" + (f".{ext}" if ext else "")
-        stored = core.uploads.add(file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key)
+        stored = core.uploads.add(
+            file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key
+        )
         core.stats.count_upload(part.size)
         path = f"/media/{file_name}"
         token = core.signer.sign(path, stored.created + core.config.url_ttl_seconds)
@@ -157,7 +167,11 @@ async def price_preview(core: Core, request: Request) -> Response:
     body = await read_json(request, "v2")
     cfg = core.config
     res = validate_body(
-        ep, body, strict_types=cfg.strict_types, file_name_ok=core.uploads.known, strict_file_names=cfg.strict_file_names
+        ep,
+        body,
+        strict_types=cfg.strict_types,
+        file_name_ok=core.uploads.known,
+        strict_file_names=cfg.strict_file_names,
     )
     if not res.ok:
         p = res.first

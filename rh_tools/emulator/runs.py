@@ -54,7 +54,13 @@ def _node_list(body: Mapping[str, Any], api: str, required: bool) -> list[Mappin
     if not isinstance(nodes, list) or not all(
         isinstance(n, Mapping) and n.get("nodeId") not in (None, "") and n.get("fieldName") for n in nodes
     ):
-        raise _refuse(api, 803, "803", "each nodeInfoList item needs nodeId and fieldName", "nodeInfoList 每项需要 nodeId 与 fieldName")
+        raise _refuse(
+            api,
+            803,
+            "803",
+            "each nodeInfoList item needs nodeId and fieldName",
+            "nodeInfoList 每项需要 nodeId 与 fieldName",
+        )
     return nodes
 
 
@@ -63,11 +69,15 @@ def _webhook(body: Mapping[str, Any], api: str) -> str | None:
     if url in (None, ""):
         return None
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-        raise _refuse(api, 301, "1007", "'webhookUrl' must be an http(s) URL", "webhookUrl 必须是 http(s) 地址")
+        raise _refuse(
+            api, 301, "1007", "'webhookUrl' must be an http(s) URL", "webhookUrl 必须是 http(s) 地址"
+        )
     return url
 
 
-def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, Any], workflow_id: Any, api: str) -> Task:
+def start_workflow(
+    core: Core, request: Request, key: str, body: Mapping[str, Any], workflow_id: Any, api: str
+) -> Task:
     """Check and start a workflow run (unknown id 380, bad nodeInfoList 803, bad JSON 433)."""
     prompt: Any = None
     if isinstance(body.get("workflow"), str) and body["workflow"].strip():
@@ -76,7 +86,9 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
         except ValueError:
             prompt = None
         if not isinstance(prompt, Mapping):
-            raise _refuse(api, 433, "1007", "'workflow' is not API-format JSON", "workflow 不是 API 格式的 JSON")
+            raise _refuse(
+                api, 433, "1007", "'workflow' is not API-format JSON", "workflow 不是 API 格式的 JSON"
+            )
     else:
         wid = str(workflow_id or "").strip()
         if not wid:
@@ -90,7 +102,11 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
         node = prompt.get(str(n["nodeId"]))
         if not isinstance(node, Mapping) or str(n["fieldName"]) not in (node.get("inputs") or {}):
             raise _refuse(
-                api, 803, "803", f"node {n['nodeId']} has no input {n['fieldName']!r}", f"节点 {n['nodeId']} 没有输入 {n['fieldName']}"
+                api,
+                803,
+                "803",
+                f"node {n['nodeId']} has no input {n['fieldName']!r}",
+                f"节点 {n['nodeId']} 没有输入 {n['fieldName']}",
             )
     outs = workflow_outputs(prompt)
     kind = outs[0][1]
@@ -111,11 +127,22 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
 
 
 def start_app(
-    core: Core, request: Request, key: str, body: Mapping[str, Any], webapp_id: Any, api: str, *, quick: bool = False
+    core: Core,
+    request: Request,
+    key: str,
+    body: Mapping[str, Any],
+    webapp_id: Any,
+    api: str,
+    *,
+    quick: bool = False,
 ) -> Task:
     """Check and start an AI-app run (unknown id 901, bad nodeInfoList 803, missing fields 301)."""
     # webappId arrives as a string or as a (possibly precision-damaged) JSON number.
-    wid = str(int(webapp_id)) if isinstance(webapp_id, (int, float)) and not isinstance(webapp_id, bool) else str(webapp_id or "")
+    wid = (
+        str(int(webapp_id))
+        if isinstance(webapp_id, (int, float)) and not isinstance(webapp_id, bool)
+        else str(webapp_id or "")
+    )
     if not wid.strip():
         raise _refuse(api, 301, "1007", "'webappId' is required", "缺少必填参数 webappId")
     app = core.webapps.get(wid.strip())
@@ -128,7 +155,11 @@ def start_app(
     for n in nodes:
         if (str(n["nodeId"]), str(n["fieldName"])) not in known:
             raise _refuse(
-                api, 803, "803", f"the app has no field {n['nodeId']}/{n['fieldName']}", f"应用没有字段 {n['nodeId']}/{n['fieldName']}"
+                api,
+                803,
+                "803",
+                f"the app has no field {n['nodeId']}/{n['fieldName']}",
+                f"应用没有字段 {n['nodeId']}/{n['fieldName']}",
             )
     kind = str(app.get("output", "image"))
     cfg = core.config

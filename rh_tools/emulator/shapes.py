@@ -48,11 +48,15 @@ class _JSON(JSONResponse):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return _JSON(content, status_code=status_code, headers=headers)
 
 
-def v2_error_body(code: str, en_detail: str = "", zh_detail: str = "", message: str | None = None) -> dict[str, Any]:
+def v2_error_body(
+    code: str, en_detail: str = "", zh_detail: str = "", message: str | None = None
+) -> dict[str, Any]:
     """The task object with an empty taskId: how the v2 API reports a refused request."""
     return {
         "taskId": "",
@@ -74,7 +78,9 @@ def v2_error(
     return json_response(v2_error_body(code, en_detail, zh_detail), status_code, headers)
 
 
-def envelope(data: Any = None, code: int = 0, msg: str | None = None, status_code: int = 200, **extra: Any) -> JSONResponse:
+def envelope(
+    data: Any = None, code: int = 0, msg: str | None = None, status_code: int = 200, **extra: Any
+) -> JSONResponse:
     """The legacy ``{code, msg, data}`` envelope."""
     body = {"code": code, "msg": legacy_msg(code) if msg is None else msg, "data": data}
     body.update(extra)
@@ -82,7 +88,12 @@ def envelope(data: Any = None, code: int = 0, msg: str | None = None, status_cod
 
 
 def legacy_error(
-    code: int, data: Any = None, *, msg: str | None = None, status_code: int = 200, headers: dict[str, str] | None = None
+    code: int,
+    data: Any = None,
+    *,
+    msg: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = {"code": code, "msg": legacy_msg(code) if msg is None else msg, "data": data}
     return json_response(body, status_code, headers)
@@ -94,4 +105,3 @@ def upload_error(
     """The v2 upload envelope (``message``, not ``msg``) for a failure; INFERRED codes (1002/1007/1008)."""
     message = v2_message(str(code), en_detail) if str(code) in V2 else legacy_msg(code)
     return json_response({"code": code, "message": message, "data": None}, status_code, headers)
-

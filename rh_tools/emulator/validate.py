@@ -222,7 +222,9 @@ def _check_number(p: Any, v: Any, strict: bool) -> Problem | None:
     lo, hi = p.min, p.max
     if (lo is not None and num < lo) or (hi is not None and num > hi):
         rng = f"[{_num(lo) if lo is not None else '-inf'}, {_num(hi) if hi is not None else 'inf'}]"
-        return Problem(k, f"'{k}' must be within {rng} (got {_num(num)})", f"{k} 必须在 {rng} 范围内（收到 {_num(num)}）")
+        return Problem(
+            k, f"'{k}' must be within {rng} (got {_num(num)})", f"{k} 必须在 {rng} 范围内（收到 {_num(num)}）"
+        )
     return None
 
 
@@ -244,7 +246,9 @@ def _check_media(
             return Problem(k, f"'{k}' must be an array of URLs", f"{k} 必须是URL数组")
         if p.max_items is not None and len(v) > p.max_items:
             return Problem(
-                k, f"'{k}' takes at most {p.max_items} items (got {len(v)})", f"{k} 最多 {p.max_items} 项（收到 {len(v)}）"
+                k,
+                f"'{k}' takes at most {p.max_items} items (got {len(v)})",
+                f"{k} 最多 {p.max_items} 项（收到 {len(v)}）",
             )
         items = v
     else:
@@ -254,7 +258,9 @@ def _check_media(
     for i, item in enumerate(items):
         where = f"{k}[{i}]" if p.multiple else k
         if not is_media_reference(item, file_name_ok=names_ok):
-            what_en = "an http(s) URL, a data URI, an asset:// id" + (" or an uploaded fileName" if by_name else "")
+            what_en = "an http(s) URL, a data URI, an asset:// id" + (
+                " or an uploaded fileName" if by_name else ""
+            )
             what_zh = "http(s) URL、data URI、asset:// 或" + ("上传返回的 fileName" if by_name else "素材ID")
             return Problem(where, f"'{where}' must be {what_en}", f"{where} 必须是 {what_zh}")
         size = _data_uri_bytes(item) if isinstance(item, str) else None
@@ -262,6 +268,8 @@ def _check_media(
             return Problem(where, f"'{where}' is not valid base64", f"{where} 不是有效的 base64")
         if size is not None and p.max_size_mb and size > p.max_size_mb * 1024 * 1024:
             return Problem(
-                where, f"'{where}' is larger than {_num(p.max_size_mb)} MB", f"{where} 超过 {_num(p.max_size_mb)} MB"
+                where,
+                f"'{where}' is larger than {_num(p.max_size_mb)} MB",
+                f"{where} 超过 {_num(p.max_size_mb)} MB",
             )
     return None

@@ -11,6 +11,7 @@ an app is ``{"name": str, "nodeInfoList": [...], "output": "image"|"video"|..., 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,21 +48,61 @@ SAMPLE_WORKFLOWS: dict[str, dict[str, Any]] = {
                 },
                 "_meta": {"title": "KSampler"},
             },
-            "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl.safetensors"}, "_meta": {"title": "Load Checkpoint"}},
-            "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1}, "_meta": {"title": "Empty Latent Image"}},
-            "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat in a spacesuit", "clip": ["4", 1]}, "_meta": {"title": "Positive"}},
-            "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}, "_meta": {"title": "Negative"}},
-            "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}, "_meta": {"title": "VAE Decode"}},
-            "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI", "images": ["8", 0]}, "_meta": {"title": "Save Image"}},
-            "10": {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Load Image"}},
+            "4": {
+                "class_type": "CheckpointLoaderSimple",
+                "inputs": {"ckpt_name": "sdxl.safetensors"},
+                "_meta": {"title": "Load Checkpoint"},
+            },
+            "5": {
+                "class_type": "EmptyLatentImage",
+                "inputs": {"width": 1024, "height": 1024, "batch_size": 1},
+                "_meta": {"title": "Empty Latent Image"},
+            },
+            "6": {
+                "class_type": "CLIPTextEncode",
+                "inputs": {"text": "a cat in a spacesuit", "clip": ["4", 1]},
+                "_meta": {"title": "Positive"},
+            },
+            "7": {
+                "class_type": "CLIPTextEncode",
+                "inputs": {"text": "blurry", "clip": ["4", 1]},
+                "_meta": {"title": "Negative"},
+            },
+            "8": {
+                "class_type": "VAEDecode",
+                "inputs": {"samples": ["3", 0], "vae": ["4", 2]},
+                "_meta": {"title": "VAE Decode"},
+            },
+            "9": {
+                "class_type": "SaveImage",
+                "inputs": {"filename_prefix": "ComfyUI", "images": ["8", 0]},
+                "_meta": {"title": "Save Image"},
+            },
+            "10": {
+                "class_type": "LoadImage",
+                "inputs": {"image": "example.png"},
+                "_meta": {"title": "Load Image"},
+            },
         },
     },
     SAMPLE_VIDEO_WORKFLOW_ID: {
         "name": "image-to-video (emulator sample)",
         "prompt": {
-            "1": {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Load Image"}},
-            "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "the camera pans slowly"}, "_meta": {"title": "Prompt"}},
-            "3": {"class_type": "VHS_VideoCombine", "inputs": {"frame_rate": 16, "format": "video/h264-mp4"}, "_meta": {"title": "Video Combine"}},
+            "1": {
+                "class_type": "LoadImage",
+                "inputs": {"image": "example.png"},
+                "_meta": {"title": "Load Image"},
+            },
+            "2": {
+                "class_type": "CLIPTextEncode",
+                "inputs": {"text": "the camera pans slowly"},
+                "_meta": {"title": "Prompt"},
+            },
+            "3": {
+                "class_type": "VHS_VideoCombine",
+                "inputs": {"frame_rate": 16, "format": "video/h264-mp4"},
+                "_meta": {"title": "Video Combine"},
+            },
         },
     },
 }
@@ -97,7 +138,7 @@ SAMPLE_WEBAPPS: dict[str, dict[str, Any]] = {
                 "nodeName": "RH_Select",
                 "fieldName": "select",
                 "fieldValue": "1:1",
-                "fieldData": '[{"name":"1:1","index":"1:1"},{"name":"16:9","index":"16:9"},{"name":"9:16","index":"9:16"}]',
+                "fieldData": json.dumps([{"name": r, "index": r} for r in ("1:1", "16:9", "9:16")]),
                 "fieldType": "LIST",
                 "description": "比例",
                 "descriptionEn": "Aspect ratio",

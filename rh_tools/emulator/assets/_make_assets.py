@@ -9,9 +9,11 @@ as-is (a few KB each). With such an ffmpeg on PATH (or ``FFMPEG=...``) this scri
     ffmpeg -f lavfi -i testsrc2=size=128x128:rate=1:duration=1 -frames:v 1 -q:v 8 sample.jpg
     ffmpeg -f lavfi -i testsrc2=size=160x90:rate=10:duration=1 -c:v libx264 -profile:v baseline \
         -pix_fmt yuv420p -preset veryslow -crf 35 -movflags +faststart -an sample.mp4
-    ffmpeg -f lavfi -i sine=frequency=440:duration=1:sample_rate=22050 -ac 1 -c:a libmp3lame -b:a 32k sample.mp3
+    ffmpeg -f lavfi -i sine=frequency=440:duration=1:sample_rate=22050 -ac 1 -c:a libmp3lame \
+        -b:a 32k sample.mp3
 """
 
+# ruff: noqa: E501
 from __future__ import annotations
 
 import json
@@ -34,7 +36,9 @@ def make_png(width: int = 64, height: int = 64) -> bytes:
     """A truecolour gradient PNG (so the file is visibly an image, not a blank square)."""
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
     rows = bytearray()
     for y in range(height):
@@ -42,7 +46,12 @@ def make_png(width: int = 64, height: int = 64) -> bytes:
         for x in range(width):
             rows += bytes((40 + 3 * x, 90 + 2 * y, 200 - x - y // 2))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def make_wav(seconds: float = 0.25, rate: int = 8000) -> bytes:
@@ -55,7 +64,8 @@ def make_wav(seconds: float = 0.25, rate: int = 8000) -> bytes:
         w.setsampwidth(2)
         w.setframerate(rate)
         frames = b"".join(
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(seconds * rate))
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+            for i in range(int(seconds * rate))
         )
         w.writeframes(frames)
     return buf.getvalue()
@@ -73,7 +83,14 @@ def make_glb() -> bytes:
         "buffers": [{"byteLength": len(positions)}],
         "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": len(positions), "target": 34962}],
         "accessors": [
-            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3", "max": [1, 1, 0], "min": [0, 0, 0]}
+            {
+                "bufferView": 0,
+                "componentType": 5126,
+                "count": 3,
+                "type": "VEC3",
+                "max": [1, 1, 0],
+                "min": [0, 0, 0],
+            }
         ],
     }
     js = json.dumps(gltf, separators=(",", ":")).encode()
@@ -103,7 +120,9 @@ def main() -> int:
     ffmpeg = os.environ.get("FFMPEG") or shutil.which("ffmpeg")
     if ffmpeg:
         for name, args in _FFMPEG_JOBS.items():
-            subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(HERE / name)], check=True)
+            subprocess.run(
+                [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(HERE / name)], check=True
+            )
     else:
         print("ffmpeg not found: kept the committed sample.jpg/mp4/mp3", file=sys.stderr)
     return 0
