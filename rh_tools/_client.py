@@ -99,6 +99,13 @@ class _Base:
             raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
         return task_id.strip()
 
+    @staticmethod
+    def _raw_path(path: str) -> str:
+        p = path.strip().removeprefix("/openapi/v2/").strip("/")
+        if not p or ".." in p or any(c.isspace() or c in "?#" for c in p):
+            raise InvalidInputError(f"not an endpoint path: {path!r}", hint="e.g. 'rhart-image-g/image-to-image'")
+        return p
+
     def _waiter(self, task_id: str, timeout: float | None, on_status: StatusCallback | None,
                 history_key: str | None, started: float | None = None) -> core.Waiter:
         task_id = self._task_id(task_id)
@@ -198,6 +205,14 @@ class RunningHub(_Base):
         if webhook_url:
             body["webhookUrl"] = webhook_url
         return self._send(core.submit_call(ep.path, body))
+
+    def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
+        """Submit ``body`` to ``/openapi/v2/<path>`` without local validation.
+
+        For parameters or endpoints newer than the catalogue; the API does the checking (and may
+        charge for what it accepts). Prefer :meth:`submit`.
+        """
+        return self._send(core.submit_call(self._raw_path(path), dict(body)))
 
     def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
             timeout: float | None = None, webhook_url: str | None = None,
@@ -392,6 +407,9 @@ class AsyncRunningHub(_Base):
         if webhook_url:
             body["webhookUrl"] = webhook_url
         return await self._send(core.submit_call(ep.path, body))
+
+    async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
+        return await self._send(core.submit_call(self._raw_path(path), dict(body)))
 
     async def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
                   timeout: float | None = None, webhook_url: str | None = None,

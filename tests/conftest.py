@@ -1,14 +1,36 @@
-"""Shared test setup: no test sees the developer's real RunningHub settings or reaches the network."""
+"""Shared test setup: no test sees the developer's real RunningHub settings or reaches the network.
+
+Cassette replay is the default; see ``tests/cassette_support.py`` for the build and live modes.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-# 32 hexadecimal characters: the shape the emulator accepts. Not a real key.
+from cassette_support import REAL_HOST, body_matcher, make_vcr_config
+
+ROOT = Path(__file__).resolve().parents[1]
+# 32 hexadecimal characters: the shape the emulator accepts. Not real keys.
 TEST_KEY = "feedfacecafebeef0123456789abcdef"
 CANARY_KEY = "c0ffee00c0ffee00c0ffee00c0ffee00"
+# Read before any test clears the environment: only used when re-recording cassettes live.
+LIVE_KEY = os.environ.get("RUNNINGHUB_API_KEY")
+LIVE_BASE_URL = os.environ.get("RUNNINGHUB_BASE_URL") or REAL_HOST
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cassettes-from-emulator", action="store_true",
+                     help="record cassettes against the built-in emulator, as if from www.runninghub.ai")
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_matcher("rh_body", body_matcher)
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +38,50 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("RUNNINGHUB_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def record_mode(request: pytest.FixtureRequest) -> str:
+    # Building from the emulator appends to fresh cassettes: the async twin of a test then replays
+    # what the sync one recorded, so both share one cassette (scripts/record_cassettes.py clears first).
+    if request.config.getoption("--cassettes-from-emulator"):
+        return "new_episodes"
+    return request.config.getoption("--record-mode") or "none"
+
+
+@dataclass
+class Target:
+    """Where recorded tests send requests, and with which key."""
+
+    mode: str  # "replay" | "emulator" | "live"
+    base_url: str
+    api_key: str
+    emulator: Any = None
+    poll_interval: float = 0.0
+
+
+@pytest.fixture(scope="session")
+def rh_target(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Target]:
+    if request.config.getoption("--cassettes-from-emulator"):
+        from rh_tools.emulator import Emulator
+
+        with Emulator(port=0, durations={"image": 0.3, "video": 0.6, "audio": 0.3, "3d": 0.4, "text": 0.2}) as emu:
+            yield Target("emulator", emu.base_url, TEST_KEY, emu, poll_interval=0.1)
+    elif record_mode != "none":
+        if not LIVE_KEY:
+            pytest.exit("Re-recording needs RUNNINGHUB_API_KEY (and spends credits), "
+                        "or use --cassettes-from-emulator", returncode=2)
+        yield Target("live", LIVE_BASE_URL.rstrip("/"), LIVE_KEY, poll_interval=3.0)
+    else:
+        yield Target("replay", REAL_HOST, TEST_KEY)
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(ROOT / "cassettes" / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    target: Target = request.getfixturevalue("rh_target")
+    return make_vcr_config(target.base_url if target.mode == "emulator" else None)

@@ -1,0 +1,258 @@
+"""``rh-tools``: RunningHub from the shell — find models, run them, follow tasks, try it all offline.
+
+Exit codes: 0 ok · 2 bad input (nothing was sent) · 3 API, auth or network error · 4 the task
+failed · 5 still running when the wait ended (the message says how to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _render as R
+from . import catalogue
+from ._exceptions import InvalidInputError, RunningHubError, TaskFailedError, TaskTimeoutError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INPUT, EXIT_API, EXIT_FAILED, EXIT_PENDING = 0, 2, 3, 4, 5
+_MEDIA_FLAGS = ("image", "video", "audio")
+
+
+def _out(args: argparse.Namespace, text: str, data: Any) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(text)
+
+
+class _Progress:
+    """One status line on stderr while waiting (rewritten in place on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, task: Any, elapsed: float) -> None:
+        if not self.enabled:
+            return
+        line = f"task {task.task_id}: {task.status or '...'} ({elapsed:.1f}s)"
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(len(self.last)))
+        elif task.status != self.last.split(": ")[-1].split(" ")[0]:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        self.last = line
+
+    def done(self) -> None:
+        if self.enabled and self.tty and self.last:
+            sys.stderr.write("\n")
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from ._client import RunningHub
+
+    return RunningHub(base_url=getattr(args, "base_url", None))
+
+
+def _parse_extra(ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
+    """``--name value`` pairs for the endpoint's parameters; repeat a flag for list parameters."""
+    params: dict[str, Any] = {}
+    names = {p.name: p for p in ep.params} | {p.key: p for p in ep.params}
+    first_media = {t: next((p for p in ep.params if p.type == t), None) for t in _MEDIA_FLAGS}
+    i = 0
+    while i < len(extra):
+        flag = extra[i]
+        if not flag.startswith("--") or i + 1 >= len(extra):
+            raise InvalidInputError(f"expected '--name value' pairs, got {flag!r}",
+                                    hint=f"Parameters of {ep.tool_name}: {', '.join(p.name for p in ep.params)}.")
+        name, value = flag[2:], extra[i + 1]
+        i += 2
+        p = names.get(name) or (first_media.get(name) if name in _MEDIA_FLAGS else None)
+        if p is None:
+            raise InvalidInputError(f"{ep.tool_name} has no parameter {name!r}",
+                                    hint=f"Valid: {', '.join(q.name for q in ep.params)}.")
+        parsed: Any = value
+        if p.type in ("json",) or (p.type in ("int", "float", "bool") and value[:1] not in ('"', "'")):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = value
+        if p.multiple:
+            params.setdefault(p.name, []).append(parsed)
+        else:
+            params[p.name] = parsed
+    return params
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    found = catalogue.search(" ".join(args.query), args.category, args.output_type)
+    shown = found[: args.limit] if args.limit else found
+    text = "\n".join(f"{ep.tool_name:<52} {ep.output_type:<6} {ep.description}" for ep in shown)
+    text += f"\n({len(found)} models" + (f", {len(shown)} shown)" if len(shown) < len(found) else ")")
+    _out(args, text, [{"name": ep.tool_name, "path": ep.path, "output_type": ep.output_type, "category": ep.category,
+                       "task": ep.task, "variant": ep.variant, "description": ep.description} for ep in shown])
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from .toolspecs import describe
+
+    res = describe(catalogue.get(args.name))
+    _out(args, res.text.replace("run_model(name=", "example: run_model(name="), res.data)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    ep = catalogue.get(args.name)
+    params = json.loads(args.params) if args.params else {}
+    if not isinstance(params, dict):
+        raise InvalidInputError("--params must be a JSON object")
+    params.update(_parse_extra(ep, extra))
+    progress = _Progress(not args.json and not args.quiet)
+    with _client(args) as rh:
+        if args.no_wait:
+            task = rh.submit(ep, params, webhook_url=args.webhook_url)
+            _out(args, f"Submitted task {task.task_id} ({task.status}). Follow it with: rh-tools wait {task.task_id}",
+                 R.task_data(task, tool=ep.tool_name))
+            return EXIT_OK
+        try:
+            result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=progress)
+        finally:
+            progress.done()
+        if args.download:
+            result.download(args.download)
+        _out(args, R.result_text(result, tool=ep.tool_name), R.result_data(result, tool=ep.tool_name))
+    return EXIT_OK
+
+
+def cmd_task(args: argparse.Namespace) -> int:
+    with _client(args) as rh:
+        task = rh.get_task(args.task_id)
+    _out(args, R.task_text(task), R.task_data(task))
+    return EXIT_OK
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    progress = _Progress(not args.json)
+    with _client(args) as rh:
+        try:
+            result = rh.wait(args.task_id, args.timeout, on_status=progress)
+        finally:
+            progress.done()
+        if args.download:
+            result.download(args.download)
+    _out(args, R.result_text(result), R.result_data(result))
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    with _client(args) as rh:
+        rh.cancel(args.task_id)
+    _out(args, f"Cancel requested for task {args.task_id}.", {"task_id": args.task_id, "cancelled": True})
+    return EXIT_OK
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    with _client(args) as rh:
+        up = rh.upload(Path(args.file))
+    _out(args, f"download_url: {up.download_url}\nfile_name: {up.file_name}", up.model_dump(exclude_none=True))
+    return EXIT_OK
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    with _client(args) as rh:
+        acct = rh.account()
+    data = acct.model_dump(exclude_none=True)
+    _out(args, "\n".join(f"{k}: {v}" for k, v in data.items()), data)
+    return EXIT_OK
+
+
+def _fail(code: int, err: RunningHubError, args: argparse.Namespace) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps(err.to_dict(), ensure_ascii=False))
+    print(R.error_text(err), file=sys.stderr)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rh-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base-url", help="API base URL (default: RUNNINGHUB_BASE_URL or https://www.runninghub.ai)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print JSON")
+        return sp
+
+    m = add("models", "search/list models")
+    m.add_argument("query", nargs="*", help="words to match")
+    m.add_argument("--category", choices=["image", "video", "audio", "3d", "text"])
+    m.add_argument("--output-type", choices=["image", "video", "audio", "3d", "text"])
+    m.add_argument("--limit", type=int, default=0)
+    add("describe", "show a model's parameters").add_argument("name")
+    r = add("run", "run a model: rh-tools run NAME --prompt '...' [--image ./in.png] [--param value ...]")
+    r.add_argument("name")
+    r.add_argument("--params", help="parameters as a JSON object (flags override it)")
+    r.add_argument("--no-wait", action="store_true", help="submit and print the task id")
+    r.add_argument("--timeout", type=float, help="seconds to wait (default 900)")
+    r.add_argument("--download", metavar="DIR", help="save outputs here")
+    r.add_argument("--webhook-url", help="ask RunningHub to POST the result here too")
+    r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add("task", "show a task's status").add_argument("task_id")
+    w = add("wait", "wait for a task and print its outputs")
+    w.add_argument("task_id")
+    w.add_argument("--timeout", type=float)
+    w.add_argument("--download", metavar="DIR")
+    add("cancel", "cancel a task").add_argument("task_id")
+    add("upload", "upload a file; prints its URL").add_argument("file")
+    add("account", "balance and running tasks")
+    sub.add_parser("emulator", help="run the RunningHub emulator (see: rh-tools emulator --help)", add_help=False)
+    d = add("demo", "run grok_image_to_image end to end (emulator unless RUNNINGHUB_API_KEY is set)", json_flag=False)
+    d.add_argument("--emulator", action="store_true", help="use the built-in emulator even if a key is set")
+    d.add_argument("--out", default="rh-demo-output", help="where to save results (default ./rh-demo-output)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        from .emulator import main as emulator_main
+
+        return emulator_main(argv[1:])
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    handlers = {"models": cmd_models, "describe": cmd_describe, "task": cmd_task, "wait": cmd_wait,
+                "cancel": cmd_cancel, "upload": cmd_upload, "account": cmd_account}
+    try:
+        if args.command == "run":
+            return cmd_run(args, extra)
+        if args.command == "demo":
+            from ._demo import run_demo
+
+            return run_demo(out_dir=Path(args.out), force_emulator=args.emulator)
+        return handlers[args.command](args)
+    except InvalidInputError as err:
+        return _fail(EXIT_INPUT, err, args)
+    except TaskTimeoutError as err:
+        err.hint = f"The task keeps running. Resume with: rh-tools wait {err.task_id}"
+        return _fail(EXIT_PENDING, err, args)
+    except TaskFailedError as err:
+        return _fail(EXIT_FAILED, err, args)
+    except RunningHubError as err:
+        return _fail(EXIT_API, err, args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
