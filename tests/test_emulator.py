@@ -170,6 +170,21 @@ def test_instant_success_and_price_preview(emu: Emulator, client: httpx.Client) 
     assert emu.stats.tasks_created == before
 
 
+def test_per_endpoint_instant_success_and_seeded_jitter(emu: Emulator, client: httpx.Client) -> None:
+    emu.set_config(instant_success="rhart-image-g/image-to-image")
+    assert submit(client)["status"] == "SUCCESS"
+    assert submit(client, "/openapi/v2/seedream-v4/text-to-image", {"prompt": "x"})["status"] != "SUCCESS"
+    runs = []
+    for _ in range(2):
+        with Emulator(jitter=0.5, seed=7) as e:
+            runs.append([round(e.core.duration_for("x", "video"), 6) for _ in range(5)])
+    assert runs[0] == runs[1] and len(set(runs[0])) > 1 and all(0.25 <= d <= 0.75 for d in runs[0])
+    with pytest.raises(TypeError):
+        emu.set_config(no_such_setting=1)
+    with pytest.raises(ValueError):
+        emu.set_config(durations={"hologram": 1.0})
+
+
 # ---- refusals -------------------------------------------------------------------------------------
 
 

@@ -140,10 +140,11 @@ class EmulatorConfig:
             set_(self, "keys", frozenset(self.keys))
         if not isinstance(self.wrong_kind_keys, frozenset):
             set_(self, "wrong_kind_keys", frozenset(self.wrong_kind_keys))
-        if isinstance(self.instant_success, Collection) and not isinstance(
-            self.instant_success, (bool, frozenset)
-        ):
-            set_(self, "instant_success", frozenset(self.instant_success))
+        inst = self.instant_success
+        if isinstance(inst, str):
+            set_(self, "instant_success", frozenset({inst}))
+        elif isinstance(inst, Collection) and not isinstance(inst, frozenset):
+            set_(self, "instant_success", frozenset(inst))
         merged = dict(API_DURATIONS)
         merged.update(self.durations)
         set_(self, "durations", merged)
@@ -167,7 +168,9 @@ class EmulatorConfig:
         bad = sorted(set(changes) - names)
         if bad:
             raise TypeError(f"unknown emulator setting(s) {bad}; valid: {sorted(names)}")
-        if "durations" in changes and changes["durations"] is not None:
+        if "durations" in changes and changes["durations"] is None:
+            del changes["durations"]
+        if "durations" in changes:
             merged = dict(self.durations)
             merged.update(changes["durations"])
             changes["durations"] = merged

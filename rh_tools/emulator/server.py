@@ -201,6 +201,10 @@ class Emulator:
                 raise RuntimeError("the emulator is not running")
             self._call(self._arestart(downtime), timeout=30 + downtime)
 
+    async def arestart(self, downtime: float = 0.0) -> None:
+        """``restart`` for async callers (runs it in a worker thread)."""
+        await asyncio.to_thread(self.restart, downtime)
+
     def __enter__(self) -> Emulator:
         return self.start()
 
