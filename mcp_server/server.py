@@ -1,0 +1,462 @@
+"""Build the rh-mcp server: the shared tool specs (``rh_tools.toolspecs``) on the MCP lowlevel server.
+
+Nothing here knows any endpoint: tools, schemas and texts come from the specs, execution from
+``aexecute``. This module adds what is MCP-specific: tool annotations and schemas, progress,
+cancellation, client roots, result content (text, resource links, optional preview) and resources.
+
+Every tool outcome, including bad arguments, unknown tools and internal faults, is a
+``CallToolResult`` with ``is_error=True`` and the error's code, message, retryable flag and hint,
+never a protocol error: the agent reads it and corrects itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from mcp.shared.exceptions import MCPError
+from mcp.shared.message import ServerMessageMetadata
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from rh_tools import _render as R
+from rh_tools import catalogue
+from rh_tools._client import AsyncRunningHub
+from rh_tools._config import ClientConfig
+from rh_tools._download import output_filename
+from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._version import __version__
+from rh_tools.toolspecs import (
+    ToolContext,
+    ToolResult,
+    ToolSpec,
+    aexecute,
+    describe,
+    endpoint_spec,
+    generic_specs,
+)
+
+from .config import API_KEY_HEADER, ServerConfig
+from .paths import FilePolicy, NeedClientRoots, roots_from_uris
+from .progress import Heartbeat
+
+__all__ = ["MODELS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
+
+log = logging.getLogger("mcp_server")
+
+MODELS_URI = "runninghub://models"
+MODEL_TEMPLATE = "runninghub://models/{name}"
+_ROOTS_KEY = "roots"
+
+INSTRUCTIONS = (
+    "RunningHub generation models (image, video, audio, 3D, text). Find one with search_models, read "
+    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits. "
+    "A run that outlasts the wait returns a task_id: collect the result with wait_task, never resubmit. "
+    "Media inputs take URLs, data URIs or local paths inside the allowed folders."
+)
+
+# structured_content of every tool that reports a task (results and still-running answers alike).
+TASK_OUTPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "task_id": {"type": "string"},
+        "status": {"type": "string"},
+        "done": {"type": "boolean"},
+        "outputs": {"type": "array"},
+    },
+    "required": ["task_id", "status", "done"],
+}
+_TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
+# Hints that the read_only/paid flags cannot express.
+_ANNOTATION_OVERRIDES: dict[str, dict[str, bool]] = {
+    "cancel_task": {"destructive_hint": True, "idempotent_hint": True}
+}
+
+
+# ------------------------------------------------------------------ tool surface
+
+
+def select_specs(config: ServerConfig) -> list[ToolSpec]:
+    """The tools this configuration exposes, generic first, then per-model tools in catalogue order.
+
+    Raises:
+        UnknownEndpointError: a ``--tools`` name is neither a generic tool nor a catalogue endpoint.
+    """
+    generic = {s.name: s for s in generic_specs()}
+    chosen: dict[str, ToolSpec] = dict(generic) if config.generic else {}
+    wanted_eps: dict[str, Any] = {}
+    for name in config.tools:
+        if name in generic:
+            chosen.setdefault(name, generic[name])
+        else:
+            ep = catalogue.get(name)  # raises with close matches
+            wanted_eps[ep.tool_name] = ep
+    cats, outs = set(config.categories), set(config.output_types)
+    for ep in catalogue.all():
+        if ep.deprecated and ep.tool_name not in wanted_eps:
+            continue
+        if config.all_tools or ep.category in cats or ep.output_type in outs or ep.tool_name in wanted_eps:
+            chosen.setdefault(ep.tool_name, endpoint_spec(ep))
+    return list(chosen.values())
+
+
+def _compact_schema(node: Any, *, root: bool = True) -> Any:
+    """Drop pydantic's auto titles ("Wait Seconds"): every tools/list pays for them, no model needs them."""
+    if not isinstance(node, dict):
+        return node
+    out = {k: v for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: _compact_schema(v, root=False) for k, v in out["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _compact_schema(out[key], root=False)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if isinstance(out.get(key), list):
+            out[key] = [_compact_schema(v, root=False) for v in out[key]]
+    if isinstance(out.get("$defs"), dict):
+        out["$defs"] = {k: _compact_schema(v, root=False) for k, v in out["$defs"].items()}
+    return out
+
+
+def _annotations(spec: ToolSpec) -> types.ToolAnnotations:
+    if spec.read_only:
+        return types.ToolAnnotations(read_only_hint=True, open_world_hint=True)
+    hints: dict[str, bool] = {"destructive_hint": False, "idempotent_hint": False}
+    hints.update(_ANNOTATION_OVERRIDES.get(spec.name, {}))
+    return types.ToolAnnotations(read_only_hint=False, open_world_hint=True, **hints)
+
+
+def tool_definition(spec: ToolSpec) -> types.Tool:
+    reports_task = spec.endpoint is not None or spec.name in _TASK_TOOLS
+    return types.Tool(
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        input_schema=_compact_schema(spec.input_model.model_json_schema()),
+        output_schema=TASK_OUTPUT_SCHEMA if reports_task else None,
+        annotations=_annotations(spec),
+    )
+
+
+def tools_list_tokens(tools: list[types.Tool]) -> int:
+    """Rough tokens a client spends on tools/list: wire JSON characters / 4."""
+    wire = [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in tools]
+    return len(json.dumps(wire, ensure_ascii=False)) // 4
+
+
+# ------------------------------------------------------------------ results
+
+
+def _error_result(err: RunningHubError) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(text=R.error_text(err))],
+        structured_content=R.error_data(err),
+        is_error=True,
+    )
+
+
+def _mime(name: str) -> str | None:
+    return mimetypes.guess_type(name)[0]
+
+
+@dataclass
+class _State:
+    """What the lifespan shares across all sessions: one connection pool, one default client."""
+
+    client: AsyncRunningHub
+    http: httpx.AsyncClient
+
+
+class RHServer:
+    """Handlers and per-server settings; :func:`build_server` wires them into a lowlevel ``Server``."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.specs = {s.name: s for s in select_specs(config)}
+        self.tools = [tool_definition(s) for s in self.specs.values()]
+        self.policy = FilePolicy(config.allow_dirs)
+        self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
+
+    # -- lifespan and clients ------------------------------------------------------------------
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        return {"base_url": c.base_url, "poll_interval": c.poll_interval}
+
+    @asynccontextmanager
+    async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
+        cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
+            follow_redirects=True,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        try:
+            yield _State(client, http)
+        finally:
+            await http.aclose()
+
+    def _client_for(self, ctx: Any, state: _State) -> AsyncRunningHub:
+        """The caller's own key (HTTP header) if it sent one, else the server's key; same pool either way."""
+        request = getattr(ctx, "request", None)
+        headers = getattr(request, "headers", None)
+        key = headers.get(API_KEY_HEADER) if headers is not None else None
+        if key and key.strip():
+            return AsyncRunningHub(api_key=key.strip(), http_client=state.http, **self._client_kwargs())
+        return state.client
+
+    # -- tools -----------------------------------------------------------------------------------
+
+    async def list_tools(self, ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=self.tools)
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
+        try:
+            return await self._call_tool(ctx, params)
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:  # last line of defence: a tool result, never a traceback or protocol error
+            log.exception("tool %s failed unexpectedly", params.name)
+            return _error_result(
+                RunningHubError(
+                    f"rh-mcp internal error ({type(exc).__name__}) while running {params.name}",
+                    hint="This is a bug in rh-mcp, not in your arguments. If a task was submitted, check it "
+                    "with get_task before running again.",
+                )
+            )
+
+    def _unknown_tool(self, name: str) -> types.CallToolResult:
+        try:
+            ep = catalogue.get(name)
+            hint = (
+                f"{ep.tool_name} is not enabled on this server; "
+                f"call run_model(name={ep.tool_name!r}, params={{...}})."
+            )
+        except UnknownEndpointError:
+            hint = (
+                "Call tools/list for this server's tools; search_models finds models to use with run_model."
+            )
+        return _error_result(InvalidInputError(f"Unknown tool {name!r}", hint=hint))
+
+    async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
+        spec = self.specs.get(params.name)
+        if spec is None:
+            return self._unknown_tool(params.name)
+        state: _State = ctx.lifespan_context
+        try:
+            client = self._client_for(ctx, state)
+        except RunningHubError as err:
+            return _error_result(err)
+
+        modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+        caps = ctx.session.client_capabilities
+        trusted = self.config.use_client_roots
+        can_ask = (
+            trusted
+            and caps is not None
+            and caps.roots is not None
+            and (modern or ctx.session.can_send_request)
+        )
+        client_roots: list[Path] | None = None if trusted else []
+        answered = (params.input_responses or {}).get(_ROOTS_KEY)
+        if trusted and isinstance(answered, types.ListRootsResult):
+            client_roots = roots_from_uris(str(r.uri) for r in answered.roots)
+
+        while True:
+            # report_progress is a no-op unless the client asked for progress (token, or in-process callback).
+            beat = Heartbeat(ctx.session.report_progress, self.config.heartbeat)
+            tctx = ToolContext(
+                max_wait=self.config.max_wait,
+                download_dir=self.output_dir,
+                check_media=self.policy.checker(client_roots, can_ask=can_ask),
+                on_status=beat.on_status,
+            )
+            try:
+                result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023
+            except NeedClientRoots:
+                if modern:  # 2026-07-28: the server asks by answering "input required"; the client retries
+                    return types.InputRequiredResult(input_requests={_ROOTS_KEY: types.ListRootsRequest()})
+                client_roots = await self._ask_roots(ctx)
+                continue
+            except anyio.get_cancelled_exc_class():
+                if self.config.cancel_on_abort and spec.paid and beat.task_id and not beat.done:
+                    await self._cancel_task(client, beat.task_id)
+                raise
+            return await self._render(result, state)
+
+    async def _ask_roots(self, ctx: Any) -> list[Path]:
+        try:
+            answer = await ctx.session.send_request(
+                types.ListRootsRequest(),
+                types.ListRootsResult,
+                request_read_timeout_seconds=10,
+                metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+            )
+            return roots_from_uris(str(r.uri) for r in answer.roots)
+        except Exception:  # the client said no or never answered: only --allow-dir folders apply
+            log.debug("roots/list failed", exc_info=True)
+            return []
+
+    async def _cancel_task(self, client: AsyncRunningHub, task_id: str) -> None:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
+            try:
+                await client.cancel(task_id)
+                log.info("cancelled task %s after the client aborted the call", task_id)
+            except RunningHubError as err:
+                log.warning("could not cancel task %s: %s", task_id, err.message)
+
+    async def _render(self, result: ToolResult, state: _State) -> types.CallToolResult:
+        content: list[Any] = [types.TextContent(text=result.text)]
+        task = result.task
+        if task is not None and not result.is_error:
+            for i, out in enumerate(task.outputs):
+                if out.url:
+                    name = output_filename(task.task_id, i, out)
+                    content.append(
+                        types.ResourceLink(
+                            uri=out.url,
+                            name=name,
+                            title=f"{out.kind} output {i + 1} of task {task.task_id}",
+                            mime_type=_mime(name),
+                            description="RunningHub output URL; expires in about 24 h.",
+                        )
+                    )
+            for path in getattr(task, "files", None) or []:
+                p = Path(path)
+                content.append(
+                    types.ResourceLink(
+                        uri=p.as_uri(),
+                        name=p.name,
+                        mime_type=_mime(p.name),
+                        description="Downloaded copy in the server's output folder.",
+                    )
+                )
+            if self.config.inline_preview:
+                content.extend(await self._preview(task, state.http))
+        return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
+
+    async def _preview(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
+        """The first image output inline, if it is small enough (no resizing: no imaging dependency)."""
+        cap = self.config.preview_max_kb * 1024
+        for i, out in enumerate(task.outputs):
+            if out.kind != "image" or not out.url or not out.url.lower().startswith(("http://", "https://")):
+                continue
+            mime = _mime(output_filename(task.task_id, i, out)) or "image/png"
+            try:
+                async with http.stream("GET", out.url, timeout=20) as resp:
+                    if resp.status_code >= 400:
+                        return []
+                    size = int(resp.headers.get("content-length") or 0)
+                    data = b""
+                    if size <= cap:
+                        async for chunk in resp.aiter_bytes():
+                            data += chunk
+                            if len(data) > cap:
+                                break
+            except (httpx.HTTPError, ValueError):
+                log.debug("preview download failed", exc_info=True)
+                return []
+            if size > cap or len(data) > cap or not data:
+                return [
+                    types.TextContent(
+                        text=f"(No inline preview: the image is over {self.config.preview_max_kb} KB; "
+                        "open the link instead.)"
+                    )
+                ]
+            return [types.ImageContent(data=base64.b64encode(data).decode(), mime_type=mime)]
+        return []
+
+    # -- resources -------------------------------------------------------------------------------
+
+    async def list_resources(self, ctx: Any, params: Any) -> types.ListResourcesResult:
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=MODELS_URI,
+                    name="models",
+                    title="RunningHub models",
+                    mime_type="application/json",
+                    description="Every RunningHub model: name, category, output type, description.",
+                )
+            ]
+        )
+
+    async def list_resource_templates(self, ctx: Any, params: Any) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=MODEL_TEMPLATE,
+                    name="model",
+                    title="RunningHub model",
+                    mime_type="application/json",
+                    description="One model's description, parameters (JSON schema) and a valid example.",
+                )
+            ]
+        )
+
+    async def read_resource(
+        self, ctx: Any, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        if uri.rstrip("/") == MODELS_URI:
+            rows = [
+                {
+                    "name": ep.tool_name,
+                    "category": ep.category,
+                    "output_type": ep.output_type,
+                    "task": ep.task,
+                    "variant": ep.variant,
+                    "description": ep.description,
+                }
+                for ep in catalogue.all()
+                if not ep.deprecated
+            ]
+            text = json.dumps({"total": len(rows), "models": rows}, ensure_ascii=False)
+        elif uri.startswith(MODELS_URI + "/"):
+            try:
+                ep = catalogue.get(uri[len(MODELS_URI) + 1 :])
+            except UnknownEndpointError as err:
+                raise MCPError(
+                    code=-32002, message=f"Resource not found: {uri}. {err.hint or ''}".strip()
+                ) from None
+            found = describe(ep)
+            text = json.dumps({**found.data, "summary": found.text}, ensure_ascii=False)
+        else:
+            raise MCPError(code=-32002, message=f"Resource not found: {uri}")
+        return types.ReadResourceResult(
+            contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
+        )
+
+
+def build_server(config: ServerConfig | None = None) -> Server[Any]:
+    """The lowlevel MCP server for ``config`` (stdio, HTTP and in-memory clients all use this).
+
+    Raises:
+        UnknownEndpointError: a ``--tools`` name matches no tool.
+    """
+    rh = RHServer(config or ServerConfig())
+    server: Server[Any] = Server(
+        "rh-mcp",
+        version=__version__,
+        title="RunningHub",
+        instructions=INSTRUCTIONS,
+        lifespan=rh.lifespan,
+        on_list_tools=rh.list_tools,
+        on_call_tool=rh.call_tool,
+        on_list_resources=rh.list_resources,
+        on_list_resource_templates=rh.list_resource_templates,
+        on_read_resource=rh.read_resource,
+    )
+    server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
+    return server
