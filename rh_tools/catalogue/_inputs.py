@@ -154,7 +154,9 @@ def _annotation(p: Param) -> Any:
     if p.type in ("int", "float") and (p.min is not None or p.max is not None):
         base = Annotated[base, Field(ge=p.min, le=p.max)]
     if p.multiple:
-        return Annotated[list[base], BeforeValidator(_as_list), Field(max_length=p.max_items)]  # type: ignore[valid-type]
+        # Several entries are allowed but their wire form is not published: one value or a list
+        # of values is accepted and sent exactly as given.
+        return base | Annotated[list[base], Field(min_length=1, max_length=p.max_items)]  # type: ignore[valid-type]
     return base
 
 

@@ -146,6 +146,16 @@ def _check_value(
     k, t = p.key, p.type
     if t == "list":
         return _check_list(p, v)
+    if t == "string" and p.multiple and isinstance(v, list):
+        # Multi-entry STRING fields (e.g. pronunciation_dict): the registry allows several entries
+        # but not their wire form; a JSON array of strings is accepted (INFERRED), as is one string.
+        if p.max_items is not None and len(v) > p.max_items:
+            return Problem(k, f"'{k}' has more than {p.max_items} entries", f"{k} 条目超过 {p.max_items} 个")
+        for item in v:
+            problem = _check_value(p.model_copy(update={"multiple": False}), item, strict, file_name_ok, strict_file_names)
+            if problem:
+                return problem
+        return None
     if t == "string" or t == "lora":
         if isinstance(v, (dict, list)) or (strict and not isinstance(v, str)):
             return Problem(k, f"'{k}' must be a string", f"{k} 必须是字符串")
