@@ -228,6 +228,41 @@ def test_parameter_errors_name_the_field(
     assert emu.stats.tasks_created == 0
 
 
+def _valid_value(p: Any, file_name: str) -> Any:
+    if p.type == "list":
+        return [p.options[0]] if p.multi_select else p.options[0]
+    if p.type in ("int", "float"):
+        return (int(p.min) if p.type == "int" else p.min) if p.min is not None else 1
+    if p.type == "bool":
+        return True
+    if p.type == "json":
+        return {"k": "v"}
+    if p.type in ("image", "video", "audio"):
+        v = file_name if p.media_ref == "file_name" else "https://example.com/input.bin"
+        return [v] if p.multiple else v
+    return "x"
+
+
+def test_every_catalogue_endpoint_accepts_a_body_built_from_its_table() -> None:
+    from rh_tools import catalogue
+
+    with Emulator(concurrency=2000, instant_success=True) as emu, httpx.Client(base_url=emu.base_url) as c:
+        up = c.post("/openapi/v2/media/upload/binary", headers=H, files={"file": ("a.png", PNG_MAGIC)}).json()
+        refused = []
+        for ep in catalogue.load().all():
+            for only_required in (True, False):
+                body = {
+                    p.key: _valid_value(p, up["data"]["fileName"])
+                    for p in ep.params
+                    if p.required or not only_required
+                }
+                r = c.post(f"/openapi/v2/{ep.path}", headers=H, json=body).json()
+                if r["errorCode"]:
+                    refused.append((ep.path, r["errorMessage"]))
+        assert refused == []
+        assert emu.stats.tasks_created == 2 * len(catalogue.load().all())
+
+
 def test_tolerances(emu: Emulator, client: httpx.Client) -> None:
     ok = submit(
         client,
