@@ -32,7 +32,7 @@ Tool surface
   about 2,000 tokens of tools/list, which reach every RunningHub model. Per-model tools such as
   grok_image_to_image are opt-in with --tools, --categories, --output-types or --all-tools.
   MCP clients cap how many tools they use (Cursor sends only the first ~40, Windsurf ~50) and
-  every tool costs context: --all-tools means ~330 tools (~110,000 tokens). Prefer a short --tools list.
+  every tool costs context: --all-tools means ~335 tools (~140,000 tokens). Prefer a short --tools list.
 
 Local files
   Media parameters accept URLs, data URIs and local paths. Local paths are read only inside
@@ -160,7 +160,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--all-tools",
         action="store_true",
         default=_flag(env, "ALL_TOOLS"),
-        help="Add all ~330 per-model tools (~110k tokens; most clients cap tool counts).",
+        help="Add all ~325 per-model tools (~140k tokens; most clients cap tool counts).",
     )
     s.add_argument(
         "--no-generic",

@@ -293,7 +293,23 @@ class RHServer:
                 if self.config.cancel_on_abort and spec.paid and beat.task_id and not beat.done:
                     await self._cancel_task(client, beat.task_id)
                 raise
+            if (
+                result.is_error
+                and result.data.get("error") == "ConfigurationError"
+                and self.config.transport == "http"
+            ):
+                result = self._no_key_over_http(result)
             return await self._render(result, state)
+
+    @staticmethod
+    def _no_key_over_http(result: ToolResult) -> ToolResult:
+        hint = (
+            f"Send your RunningHub API key in the {API_KEY_HEADER} header of each request, "
+            "or start the server with RUNNINGHUB_API_KEY set."
+        )
+        data = {**result.data, "hint": hint}
+        text = result.text.split("\nWhat to do:")[0] + f"\nWhat to do: {hint}"
+        return ToolResult(text, data, result.task, is_error=True)
 
     async def _ask_roots(self, ctx: Any) -> list[Path]:
         try:
