@@ -175,7 +175,7 @@ def abort_connection(send: Send) -> None:
         except OSError:
             pass
     transport.abort()
-    if hasattr(cycle, "disconnected"):
+    if cycle is not None and hasattr(cycle, "disconnected"):
         cycle.disconnected = True  # keeps uvicorn from writing a 500 into the dead connection
 
 

@@ -64,7 +64,7 @@ def _collapse(v: object) -> str:
     if isinstance(v, tuple):
         charset, _, text = v
         try:
-            return text.encode("latin-1").decode(charset or "utf-8")
+            return str(text).encode("latin-1").decode(charset or "utf-8")
         except (LookupError, UnicodeError):
             return str(text)
     return str(v)

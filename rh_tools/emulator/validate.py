@@ -152,7 +152,9 @@ def _check_value(
         if p.max_items is not None and len(v) > p.max_items:
             return Problem(k, f"'{k}' has more than {p.max_items} entries", f"{k} 条目超过 {p.max_items} 个")
         for item in v:
-            problem = _check_value(p.model_copy(update={"multiple": False}), item, strict, file_name_ok, strict_file_names)
+            problem = _check_value(
+                p.model_copy(update={"multiple": False}), item, strict, file_name_ok, strict_file_names
+            )
             if problem:
                 return problem
         return None
