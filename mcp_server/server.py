@@ -65,16 +65,18 @@ INSTRUCTIONS = (
     "Media inputs take URLs, data URIs or local paths inside the allowed folders."
 )
 
-# structured_content of every tool that reports a task (results and still-running answers alike).
+# structured_content of every tool that reports a task. Error results carry the error's fields
+# (error, code, message, retryable, hint, task_id) instead, and some clients (the TypeScript SDK)
+# validate those against the output schema too: so the schema types the fields and requires none.
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "task_id": {"type": "string"},
+        "task_id": {"type": ["string", "null"]},
         "status": {"type": "string"},
         "done": {"type": "boolean"},
         "outputs": {"type": "array"},
+        "retryable": {"type": "boolean"},
     },
-    "required": ["task_id", "status", "done"],
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
 # Hints that the read_only/paid flags cannot express.

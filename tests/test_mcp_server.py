@@ -292,6 +292,7 @@ class TestInMemory:
             assert "model" in text and "'g-4.2'" in text and "retryable: no" in text
             data = result.structured_content
             assert {"code", "message", "retryable", "hint"} <= set(data) and data["retryable"] is False
+            jsonschema.validate(data, TASK_OUTPUT_SCHEMA)  # clients may validate error results too
             assert "Traceback" not in text
         assert emulator.stats.tasks_created == created  # refused before anything was sent
 

@@ -1,0 +1,120 @@
+"""The official MCP Inspector CLI (TypeScript SDK) against rh-mcp over stdio and HTTP, on the emulator.
+
+Runs whenever ``npx`` exists. The Inspector is pinned and fetched by npx (CI warms its cache first:
+see docs/mcp.md); if it cannot be installed or run, the test fails, it is not skipped. Inspector
+2.x declares node >= 22.19 but its CLI works on node 20 (npm only warns).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, TEST_KEY
+from test_mcp_server import http_server
+
+from rh_tools.emulator import Emulator
+
+INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
+
+pytestmark = [
+    pytest.mark.node,
+    pytest.mark.skipif(shutil.which("npx") is None, reason="node/npx is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(port=0, durations={"image": 0.2, "video": 0.5}) as e:
+        yield e
+
+
+def inspector(*args: str, tool_error: bool = False, timeout: float = 300) -> dict[str, Any]:
+    """Run the Inspector CLI; its JSON answer, or a failed test with everything it printed.
+
+    The CLI exits 5 ("tool_is_error") when a tool answers isError: expected with ``tool_error``.
+    """
+    cmd = ["npx", "--yes", INSPECTOR, "--cli", *args]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL
+    )
+    out = proc.stdout
+    expected = (5,) if tool_error else (0,)
+    assert proc.returncode in expected and "{" in out, (
+        f"MCP Inspector failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+        f"stdout:\n{out}\nstderr:\n{proc.stderr}"
+    )
+    return json.loads(out[out.index("{") :])  # type: ignore[no-any-return]
+
+
+def stdio_target(emu: Emulator, *server_args: str) -> list[str]:
+    env = [
+        f"RUNNINGHUB_API_KEY={TEST_KEY}",
+        f"RUNNINGHUB_BASE_URL={emu.base_url}",
+        "RUNNINGHUB_POLL_INTERVAL=0.05",
+    ]
+    return [
+        *(x for e in env for x in ("-e", e)),
+        "--cwd",
+        str(ROOT),
+        "--",
+        sys.executable,
+        "-m",
+        "mcp_server",
+        *server_args,
+    ]
+
+
+def test_tools_list_over_stdio(emu: Emulator) -> None:
+    answer = inspector("--method", "tools/list", *stdio_target(emu))
+    tools = {t["name"]: t for t in answer["tools"]}
+    assert len(tools) == 11 and "run_model" in tools and "search_models" in tools
+    run = tools["run_model"]
+    assert run["annotations"]["readOnlyHint"] is False and run["annotations"]["openWorldHint"] is True
+    assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
+
+
+def test_tools_call_over_stdio(emu: Emulator) -> None:
+    params = json.dumps({"prompt": "a red fox", "imageUrl": "https://example.com/fox.png"})
+    ok = inspector(
+        "--method", "tools/call", "--tool-name", "run_model",
+        "--tool-arg", "name=grok_image_to_image", "--tool-arg", f"params={params}",
+        *stdio_target(emu),
+    )  # fmt: skip
+    assert ok["isError"] is False
+    assert [c["type"] for c in ok["content"]] == ["text", "resource_link"]
+    assert ok["structuredContent"]["status"] == "SUCCESS"
+
+    bad = inspector(
+        "--method", "tools/call", "--tool-name", "grok_image_to_image",
+        "--tool-arg", "prompt=x", "--tool-arg", "model=g-99",
+        *stdio_target(emu, "--tools", "grok_image_to_image"),
+        tool_error=True,
+    )  # fmt: skip
+    assert bad["isError"] is True
+    assert "model" in bad["content"][0]["text"] and "g-4.2" in bad["content"][0]["text"]
+
+
+def test_tools_call_and_resources_over_http(emu: Emulator, tmp_path: Path) -> None:
+    with http_server(emu, tmp_path, "--tools", "grok_image_to_image", RH_MCP_TOKEN="t0ken") as url:
+        target = [
+            "--transport", "http", "--server-url", url,
+            "--header", "Authorization: Bearer t0ken", "--header", f"X-RunningHub-Api-Key: {TEST_KEY}",
+        ]  # fmt: skip
+        ok = inspector(
+            "--method", "tools/call", "--tool-name", "grok_image_to_image",
+            "--tool-arg", "prompt=a red fox", "--tool-arg", "imageUrl=https://example.com/fox.png",
+            *target,
+        )  # fmt: skip
+        model = inspector(
+            "--method", "resources/read", "--uri", "runninghub://models/grok_image_to_image", *target
+        )
+    assert ok["isError"] is False and any(c["type"] == "resource_link" for c in ok["content"])
+    schema = json.loads(model["contents"][0]["text"])["input_schema"]
+    assert schema["properties"]["model"]["enum"][-1] == "g-4.2"
