@@ -91,7 +91,8 @@ def _spec_for(name: str) -> ToolSpec:
 def _validation_text(exc: ValidationError) -> str:
     problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}"
                          for e in exc.errors(include_url=False))
-    return f"Error: invalid arguments: {problems}\nretryable: no\nWhat to do: fix the arguments and call again."
+    return (f"Error: invalid arguments: {problems}\nretryable: no\n"
+            "What to do: fix the arguments and call again.")
 
 
 class RunningHubTool(BaseTool):
