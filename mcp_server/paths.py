@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -53,7 +53,9 @@ class FilePolicy:
     def __init__(self, allow_dirs: Sequence[Path] = ()) -> None:
         self.roots = [Path(d).expanduser().resolve() for d in allow_dirs]
 
-    def checker(self, client_roots: list[Path] | None, *, can_ask: bool):
+    def checker(
+        self, client_roots: list[Path] | None, *, can_ask: bool
+    ) -> Callable[[list[MediaSource]], None]:
         """A ``ToolContext.check_media`` callback for one call.
 
         ``client_roots`` None means "not asked yet": if the call reads a local file and the client

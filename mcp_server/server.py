@@ -133,9 +133,13 @@ def _compact_schema(node: Any, *, root: bool = True) -> Any:
 def _annotations(spec: ToolSpec) -> types.ToolAnnotations:
     if spec.read_only:
         return types.ToolAnnotations(read_only_hint=True, open_world_hint=True)
-    hints: dict[str, bool] = {"destructive_hint": False, "idempotent_hint": False}
-    hints.update(_ANNOTATION_OVERRIDES.get(spec.name, {}))
-    return types.ToolAnnotations(read_only_hint=False, open_world_hint=True, **hints)
+    hints = {"destructive_hint": False, "idempotent_hint": False, **_ANNOTATION_OVERRIDES.get(spec.name, {})}
+    return types.ToolAnnotations(
+        read_only_hint=False,
+        open_world_hint=True,
+        destructive_hint=hints["destructive_hint"],
+        idempotent_hint=hints["idempotent_hint"],
+    )
 
 
 def tool_definition(spec: ToolSpec) -> types.Tool:
