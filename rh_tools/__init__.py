@@ -36,6 +36,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AsyncRunningHub, RunningHub
+    from ._webhooks import WebhookReceiver
     from .types import Account, Output, PricePreview, QueueStatus, Task, TaskResult, TaskStatus, UploadedFile, Usage
 
 __all__ = [
@@ -68,12 +69,14 @@ __all__ = [
     "UnknownEndpointError",
     "UploadedFile",
     "Usage",
+    "WebhookReceiver",
     "__version__",
 ]
 
 _LAZY = {
     "RunningHub": "._client",
     "AsyncRunningHub": "._client",
+    "WebhookReceiver": "._webhooks",
     **dict.fromkeys(
         ("Account", "Output", "PricePreview", "QueueStatus", "Task", "TaskResult", "TaskStatus", "UploadedFile", "Usage"),
         ".types",

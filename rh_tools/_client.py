@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -23,6 +24,7 @@ from ._config import ClientConfig
 from ._exceptions import InvalidInputError, RunningHubError, error_for_status
 from ._media import MediaSource
 from ._polling import DurationHistory
+from ._webhooks import WebhookReceiver
 from .catalogue import Endpoint
 from .catalogue._inputs import EndpointInput, validate_params
 from .types import Account, PricePreview, QueueStatus, Task, TaskResult, UploadedFile, WebhookDetail
@@ -51,6 +53,7 @@ class _Base:
         poll_max_interval: float | None = None,
         transport: Any = None,
         http_client: Any = None,
+        webhook_receiver: WebhookReceiver | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key, base_url=base_url, site=site, timeout=timeout, max_retries=max_retries,
@@ -61,6 +64,14 @@ class _Base:
         self._owns_http = http_client is None
         self._history = DurationHistory()
         self._rng = random.Random()
+        # With a receiver, TASK_END callbacks end waits at once; polls become a slow fallback.
+        self._receiver = webhook_receiver
+        if webhook_receiver is not None and self._config.poll.initial > 0:
+            fb = webhook_receiver.fallback_poll
+            self._poll = replace(self._config.poll, initial=max(self._config.poll.initial, fb),
+                                 min_interval=max(self._config.poll.min_interval, fb))
+        else:
+            self._poll = self._config.poll
 
     @property
     def config(self) -> ClientConfig:
@@ -99,6 +110,9 @@ class _Base:
             raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
         return task_id.strip()
 
+    def _webhook(self, webhook_url: str | None) -> str | None:
+        return webhook_url or (self._receiver.url if self._receiver is not None else None)
+
     @staticmethod
     def _raw_path(path: str) -> str:
         p = path.strip().removeprefix("/openapi/v2/").strip("/")
@@ -113,7 +127,7 @@ class _Base:
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
         t0 = time.monotonic() if started is None else started
-        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._config.poll,
+        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll,
                            history=self._history, history_key=history_key, started=t0, on_status=on_status)
 
     @staticmethod
@@ -171,10 +185,16 @@ class RunningHub(_Base):
             attempt += 1
             time.sleep(delay)
 
+    def _pause(self, task_id: str, delay: float) -> bool:
+        """Sleep until the next poll; True if a TASK_END callback cut the sleep short."""
+        if self._receiver is None:
+            time.sleep(delay)
+            return False
+        return self._receiver.sleep(task_id, delay)
+
     def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
-            if delay:
-                time.sleep(delay)
+            woke = self._pause(w.task_id, delay) if delay else False
             try:
                 task = self._send(call)
             except RunningHubError as err:
@@ -182,6 +202,8 @@ class RunningHub(_Base):
                 continue
             if (result := w.observe(task)) is not None:
                 return result
+            if woke and self._receiver is not None:
+                self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
 
     # -- Standard Model API ------------------------------------------------------------------
@@ -202,7 +224,7 @@ class RunningHub(_Base):
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
             core.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
-        if webhook_url:
+        if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
         return self._send(core.submit_call(ep.path, body))
 
@@ -285,7 +307,8 @@ class RunningHub(_Base):
                      add_metadata: bool | None = None, on_status: StatusCallback | None = None,
                      legacy_status: bool = False) -> TaskResult | Task:
         """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
-        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type,
+        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+                                  instanceType=instance_type,
                                   usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -293,7 +316,8 @@ class RunningHub(_Base):
                    timeout: float | None = None, webhook_url: str | None = None, instance_type: str | None = None,
                    on_status: StatusCallback | None = None, legacy_status: bool = False) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
-        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type)
+        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+                                instanceType=instance_type)
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,
@@ -381,10 +405,15 @@ class AsyncRunningHub(_Base):
             attempt += 1
             await asyncio.sleep(delay)
 
+    async def _pause(self, task_id: str, delay: float) -> bool:
+        if self._receiver is None:
+            await asyncio.sleep(delay)
+            return False
+        return await self._receiver.asleep(task_id, delay)
+
     async def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
-            if delay:
-                await asyncio.sleep(delay)
+            woke = await self._pause(w.task_id, delay) if delay else False
             try:
                 task = await self._send(call)
             except RunningHubError as err:
@@ -392,6 +421,8 @@ class AsyncRunningHub(_Base):
                 continue
             if (result := w.observe(task)) is not None:
                 return result
+            if woke and self._receiver is not None:
+                self._receiver.forget(w.task_id)
         raise w.timeout()
 
     async def submit(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
@@ -404,7 +435,7 @@ class AsyncRunningHub(_Base):
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
             core.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
-        if webhook_url:
+        if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
         return await self._send(core.submit_call(ep.path, body))
 
@@ -454,7 +485,8 @@ class AsyncRunningHub(_Base):
                            instance_type: str | None = None, use_personal_queue: bool | None = None,
                            add_metadata: bool | None = None, on_status: StatusCallback | None = None,
                            legacy_status: bool = False) -> TaskResult | Task:
-        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type,
+        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+                                  instanceType=instance_type,
                                   usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -462,7 +494,8 @@ class AsyncRunningHub(_Base):
                          timeout: float | None = None, webhook_url: str | None = None,
                          instance_type: str | None = None, on_status: StatusCallback | None = None,
                          legacy_status: bool = False) -> TaskResult | Task:
-        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=webhook_url, instanceType=instance_type)
+        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+                                instanceType=instance_type)
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     async def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,

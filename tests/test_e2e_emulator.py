@@ -152,3 +152,42 @@ def test_lora_upload(rh: RunningHub, tmp_path: Path) -> None:
     lora.write_bytes(b"\x00" * 4096)
     name = rh.upload_lora(lora)
     assert name.endswith(".safetensors")
+
+
+def test_webhook_receiver_ends_the_wait_with_one_query(emu: Emulator) -> None:
+    from rh_tools import WebhookReceiver
+
+    emu.set_config(endpoint_durations={"rhart-image-g/image-to-image": 0.8})
+    try:
+        with WebhookReceiver() as rx, RunningHub(api_key=TEST_KEY, base_url=emu.base_url,
+                                                 webhook_receiver=rx) as rh:
+            before = emu.stats.requests_by_path.get("/openapi/v2/query", 0)
+            result = rh.run("grok_image_to_image", prompt="x")
+            # the fallback poll is 5 s away: only the callback can have ended this wait
+            assert result.succeeded and result.elapsed < 4.0
+            assert emu.stats.requests_by_path.get("/openapi/v2/query", 0) - before == 1
+            assert rx.received >= 1 and rx.has_ended(result.task_id)
+    finally:
+        emu.set_config(endpoint_durations={})
+
+
+async def test_forged_callback_only_triggers_a_poll(emu: Emulator) -> None:
+    import httpx
+
+    from rh_tools import WebhookReceiver
+
+    emu.set_config(endpoint_durations={"rhart-image-g/image-to-image": 0.6})
+    try:
+        with WebhookReceiver() as rx:
+            async with AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url, webhook_receiver=rx) as rh:
+                task = await rh.submit("grok_image_to_image", prompt="x")
+                fake = {"event": "TASK_END", "taskId": task.task_id,
+                        "eventData": {"status": "SUCCESS", "results": [{"url": "https://evil.example/x.png"}]}}
+                wrong_path = rx.url.rsplit("/", 1)[0] + "/guess"
+                async with httpx.AsyncClient() as http:
+                    assert (await http.post(wrong_path, json=fake)).status_code == 404
+                rx.deliver(fake)  # right secret, forged content: it may only wake the wait early
+                result = await rh.wait(task.task_id, timeout=10)
+        assert result.succeeded and all("evil" not in u for u in result.urls)
+    finally:
+        emu.set_config(endpoint_durations={})
