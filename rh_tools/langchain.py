@@ -19,6 +19,7 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError
 
 from . import catalogue
 from ._client import AsyncRunningHub, RunningHub
+from ._exceptions import InvalidInputError
+from ._media import MediaSource
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -46,13 +49,32 @@ __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 Wait = float | dict[str, float] | None
 
 
-def make_context(wait: Wait = None, max_wait: float | None = None,
-                 download_dir: str | Path | None = None) -> ToolContext:
+def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
+    roots = [Path(d).expanduser().resolve() for d in dirs]
+
+    def check(sources: list[MediaSource]) -> None:
+        for src in sources:
+            if src.path is None:
+                continue
+            real = src.path.expanduser().resolve()  # judged where it really is: '..' and symlinks followed
+            if not any(real.is_relative_to(root) for root in roots):
+                raise InvalidInputError(
+                    f"Local file {str(src.path)!r} refused: outside the folders this agent may read",
+                    hint="Pass a public URL instead, or a file in an allowed folder.")
+            src.path = real  # upload what was checked, even if the link changes afterwards
+
+    return check
+
+
+def make_context(wait: Wait = None, max_wait: float | None = None, download_dir: str | Path | None = None,
+                 allowed_dirs: Sequence[str | Path] | None = None) -> ToolContext:
     """A ToolContext from friendly settings.
 
     ``wait``: seconds a tool blocks before returning the task id, either one number for every
     tool or a dict by output type (``{"video": 20}``; the key ``""`` is for get/wait_task and
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
+    ``allowed_dirs``: if given, local files are uploaded only from inside these folders
+    (``[]``: none at all); by default any file the process can read, as with the client.
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -62,7 +84,8 @@ def make_context(wait: Wait = None, max_wait: float | None = None,
     if any(v < 0 for v in waits.values()) or (max_wait is not None and max_wait < 0):
         raise ValueError("wait and max_wait must be >= 0 seconds")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
-    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder)
+    check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
+    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
 
 
 def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
@@ -138,15 +161,21 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir") if k in data}
+        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs") if k in data}
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir, not both")
+            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs, not both")
         return data
 
+    @classmethod
+    def from_spec(cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub,
+                  context: ToolContext) -> RunningHubTool:
+        return cls(name=spec.name, description=spec.description, spec=spec, client=client,
+                   async_client=async_client, context=context)
+
     @property
-    def tool_call_schema(self) -> dict[str, Any]:  # type: ignore[override]
+    def tool_call_schema(self) -> dict[str, Any]:
         """The JSON schema models see, by the API's argument names (never p0 … pN)."""
         memo = self._tool_call_schema_memo
         if not isinstance(memo, dict):
@@ -209,6 +238,8 @@ class RunningHubToolkit(BaseToolkit):
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
+        allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
+            by default the tools upload any file path the model names that this process can read.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -223,13 +254,14 @@ class RunningHubToolkit(BaseToolkit):
     wait: float | dict[str, float] | None = None
     max_wait: float | None = None
     download_dir: Path | None = None
+    allowed_dirs: list[Path] | None = None
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir)
+        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs)
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:
@@ -257,21 +289,23 @@ class RunningHubToolkit(BaseToolkit):
         order = {ep.tool_name: i for i, ep in enumerate(catalogue.all())}
         return sorted(chosen.values(), key=lambda ep: order[ep.tool_name])
 
+    def _resolved(self) -> tuple[RunningHub, AsyncRunningHub, ToolContext]:
+        assert self.client is not None and self.async_client is not None and self._context is not None
+        return self.client, self.async_client, self._context
+
     def get_tools(self) -> list[BaseTool]:
         """The selected tools (built once; they share this toolkit's clients and settings)."""
         if self._built is None:
             specs = self._select_generic() + [endpoint_spec(ep) for ep in self._select_endpoints()]
-            self._built = [RunningHubTool(spec=s, client=self.client, async_client=self.async_client,
-                                          context=self._context) for s in specs]
+            self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
         return list(self._built)
 
     def close(self) -> None:
         """Close the sync client's connections (the tools stay usable; it reconnects on demand)."""
-        assert self.client is not None
-        self.client.close()
+        self._resolved()[0].close()
 
     async def aclose(self) -> None:
         """Close both clients' connections."""
-        assert self.client is not None and self.async_client is not None
-        self.client.close()
-        await self.async_client.aclose()
+        sync, asy, _ = self._resolved()
+        sync.close()
+        await asy.aclose()

@@ -568,3 +568,27 @@ def test_imports_stay_separate() -> None:
         "assert not any(m == 'mcp' or m.startswith('mcp.') for m in sys.modules), 'langchain imported mcp'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_allowed_dirs_limit_local_uploads(emu: Emulator, tmp_path: Path) -> None:
+    ok, private = tmp_path / "shared", tmp_path / "private"
+    ok.mkdir()
+    private.mkdir()
+    png = Path(catalogue.__file__).parents[1].joinpath("emulator/assets/sample.png").read_bytes()
+    (ok / "fox.png").write_bytes(png)
+    (private / "secret.png").write_bytes(png)
+    (ok / "link.png").symlink_to(private / "secret.png")
+    tools = by_name(toolkit(emu, tools=["grok_image_to_image"], allowed_dirs=[ok]))
+
+    assert call(tools["upload_file"], {"path": str(ok / "fox.png")}).status == "success"
+    for path in (private / "secret.png", ok / "link.png", ok / ".." / "private" / "secret.png"):
+        for tool, args in ((tools["upload_file"], {"path": str(path)}),
+                           (tools["grok_image_to_image"], {"prompt": "x", "imageUrl": str(path)})):
+            msg = call(tool, args)
+            assert msg.status == "error" and "refused" in msg.content, msg.content
+    assert emu.stats.uploads == 1 and emu.stats.tasks_created == 0
+    # URLs are unaffected; [] allows no local file at all
+    none = by_name(toolkit(emu, tools=["grok_image_to_image"], allowed_dirs=[]))
+    assert call(none["upload_file"], {"path": str(ok / "fox.png")}).status == "error"
+    ok_url = call(none["grok_image_to_image"], {"prompt": "x", "imageUrl": "https://example.com/a.png"})
+    assert ok_url.status == "success"
