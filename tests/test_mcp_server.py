@@ -175,6 +175,16 @@ class TestToolSurface:
             with pytest.raises(SystemExit):
                 parse_args(argv, {})
 
+    def test_module_entry_point_lists_tools_and_rejects_unknown_names(self) -> None:
+        run = [sys.executable, "-m", "mcp_server", "--list-tools"]
+        ok = subprocess.run([*run, "--tools", "grok_image_to_image"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)  # fmt: skip
+        assert ok.returncode == 0 and ok.stdout.split() == [*GENERIC_TOOL_NAMES, "grok_image_to_image"]
+        assert re.search(r"12 tools, about \d+ tokens", ok.stderr)
+        bad = subprocess.run([*run, "--tools", "grok_img_to_image"], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)  # fmt: skip
+        assert bad.returncode == 2 and "Did you mean: grok_image_to_image" in bad.stderr
+
     def test_importing_rh_tools_or_the_package_never_imports_mcp(self) -> None:
         code = (
             "import sys, rh_tools, rh_tools.toolspecs, rh_tools.catalogue, mcp_server, mcp_server.config; "
