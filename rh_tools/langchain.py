@@ -132,9 +132,12 @@ class RunningHubTool(BaseTool):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    spec: InstanceOf[ToolSpec] = Field(exclude=True, repr=False)
-    client: InstanceOf[RunningHub] = Field(exclude=True, repr=False)
-    async_client: InstanceOf[AsyncRunningHub] = Field(exclude=True, repr=False)
+    # Defaults only so that RunningHubTool(name=...) type-checks: _fill_from_name always sets them.
+    name: str = ""
+    description: str = ""
+    spec: InstanceOf[ToolSpec] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
+    client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
+    async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
@@ -244,8 +247,8 @@ class RunningHubToolkit(BaseToolkit):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    client: InstanceOf[RunningHub] | None = Field(None, repr=False)
-    async_client: InstanceOf[AsyncRunningHub] | None = Field(None, repr=False)
+    client: InstanceOf[RunningHub] | None = Field(default=None, repr=False)
+    async_client: InstanceOf[AsyncRunningHub] | None = Field(default=None, repr=False)
     tools: list[str] = Field(default_factory=list)
     categories: list[Category] = Field(default_factory=list)
     output_types: list[OutputType] = Field(default_factory=list)

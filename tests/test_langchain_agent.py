@@ -45,7 +45,7 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, BaseMessage]:
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[Any, BaseMessage]:  # type: ignore[override]
         # Like a real provider: every tool must convert to an OpenAI-style function schema.
         self.bound_tools = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=self.bound_tools, **kwargs)

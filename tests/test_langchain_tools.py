@@ -105,12 +105,13 @@ async def acall(tool: BaseTool, args: dict[str, Any], call_id: str = "call-1") -
 
 
 def generic_example(name: str, task_id: str = "1234567890") -> dict[str, Any]:
-    return {
+    examples: dict[str, dict[str, Any]] = {
         "search_models": {"query": "grok image", "limit": 3},
         "describe_model": {"name": "grok_image_to_image"},
         "run_model": {"name": "grok_image_to_image", "params": {"prompt": "a neon fox"}},
         "get_task": {"task_id": task_id},
-    }[name]
+    }
+    return examples[name]
 
 
 # ---- langchain-tests standard suites ----------------------------------------------------------
@@ -441,7 +442,7 @@ def test_invalid_arguments_come_back_as_tool_errors(emu: Emulator, tool_name: st
     tool = by_name(toolkit(emu, tools=["grok_image_to_image"]))[tool_name]
     msg = call(tool, args)
     assert msg.status == "error", msg.content
-    assert msg.content.startswith("Error") and "Traceback" not in msg.content
+    assert str(msg.content).startswith("Error") and "Traceback" not in msg.content
     for text in expected:
         assert text in msg.content
     assert emu.stats.tasks_created == 0
@@ -459,7 +460,7 @@ def test_validation_errors_raised_inside_langchain_are_readable() -> None:
     tool = RunningHubTool(spec=spec)
     msg = call(tool, {"size": 1})
     assert msg.status == "error"
-    assert msg.content.startswith("Error: invalid arguments: size: Input should be a valid integer")
+    assert str(msg.content).startswith("Error: invalid arguments: size: Input should be a valid integer")
 
 
 def test_api_errors_are_tool_errors(emu: Emulator) -> None:
