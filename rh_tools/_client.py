@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -64,6 +65,7 @@ class _Base:
         self._owns_http = http_client is None
         self._history = DurationHistory()
         self._rng = random.Random()
+        self._lock = threading.Lock()
         # With a receiver, TASK_END callbacks end waits at once; polls become a slow fallback.
         self._receiver = webhook_receiver
         if webhook_receiver is not None and self._config.poll.initial > 0:
@@ -151,7 +153,10 @@ class RunningHub(_Base):
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(timeout=self._timeouts(), transport=self._transport, follow_redirects=True)
+            with self._lock:  # agents call tools from several threads at once; make one client, not many
+                if self._http is None:
+                    self._http = httpx.Client(timeout=self._timeouts(), transport=self._transport,
+                                              follow_redirects=True)
         return self._http  # type: ignore[no-any-return]
 
     def close(self) -> None:

@@ -293,3 +293,34 @@ def test_run_keywords_do_not_shadow_endpoint_params() -> None:
     own = {"timeout", "webhook_url", "on_status", "params", "endpoint"}
     clashes = {(ep.tool_name, p.name) for ep in catalogue.all() for p in ep.params if p.name in own}
     assert not clashes
+
+
+def test_one_http_client_even_when_threads_race_to_first_use() -> None:
+    import threading
+
+    made: list[object] = []
+    original = httpx.Client.__init__
+
+    def counting_init(self: httpx.Client, *a: Any, **kw: Any) -> None:
+        made.append(self)
+        original(self, *a, **kw)
+
+    api = FakeAPI(["SUCCESS"])
+    rh = client(api)
+    barrier = threading.Barrier(8)
+
+    def first_call() -> None:
+        barrier.wait()
+        rh.get_task("1")
+
+    httpx.Client.__init__ = counting_init  # type: ignore[method-assign]
+    try:
+        threads = [threading.Thread(target=first_call) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        httpx.Client.__init__ = original  # type: ignore[method-assign]
+        rh.close()
+    assert len(made) == 1
