@@ -26,6 +26,7 @@ from ._exceptions import (
     InvalidInputError,
     ResponseFormatError,
     RunningHubError,
+    ServerError,
     TaskFailedError,
     TaskTimeoutError,
     error_for_code,
@@ -184,7 +185,33 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
 def _with_task(err: RunningHubError, call: Call[Any]) -> RunningHubError:
     if err.task_id is None and call.task_id:
         err.task_id = call.task_id
+    if call.kind == "submit" and _submit_outcome_unknown(err):
+        err.retryable = False
+        _set_hint(err, _SUBMIT_MAY_EXIST)
     return err
+
+
+def _set_hint(err: RunningHubError, hint: str) -> None:
+    """Change an error's hint after construction; str(err) is rendered once, so render it again."""
+    err.hint = hint
+    err.args = (err._render(),)
+
+
+# A paid submit whose answer was lost or garbled may still have created (and billed) a task, so it
+# must not be reported as "retry it": an agent would resubmit and pay twice.
+_SUBMIT_MAY_EXIST = (
+    "The submit may have reached RunningHub and created a billed task although no usable answer came back. "
+    "Check recent tasks (account running count / RunningHub console) before submitting again."
+)
+
+
+def _submit_outcome_unknown(err: RunningHubError) -> bool:
+    """True when a failed submit's answer does not prove that no task was created."""
+    if isinstance(err, APIConnectionError):
+        return err.sent
+    if isinstance(err, ResponseFormatError):
+        return True
+    return isinstance(err, ServerError) and _int(err.code) in (None, 500, 1000)
 
 
 def _body_code(body: Any) -> Any:
@@ -212,12 +239,14 @@ def transport_error(exc: Exception, call: Call[Any]) -> APIConnectionError:
     name = type(exc).__name__
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    hint = None
+    hint: str | None = None
+    retryable: bool | None = None
     if call.kind == "submit" and sent:
         hint = ("The connection broke after the submit was sent, so a task may have been created and billed. "
                 "Check recent tasks (account running count / RunningHub console) before submitting again.")
+        retryable = False  # not "send it again": that could buy the same generation twice
     return cls(f"{name} during {call.method} {redact(call.path)}: {redact(str(exc)) or name}", sent=sent,
-               task_id=call.task_id, hint=hint)
+               task_id=call.task_id, hint=hint, retryable=retryable)
 
 
 def retry_delay(kind: Kind, attempt: int, max_retries: int, error: RunningHubError,
@@ -529,6 +558,7 @@ class Waiter:
                 error.hint = (error.hint + " " if error.hint else "") + (
                     f"The task may still finish: call wait_task/get_task with task_id={self.task_id} later."
                 )
+            error.args = (error._render(),)  # str(error) was rendered before the task id and hint were added
             raise error
 
     def timeout(self) -> TaskTimeoutError:
