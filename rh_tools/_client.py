@@ -103,6 +103,30 @@ class _Base:
         return ep, model
 
     @staticmethod
+    def _preview_body(model: EndpointInput) -> dict[str, Any]:
+        # A price estimate should not upload anything: local files are left out (prices depend on
+        # options such as duration and resolution, not on the media itself).
+        def local(v: Any) -> bool:
+            return isinstance(v, MediaSource) or (isinstance(v, list) and any(isinstance(i, MediaSource) for i in v))
+
+        return {k: v for k, v in model.to_body().items() if not local(v)}
+
+    @staticmethod
+    def _decode(call: core.Call[T], resp: httpx.Response, t0: float) -> T:
+        log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code, (time.perf_counter() - t0) * 1000)
+        return core.decode_response(call, resp.status_code, resp.headers, resp.content)
+
+    def _retry_or_raise(self, call: core.Call[Any], attempt: int, exc: Exception) -> float:
+        """The delay before retrying ``call`` after ``exc``; raises the mapped error when not retrying."""
+        err = core.transport_error(exc, call) if isinstance(exc, httpx.TransportError) else exc
+        assert isinstance(err, RunningHubError)
+        delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
+        if delay is None:
+            raise err from None
+        log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
+        return delay
+
+    @staticmethod
     def _task_id(task_id: Any) -> str:
         if isinstance(task_id, int) and not isinstance(task_id, bool):
             task_id = str(task_id)
@@ -176,17 +200,9 @@ class RunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 resp = self._client().request(**core.request_kwargs(call, self._config))
-                log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code,
-                          (time.perf_counter() - t0) * 1000)
-                return core.decode_response(call, resp.status_code, resp.headers, resp.content)
-            except httpx.TransportError as exc:
-                err: RunningHubError = core.transport_error(exc, call)
-            except RunningHubError as exc:
-                err = exc
-            delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
-            if delay is None:
-                raise err
-            log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
+                return self._decode(call, resp, t0)
+            except (httpx.TransportError, RunningHubError) as exc:
+                delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             time.sleep(delay)
 
@@ -293,15 +309,16 @@ class RunningHub(_Base):
                       **kwargs: Any) -> PricePreview:
         """Estimated price of a run with these arguments; creates no task."""
         ep, model = self._prepare(endpoint, params, kwargs)
-        body = {k: v for k, v in model.to_body().items() if not isinstance(v, (MediaSource, list))}
-        return self._send(core.price_preview_call(ep.path, body))
+        return self._send(core.price_preview_call(ep.path, self._preview_body(model)))
 
     # -- account -------------------------------------------------------------------------------
 
     def account(self) -> Account:
+        """Wallet balance, coins, currency and the number of tasks running for this key."""
         return self._send(core.account_call())
 
     def queue_status(self) -> QueueStatus:
+        """This key's concurrency limit and its running and queued task counts."""
         return self._send(core.queue_status_call())
 
     # -- workflows and AI apps -------------------------------------------------------------------
@@ -348,14 +365,17 @@ class RunningHub(_Base):
 
     def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
                      days: int | None = None) -> dict[str, Any]:
+        """A page of public AI apps (sort: RECOMMEND, HOTTEST or NEWEST)."""
         return self._send(core.list_ai_apps_call(current, size, sort, days))
 
     # -- webhooks and LoRAs ----------------------------------------------------------------------
 
     def webhook_detail(self, task_id: str) -> WebhookDetail:
+        """The webhook delivery record of a task: URL, status, retries."""
         return self._send(core.webhook_detail_call(self._task_id(task_id)))
 
     def resend_webhook(self, webhook_id: str, webhook_url: str) -> None:
+        """Deliver a task's TASK_END webhook again (``webhook_id`` from :meth:`webhook_detail`)."""
         self._send(core.resend_webhook_call(webhook_id, webhook_url))
 
     def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
@@ -396,17 +416,9 @@ class AsyncRunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
-                log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code,
-                          (time.perf_counter() - t0) * 1000)
-                return core.decode_response(call, resp.status_code, resp.headers, resp.content)
-            except httpx.TransportError as exc:
-                err: RunningHubError = core.transport_error(exc, call)
-            except RunningHubError as exc:
-                err = exc
-            delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
-            if delay is None:
-                raise err
-            log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
+                return self._decode(call, resp, t0)
+            except (httpx.TransportError, RunningHubError) as exc:
+                delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             await asyncio.sleep(delay)
 
@@ -476,8 +488,7 @@ class AsyncRunningHub(_Base):
     async def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
                             **kwargs: Any) -> PricePreview:
         ep, model = self._prepare(endpoint, params, kwargs)
-        body = {k: v for k, v in model.to_body().items() if not isinstance(v, (MediaSource, list))}
-        return await self._send(core.price_preview_call(ep.path, body))
+        return await self._send(core.price_preview_call(ep.path, self._preview_body(model)))
 
     async def account(self) -> Account:
         return await self._send(core.account_call())
@@ -541,3 +552,14 @@ class AsyncRunningHub(_Base):
         if resp.status_code >= 400:
             raise error_for_status(resp.status_code, "Uploading the LoRA to its presigned URL failed")
         return str(target["fileName"])
+
+
+def _share_docstrings() -> None:
+    """The async twin documents itself with the sync twin's docstrings (same methods, same meaning)."""
+    for name, method in vars(RunningHub).items():
+        twin = vars(AsyncRunningHub).get(name)
+        if callable(method) and callable(twin) and not twin.__doc__ and method.__doc__:
+            twin.__doc__ = method.__doc__
+
+
+_share_docstrings()
