@@ -1,7 +1,8 @@
-"""``rh-tools``: RunningHub from the shell — find models, run them, follow tasks, try it all offline.
+"""rh-tools: RunningHub from the shell — find models, run them, follow tasks, try it all offline.
 
-Exit codes: 0 ok · 2 bad input (nothing was sent) · 3 API, auth or network error · 4 the task
-failed · 5 still running when the wait ended (the message says how to resume).
+Exit codes: 0 ok · 2 bad input or missing configuration (nothing was sent) · 3 API, auth or
+network error · 4 the task failed · 5 still running when the wait ended (the message says how
+to resume).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from . import _render as R
 from . import catalogue
-from ._exceptions import InvalidInputError, RunningHubError, TaskFailedError, TaskTimeoutError
+from ._exceptions import ConfigurationError, InvalidInputError, RunningHubError, TaskFailedError, TaskTimeoutError
 
 __all__ = ["main"]
 
@@ -240,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(out_dir=Path(args.out), force_emulator=args.emulator)
         return handlers[args.command](args)
-    except InvalidInputError as err:
+    except (InvalidInputError, ConfigurationError) as err:
         return _fail(EXIT_INPUT, err, args)
     except TaskTimeoutError as err:
         err.hint = f"The task keeps running. Resume with: rh-tools wait {err.task_id}"

@@ -95,3 +95,8 @@ def test_demo_runs_end_to_end_offline(tmp_path: Path) -> None:
     for part in ("client", "langchain", "mcp"):
         files = list((tmp_path / part).glob("*.png"))
         assert files and files[0].read_bytes()[:4] == b"\x89PNG", part
+
+
+def test_missing_key_exits_2_with_how_to(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "grok_image_to_image", "--prompt", "x"]) == EXIT_INPUT
+    assert "RUNNINGHUB_API_KEY" in capsys.readouterr().err
