@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -62,6 +63,7 @@ __all__ = [
     "query_call",
     "queue_status_call",
     "redact",
+    "refuse_non_finite",
     "request_kwargs",
     "resend_webhook_call",
     "retry_delay",
@@ -132,6 +134,32 @@ def request_kwargs(call: Call[Any], config: ClientConfig, *, async_: bool = Fals
 
 
 _SECRET_PARAM = re.compile(r"((?:api_?key|Rh-Comfy-Auth|q-signature|token|sign)=)[^&\s]+", re.I)
+
+
+def refuse_non_finite(body: Any, names: Mapping[str, str] | None = None, *, context: str = "") -> None:
+    """Refuse a body holding NaN or ±Infinity before sending: JSON cannot carry them (httpx would raise a
+    bare ValueError mid-request) and validation lets them through where a float has no range.
+    ``names`` maps body keys to the argument names the caller used, for the message."""
+    found = _non_finite(body, ()) if body is not None else None
+    if found is not None:
+        where, value = found
+        if where and names and where[0] in names:
+            where = (names[where[0]], *where[1:])
+        field_name = ".".join(map(str, where)) or "(body)"
+        raise InvalidInputError(
+            f"{context}{field_name}: {value} is not a finite number; JSON and the API take finite numbers",
+            details=[{"field": field_name, "problem": "not a finite number"}],
+        )
+
+
+def _non_finite(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], float] | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        if (found := _non_finite(v, (*where, k))) is not None:
+            return found
+    return None
 
 
 def redact(text: str) -> str:
@@ -538,8 +566,13 @@ class Waiter:
         if task.status == "SUCCESS":
             elapsed = self.elapsed()
             if self.history and self.history_key:
+                # The task ended in (lo, hi]. A long bracket (the jump straight to the expected
+                # window, or the sparse polls before any history) says little about where: count at
+                # most two poll steps of it, so what is learnt errs early (an extra poll next time)
+                # rather than late (lag), and tasks that got faster still pull the window down.
                 lo, hi = self.last_not_done_at, elapsed
-                self.history.record(self.history_key, (lo + hi) / 2 if lo > 0 else hi / 2)
+                lo = max(lo, hi - 2 * self.policy.step(hi))
+                self.history.record(self.history_key, (lo + hi) / 2)
             # SUCCESS with no results is passed on as an empty result (official behaviour unverified).
             return TaskResult(**task.model_dump(), elapsed=elapsed, polls=self.polls)
         if task.status in ("FAILED", "CANCEL") or task.error_code or task.error_message:

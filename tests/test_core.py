@@ -189,9 +189,14 @@ def test_poll_policy_backs_off_to_cap() -> None:
 def test_poll_policy_uses_expectation() -> None:
     p = PollPolicy(max_interval=30, lag_ratio=0.2, min_interval=0.25)
     exp = Expectation(low=20.0, high=40.0)
-    assert p.next_delay(1.0, 0.5, exp) == 19.0        # sleep to the window
+    assert p.next_delay(1.0, 0.5, exp) == 23.0        # sleep to one step (0.2 x 20) into the window
     assert p.next_delay(25.0, 19.0, exp) == 5.0       # dense inside it (0.2 x elapsed)
     assert p.next_delay(2.0, 1.0, Expectation(1.0, 3.0)) == 0.4
+    assert p.next_delay(41.0, 5.0, exp) == 7.5        # past the window: back off from the last sleep
+    # the jump to the window takes as few hops as max_interval allows (early failures still show)
+    assert PollPolicy(max_interval=10, lag_ratio=0.2).next_delay(0.0, None, exp) == 8.0
+    # a caller who asked for faster polls (poll_interval=0.05) is not slowed to min_interval
+    assert PollPolicy(initial=0.05, factor=1.5).next_delay(0.1, 0.05, None) == pytest.approx(0.075)
 
 
 def test_duration_history() -> None:
@@ -199,8 +204,12 @@ def test_duration_history() -> None:
     h.record("e", 10.0)
     assert h.expect("e") is None
     h.record("e", 12.0)
-    exp = h.expect("e")
-    assert exp is not None and exp.low == pytest.approx(9.0) and exp.high == pytest.approx(15.0)
+    exp = h.expect("e")  # widened by the spread of what was seen (2 s), at least 5 %
+    assert exp is not None and exp.low == pytest.approx(8.0) and exp.high == pytest.approx(14.0)
+    for s in (10.5, 11.0, 11.5):
+        h.record("e", s)
+    exp = h.expect("e")  # more samples, a tighter margin: range / (n - 1) = 0.5
+    assert exp is not None and exp.low == pytest.approx(9.5) and exp.high == pytest.approx(12.6)
 
 
 class FakeClock:
@@ -274,5 +283,10 @@ def test_waiter_learns_durations() -> None:
     clock.t = 8.0
     w.observe(_task("RUNNING"))
     clock.t = 10.0
-    w.observe(_task("SUCCESS"))
-    assert h.expect("ep") == Expectation(low=pytest.approx(8.1), high=pytest.approx(11.25))
+    w.observe(_task("SUCCESS"))  # ended in (8, 10]: learnt as 9, the window is +/- 5 %
+    assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
+    w2 = core.Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
+                     clock=clock)
+    clock.t = 20.0  # seen done at the first poll, 10 s after submit: count only two steps (2 x 1.6 s)
+    w2.observe(_task("SUCCESS"))
+    assert sorted(h._data["ep"]) == [pytest.approx(8.4), pytest.approx(9.0)]
