@@ -99,7 +99,7 @@ class _Base:
             raise InvalidInputError(f"params must be a dict, got {type(params).__name__}")
         else:
             model = validate_params(ep, {**(params or {}), **kwargs})
-        core.refuse_non_finite(model.to_body(), {p.key: p.name for p in ep.params},
+        core.refuse_unsendable(model.to_body(), {p.key: p.name for p in ep.params},
                                context=f"Invalid arguments for {ep.tool_name}: ")
         self._config.key()  # no key: say so now, before uploading anything
         return ep, model
@@ -197,7 +197,8 @@ class RunningHub(_Base):
         self.close()
 
     def _send(self, call: core.Call[T]) -> T:
-        core.refuse_non_finite(call.body)
+        core.refuse_unsendable(call.body)
+        core.refuse_unsendable(call.query)
         attempt = 0
         while True:
             t0 = time.perf_counter()
@@ -414,7 +415,8 @@ class AsyncRunningHub(_Base):
         await self.aclose()
 
     async def _send(self, call: core.Call[T]) -> T:
-        core.refuse_non_finite(call.body)
+        core.refuse_unsendable(call.body)
+        core.refuse_unsendable(call.query)
         attempt = 0
         while True:
             t0 = time.perf_counter()

@@ -24,6 +24,7 @@ from ._exceptions import (
     SUBMIT_RETRY_CODES,
     APIConnectionError,
     APITimeoutError,
+    ConfigurationError,
     InvalidInputError,
     ResponseFormatError,
     RunningHubError,
@@ -63,7 +64,7 @@ __all__ = [
     "query_call",
     "queue_status_call",
     "redact",
-    "refuse_non_finite",
+    "refuse_unsendable",
     "request_kwargs",
     "resend_webhook_call",
     "retry_delay",
@@ -105,6 +106,9 @@ class Call(Generic[T]):
 def request_kwargs(call: Call[Any], config: ClientConfig, *, async_: bool = False) -> dict[str, Any]:
     """httpx.request(...) arguments for ``call`` (the key is read here and nowhere else)."""
     key = config.key()
+    if not key.isascii():  # HTTP headers are ASCII: httpx would raise a bare UnicodeEncodeError
+        raise ConfigurationError("The API key contains non-ASCII characters",
+                                 hint="Copy the 32-character key from the RunningHub console again.")
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     if call.auth == "raw":
         headers["Authorization"] = key
@@ -136,28 +140,35 @@ def request_kwargs(call: Call[Any], config: ClientConfig, *, async_: bool = Fals
 _SECRET_PARAM = re.compile(r"((?:api_?key|Rh-Comfy-Auth|q-signature|token|sign)=)[^&\s]+", re.I)
 
 
-def refuse_non_finite(body: Any, names: Mapping[str, str] | None = None, *, context: str = "") -> None:
-    """Refuse a body holding NaN or ±Infinity before sending: JSON cannot carry them (httpx would raise a
-    bare ValueError mid-request) and validation lets them through where a float has no range.
+def refuse_unsendable(body: Any, names: Mapping[str, str] | None = None, *, context: str = "") -> None:
+    """Refuse, before sending, a body JSON cannot carry: NaN/±Infinity (validation lets them through
+    where a float has no range) and unpaired surrogates (JSON escapes like "\\ud800" decode to them).
+    httpx would raise a bare ValueError/UnicodeEncodeError mid-request instead of a clear error.
     ``names`` maps body keys to the argument names the caller used, for the message."""
-    found = _non_finite(body, ()) if body is not None else None
+    found = _unsendable(body, ()) if body is not None else None
     if found is not None:
-        where, value = found
+        where, problem = found
         if where and names and where[0] in names:
             where = (names[where[0]], *where[1:])
         field_name = ".".join(map(str, where)) or "(body)"
-        raise InvalidInputError(
-            f"{context}{field_name}: {value} is not a finite number; JSON and the API take finite numbers",
-            details=[{"field": field_name, "problem": "not a finite number"}],
-        )
+        raise InvalidInputError(f"{context}{field_name}: {problem}",
+                                details=[{"field": field_name, "problem": problem}])
 
 
-def _non_finite(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], float] | None:
+def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return where, value
+        return where, f"{value} is not a finite number; JSON and the API take finite numbers"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where, "contains an unpaired surrogate (invalid Unicode); send valid UTF-8 text"
+        return None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for k, v in items:
-        if (found := _non_finite(v, (*where, k))) is not None:
+        if (found := _unsendable(k, where) if isinstance(k, str) else None) is not None:
+            return (*where, repr(k)), found[1]
+        if (found := _unsendable(v, (*where, k))) is not None:
             return found
     return None
 

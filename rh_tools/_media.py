@@ -223,7 +223,8 @@ class Multipart:
         head = b""
         for k, v in (fields or {}).items():
             head += b"--" + b + b"\r\n" + f'Content-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode() + b"\r\n"
-        safe_name = re.sub(r'[\r\n"\\]', "_", source.name)
+        # A file name that is not valid UTF-8 on disk (surrogate-escaped) must not break the encode below.
+        safe_name = re.sub(r'[\r\n"\\]', "_", source.name).encode("utf-8", "replace").decode("utf-8")
         head += (
             b"--" + b + b"\r\n"
             + f'Content-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'.encode()
