@@ -154,22 +154,41 @@ def free_port() -> int:
 
 
 class EmulatorProcess:
-    """``python -m rh_tools.emulator`` in a child process, so the client's RSS and CPU are its own."""
+    """An emulator in a child process, so the client's RSS and CPU are its own.
 
-    def __init__(self, *args: str) -> None:
+    ``EmulatorProcess("--image-seconds", "1")`` runs ``python -m rh_tools.emulator`` with those flags;
+    ``EmulatorProcess(settings={...})`` runs ``Emulator(**settings)`` for settings the command line
+    does not offer (e.g. ``upload_max_mb``). Either way the server's uploads are deleted on exit.
+    """
+
+    def __init__(self, *args: str, settings: dict[str, Any] | None = None) -> None:
         self.port = free_port()
-        self.args = ["--port", str(self.port), "--quiet", *args]
+        if settings is None:
+            self.cmd = [sys.executable, "-m", "rh_tools.emulator", "--port", str(self.port), "--quiet", *args]
+        else:
+            import json
+
+            script = (
+                "import json, sys\n"
+                "from rh_tools.emulator import Emulator\n"
+                f"emu = Emulator(port={self.port}, **json.loads(sys.argv[1])).start()\n"
+                "try:\n    sys.stdin.read()\nfinally:\n    emu.close()\n"
+            )
+            self.cmd = [sys.executable, "-c", script, json.dumps(settings)]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     def __enter__(self) -> EmulatorProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rh_tools.emulator", *self.args],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -181,10 +200,19 @@ class EmulatorProcess:
                 time.sleep(0.05)
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
+        if self.proc is None:
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # the settings= script then closes the emulator and exits
+        if self.cmd[1] == "-c":
             try:
                 self.proc.wait(15)
+                return
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+                pass
+        self.proc.terminate()  # the command line stops cleanly on SIGTERM
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)

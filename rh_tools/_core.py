@@ -543,6 +543,7 @@ class Waiter:
     last_not_done_at: float = 0.0
     _prev_delay: float | None = None
     _final_poll_done: bool = False
+    _warm: bool = False  # the last sleep aimed at a learnt window
 
     def elapsed(self) -> float:
         return self.clock() - self.started
@@ -557,6 +558,7 @@ class Waiter:
             self._final_poll_done = True  # one last look at the deadline (timeout=0 means "check once")
             return 0.0
         expected = self.history.expect(self.history_key) if self.history and self.history_key else None
+        self._warm = expected is not None
         delay = self.policy.next_delay(now - self.started, self._prev_delay, expected)
         self._prev_delay = delay
         if delay >= remaining:
@@ -577,12 +579,13 @@ class Waiter:
         if task.status == "SUCCESS":
             elapsed = self.elapsed()
             if self.history and self.history_key:
-                # The task ended in (lo, hi]. A long bracket (the jump straight to the expected
-                # window, or the sparse polls before any history) says little about where: count at
-                # most two poll steps of it, so what is learnt errs early (an extra poll next time)
-                # rather than late (lag), and tasks that got faster still pull the window down.
+                # The task ended in (lo, hi]; learn the middle. After a jump straight into a learnt
+                # window the bracket reaches back to the submit and says little: count at most two
+                # poll steps of it, so what is learnt errs early (an extra poll next time) rather
+                # than late (lag), and tasks that got faster still pull the window down.
                 lo, hi = self.last_not_done_at, elapsed
-                lo = max(lo, hi - 2 * self.policy.step(hi))
+                if self._warm:
+                    lo = max(lo, hi - 2 * self.policy.step(hi))
                 self.history.record(self.history_key, (lo + hi) / 2)
             # SUCCESS with no results is passed on as an empty result (official behaviour unverified).
             return TaskResult(**task.model_dump(), elapsed=elapsed, polls=self.polls)

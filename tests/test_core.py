@@ -192,7 +192,7 @@ def test_poll_policy_uses_expectation() -> None:
     assert p.next_delay(1.0, 0.5, exp) == 23.0        # sleep to one step (0.2 x 20) into the window
     assert p.next_delay(25.0, 19.0, exp) == 5.0       # dense inside it (0.2 x elapsed)
     assert p.next_delay(2.0, 1.0, Expectation(1.0, 3.0)) == 0.4
-    assert p.next_delay(41.0, 5.0, exp) == 7.5        # past the window: back off from the last sleep
+    assert p.next_delay(41.0, 5.0, exp) == pytest.approx(12.3)  # past the window: 1.5 x the step
     # the jump to the window takes as few hops as max_interval allows (early failures still show)
     assert PollPolicy(max_interval=10, lag_ratio=0.2).next_delay(0.0, None, exp) == 8.0
     # a caller who asked for faster polls (poll_interval=0.05) is not slowed to min_interval
@@ -287,6 +287,7 @@ def test_waiter_learns_durations() -> None:
     assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
     w2 = core.Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
                      clock=clock)
-    clock.t = 20.0  # seen done at the first poll, 10 s after submit: count only two steps (2 x 1.6 s)
+    assert w2.next_delay() == pytest.approx(8.55 + 0.14 * 8.55)  # one step into the learnt window
+    clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.4 s)
     w2.observe(_task("SUCCESS"))
-    assert sorted(h._data["ep"]) == [pytest.approx(8.4), pytest.approx(9.0)]
+    assert sorted(h._data["ep"]) == [pytest.approx(8.6), pytest.approx(9.0)]
