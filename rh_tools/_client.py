@@ -133,7 +133,7 @@ class _Base:
         if isinstance(task_id, int) and not isinstance(task_id, bool):
             task_id = str(task_id)
         if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > 64 or any(
-            c.isspace() or c in "/?#&" for c in task_id.strip()
+            c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip()
         ):
             raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
         return task_id.strip()
