@@ -34,6 +34,7 @@ __all__ = ["AsyncRunningHub", "RunningHub"]
 
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
+core.install_log_redaction("httpx")  # httpx logs request URLs at INFO; some carry the key (apiCallDemo)
 StatusCallback = Callable[[Task, float], Any]
 FileInput = str | Path | bytes | IO[bytes] | MediaSource
 

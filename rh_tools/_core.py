@@ -63,6 +63,7 @@ __all__ = [
     "price_preview_call",
     "query_call",
     "queue_status_call",
+    "install_log_redaction",
     "redact",
     "refuse_unsendable",
     "request_kwargs",
@@ -173,9 +174,34 @@ def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], st
     return None
 
 
+_BEARER = re.compile(r"(Bearer\s+)[^\s'\",]+", re.I)
+
+
 def redact(text: str) -> str:
     """Strip credentials and URL signatures from text bound for logs or errors."""
-    return _SECRET_PARAM.sub(r"\1***", text)
+    return _BEARER.sub(r"\1***", _SECRET_PARAM.sub(r"\1***", text))
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts log records of a logger we do not own. httpx logs every request URL at INFO, and
+    two RunningHub routes take the key in the query string (apiCallDemo), as do signed output URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is logging's problem, not ours to hide
+            return True
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction(logger_name: str = "httpx") -> None:
+    """Idempotently put a :class:`RedactingFilter` on ``logger_name``."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
