@@ -252,14 +252,8 @@ def _with_task(err: RunningHubError, call: Call[Any]) -> RunningHubError:
         err.task_id = call.task_id
     if call.kind == "submit" and _submit_outcome_unknown(err):
         err.retryable = False
-        _set_hint(err, _SUBMIT_MAY_EXIST)
+        err.hint = _SUBMIT_MAY_EXIST
     return err
-
-
-def _set_hint(err: RunningHubError, hint: str) -> None:
-    """Change an error's hint after construction; str(err) is rendered once, so render it again."""
-    err.hint = hint
-    err.args = (err._render(),)
 
 
 # A paid submit whose answer was lost or garbled may still have created (and billed) a task, so it
@@ -631,7 +625,6 @@ class Waiter:
                 error.hint = (error.hint + " " if error.hint else "") + (
                     f"The task may still finish: call wait_task/get_task with task_id={self.task_id} later."
                 )
-            error.args = (error._render(),)  # str(error) was rendered before the task id and hint were added
             raise error
 
     def timeout(self) -> TaskTimeoutError:

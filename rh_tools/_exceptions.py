@@ -86,7 +86,11 @@ class RunningHubError(Exception):
         self.status_code = status_code
         self.retry_after = retry_after
         self.details = details
-        super().__init__(self._render())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        # Rendered on demand: the client adds task ids and hints as an error travels up.
+        return self._render()
 
     def _render(self) -> str:
         parts = []
