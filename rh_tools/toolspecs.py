@@ -12,6 +12,7 @@ describe_workflow. Per-endpoint tools (``grok_image_to_image`` …) come from :f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import _render as R
 from . import catalogue
 from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
-from ._media import MediaSource
+from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
 from .catalogue import Endpoint
 from .catalogue._examples import example_params
 from .catalogue._inputs import EndpointInput, validate_params
@@ -402,6 +403,45 @@ def parse_arguments(spec: ToolSpec, raw: Any) -> BaseModel:
                                 hint="Fix the arguments and call again.") from None
 
 
+def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
+    """Judge local paths by the surface's folder policy *before* validation reads them, so that a path
+    outside the allowed folders is refused the same way whether it exists, is a folder or is too
+    big: an agent cannot probe the disk beyond what it was given."""
+    if ctx.check_media is None or not isinstance(raw, dict):
+        return
+    values: list[Any] = []
+    if spec.name == "upload_file":
+        values.append(raw.get("path"))
+    else:
+        ep, args = spec.endpoint, raw.get("params") if spec.name == "run_model" else raw
+        if ep is None and spec.name == "run_model" and isinstance(raw.get("name"), str):
+            try:
+                ep = catalogue.get(raw["name"])
+            except InvalidInputError:
+                return
+        if ep is None or not isinstance(args, dict):
+            return
+        for p in (p for p in ep.params if p.is_media):
+            value = args.get(p.name, args.get(p.key))
+            for item in value if isinstance(value, list) else [value]:
+                uploaded_name = isinstance(item, str) and bool(_RH_FILE_NAME.match(item.strip()))
+                if not (p.media_ref == "file_name" and uploaded_name):  # a RunningHub file name, not a path
+                    values.append(item)
+    paths = [path for path in map(_as_local_path, values) if path]
+    if paths:
+        ctx.check_media([MediaSource(name=Path(p).name, size=0, content_type="", path=Path(p))
+                         for p in paths])
+
+
+def _as_local_path(value: Any) -> str | None:
+    """The local path a media value names (as ``_media.classify_media`` reads it), else None."""
+    if not isinstance(value, str) or not value.strip() or is_remote_reference(value):
+        return None
+    v = value.strip()
+    v = v[7:] if v.lower().startswith("file://") else v
+    return None if re.match(r"^[a-z][a-z0-9+.-]*://", v, re.I) else v
+
+
 def _error(err: RunningHubError) -> ToolResult:
     return ToolResult(R.error_text(err), R.error_data(err), is_error=True)
 
@@ -409,6 +449,7 @@ def _error(err: RunningHubError) -> ToolResult:
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
     try:
+        _local_paths_first(spec, raw, ctx)
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
@@ -426,6 +467,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
 async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with an :class:`~rh_tools.AsyncRunningHub`. Errors come back as results."""
     try:
+        _local_paths_first(spec, raw, ctx)
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
