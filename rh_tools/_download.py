@@ -30,6 +30,14 @@ def output_filename(task_id: str, index: int, output: Output) -> str:
     return f"{safe_id}-{index}.{ext}"
 
 
+def _claim(path: Path) -> Path:
+    """Make ``path`` safe to write: a symlink planted under our name is removed, so the write lands in
+    the output folder rather than wherever the link points."""
+    if path.is_symlink():
+        path.unlink()
+    return path
+
+
 def _target_dir(directory: Path) -> Path:
     directory = directory.expanduser()
     if directory.exists() and not directory.is_dir():
@@ -43,7 +51,7 @@ def download_outputs(result: TaskResult, directory: Path, *, timeout: float = 30
     paths: list[Path] = []
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         for i, out in enumerate(result.outputs):
-            path = target / output_filename(result.task_id, i, out)
+            path = _claim(target / output_filename(result.task_id, i, out))
             if out.url is None:
                 path.write_text(out.text or "", encoding="utf-8")
             else:
@@ -68,7 +76,7 @@ async def adownload_outputs(result: TaskResult, directory: Path, *, timeout: flo
     paths: list[Path] = []
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
         for i, out in enumerate(result.outputs):
-            path = target / output_filename(result.task_id, i, out)
+            path = await asyncio.to_thread(_claim, target / output_filename(result.task_id, i, out))
             if out.url is None:
                 await asyncio.to_thread(path.write_text, out.text or "", encoding="utf-8")
             else:

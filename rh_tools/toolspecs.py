@@ -446,6 +446,17 @@ def _error(err: RunningHubError) -> ToolResult:
     return ToolResult(R.error_text(err), R.error_data(err), is_error=True)
 
 
+def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -> ToolResult:
+    """A finished task whose outputs could not be saved is still a success: say so, keep the URLs."""
+    if exc is None:
+        return result
+    why = exc.message if isinstance(exc, RunningHubError) else f"{type(exc).__name__}: {exc}"
+    result.text += (f"\nNot saved to {ctx.download_dir}: {why}. The output URLs above still work "
+                    "(for about 24 h); download them from there.")
+    result.data["download_error"] = why
+    return result
+
+
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
     try:
@@ -457,9 +468,13 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
             outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
-            outcome.download(ctx.download_dir)
-        return planned.finish(outcome)
+            try:
+                outcome.download(ctx.download_dir)
+            except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
+                unsaved = exc
+        return _with_unsaved(planned.finish(outcome), unsaved, ctx)
     except RunningHubError as err:
         return _error(err)
 
@@ -475,8 +490,12 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
             outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
-            await outcome.adownload(ctx.download_dir)
-        return planned.finish(outcome)
+            try:
+                await outcome.adownload(ctx.download_dir)
+            except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
+                unsaved = exc
+        return _with_unsaved(planned.finish(outcome), unsaved, ctx)
     except RunningHubError as err:
         return _error(err)
