@@ -300,7 +300,8 @@ def markdown(r: Report, command: str) -> str:
         f"`{command}` — rh-mcp (`--transport http`, `--max-wait {r.max_wait:g}`) in its own process, the "
         f"emulator behind it; {r.clients} MCP sessions at once for {r.duration:g} s, each looping like an "
         f"agent: an image model (done within the wait) or, one call in five, a video model that outlasts "
-        f"the wait, collected with `wait_task`. {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']}.",
+        f"the wait, collected with `wait_task`. {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+        f"{m['date']}.",
         "",
         "| measure | value |",
         "|---|---|",
