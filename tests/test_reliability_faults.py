@@ -116,8 +116,8 @@ CASES = [
          (("never_finish", {"times": 1}),), "pending", resume="pending"),
     Case("task-outlasts-wait", f"Task takes 0.6 s, wait {PENDING_WAIT} s", expect="pending", resume="success",
          duration=0.6),
-    Case("restart-mid-task", "Emulator restarts (0.5 s down) while a wait polls", duration=1.0,
-         restart="polling", retry_base=C.RETRY_BASE_DELAY),
+    Case("restart-mid-task", "Emulator restarts (0.5 s down) while a wait polls", duration=0.7,
+         restart="polling", retry_base=0.15),
 ]
 
 
@@ -186,7 +186,7 @@ def _start_restart(emu: Emulator, case: Case) -> threading.Thread | None:
     """Begin the case's restart; for "submit", return once the port refuses connections."""
     if case.restart is None:
         return None
-    delay = 0.0 if case.restart == "submit" else 0.3
+    delay = 0.0 if case.restart == "submit" else 0.15
     thread = threading.Thread(target=lambda: (time.sleep(delay), emu.restart(downtime=0.5)), daemon=True)
     thread.start()
     if case.restart == "submit":
