@@ -101,19 +101,40 @@ def summarise(samples: list[Sample], classes: list[str], n: int) -> str:
                 lags = [x.lag for x in s]
                 rel = [x.lag / x.task for x in s]
                 goal = max(0.10 * median([x.task for x in s]), 0.25)
-                rows.append([
-                    cls, strategy, f"{phase} ({len(s)})", median([x.task for x in s]), median(lags),
-                    pct(lags, 95), max(lags), f"{100 * median(rel):.1f} %", mean([x.queries for x in s]),
-                    f"{goal:.2f}", "",
-                ])
+                rows.append(
+                    [
+                        cls,
+                        strategy,
+                        f"{phase} ({len(s)})",
+                        median([x.task for x in s]),
+                        median(lags),
+                        pct(lags, 95),
+                        max(lags),
+                        f"{100 * median(rel):.1f} %",
+                        mean([x.queries for x in s]),
+                        f"{goal:.2f}",
+                        "",
+                    ]
+                )
         # the verdict goes on rh-tools' steady-state row (or "all" when there is no steady state)
         ours = [r for r in rows if r[0] == cls and r[1] == "rh-tools"]
         row = next((r for r in ours if r[2].startswith("steady")), ours[-1])
         one_s = next(r for r in rows if r[0] == cls and r[1] == "fixed 1 s")
         row[-1] = verdict(row[4] <= float(row[9]) and row[8] < one_s[8]) + f" (nominal {nominal:g} s)"
     return table(
-        ["class", "strategy", "tasks", "task s (med)", "lag s (med)", "lag p95", "lag max",
-         "lag/task (med)", "queries/task", "goal lag s", "goal"],
+        [
+            "class",
+            "strategy",
+            "tasks",
+            "task s (med)",
+            "lag s (med)",
+            "lag p95",
+            "lag max",
+            "lag/task (med)",
+            "queries/task",
+            "goal lag s",
+            "goal",
+        ],
         rows,
     )
 
@@ -130,8 +151,9 @@ async def main() -> None:
 
     print_header("Polling lag and queries per task (goal 1)")
     durations = {CLASSES[c][0]: CLASSES[c][1] for c in classes}
-    emu = Emulator(port=0, jitter=args.jitter, seed=args.seed, concurrency=100_000,
-                   endpoint_durations=durations)
+    emu = Emulator(
+        port=0, jitter=args.jitter, seed=args.seed, concurrency=100_000, endpoint_durations=durations
+    )
     with emu:
         clients = {s: AsyncRunningHub(api_key=KEY, base_url=emu.base_url) for s in STRATEGIES}
         started = time.monotonic()
@@ -149,13 +171,18 @@ async def main() -> None:
             s.task = t.end_at - t.created
         queries = emu.stats.requests_by_path.get("/openapi/v2/query", 0)
     counted = sum(s.queries for s in samples)
-    print(table(["setting", "value"], [
-        ["tasks per class and strategy", args.tasks],
-        ["jitter", f"±{args.jitter:.0%} uniform"],
-        ["submit spacing", f"{args.spacing:g} x nominal duration"],
-        ["wall time", f"{wall:.0f} s"],
-        ["queries seen by the emulator / counted by the callers", f"{queries} / {counted}"],
-    ]))
+    print(
+        table(
+            ["setting", "value"],
+            [
+                ["tasks per class and strategy", args.tasks],
+                ["jitter", f"±{args.jitter:.0%} uniform"],
+                ["submit spacing", f"{args.spacing:g} x nominal duration"],
+                ["wall time", f"{wall:.0f} s"],
+                ["queries seen by the emulator / counted by the callers", f"{queries} / {counted}"],
+            ],
+        )
+    )
     print()
     print(summarise(samples, classes, args.tasks))
     print()
