@@ -262,8 +262,10 @@ def run_load(clients: int = 50, duration: float = 60.0, *, max_wait: float = 2.0
             rss_after = rss_mb(proc.pid)
             threads = _status(proc.pid, "Threads")
         finally:
-            sampler.stop()
-            stop_server(proc)
+            try:
+                sampler.stop()
+            finally:
+                stop_server(proc)  # never leave the server running
         created = {t.task_id for t in emu.core.store if t.key == KEY}
     seen = set(stats.done_ids) | stats.pending_ids | stats.error_ids
     elapsed = t_end - t_start
