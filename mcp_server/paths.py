@@ -80,15 +80,25 @@ class FilePolicy:
             raise InvalidInputError(
                 f"Local file {shown!r} refused: this server reads no local files yet", hint=_HOW_TO_ALLOW
             )
+        given = Path(path).expanduser()
         try:
-            real = Path(path).expanduser().resolve(strict=True)
-        except (OSError, RuntimeError):  # missing, or a symlink loop
+            real = given.resolve()  # follows .. and symlinks as far as they exist; no existence check yet
+        except (OSError, RuntimeError):  # a symlink loop
+            real = None
+
+        def inside(p: Path | None) -> bool:
+            return p is not None and any(p.is_relative_to(root) for root in roots)
+
+        # Judge "inside the roots" before looking at existence: a refusal must read the same whether
+        # or not the file exists, or an agent could probe the disk outside the allowed folders.
+        lexical = Path(os.path.normpath(given.absolute()))
+        if real is None and inside(lexical):
             raise InvalidInputError(
-                f"Local file {shown!r} does not exist or cannot be resolved",
+                f"Local file {shown!r} does not exist or cannot be resolved (symlink loop)",
                 hint="Pass an existing file inside the allowed folders.",
-            ) from None
-        if not any(real.is_relative_to(root) for root in roots):
-            via = " (it is a symlink pointing outside them)" if _has_symlink(Path(path).expanduser()) else ""
+            )
+        if not inside(real):
+            via = " (it is a symlink pointing outside them)" if inside(lexical) and _has_symlink(given) else ""
             raise InvalidInputError(
                 f"Local file {shown!r} refused: it is outside the allowed folders{via}",
                 hint="Allowed folders: "
@@ -96,7 +106,14 @@ class FilePolicy:
                 + ". Move or copy the file there, "
                 "or pass a URL. " + _HOW_TO_ALLOW,
             )
-        mode = os.stat(real).st_mode
+        assert real is not None
+        try:
+            mode = os.stat(real).st_mode
+        except OSError:
+            raise InvalidInputError(
+                f"Local file {shown!r} does not exist or cannot be resolved",
+                hint="Pass an existing file inside the allowed folders.",
+            ) from None
         if not stat.S_ISREG(mode):
             raise InvalidInputError(
                 f"Local file {shown!r} refused: not a regular file (device, FIFO, socket or folder)",

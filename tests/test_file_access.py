@@ -157,10 +157,6 @@ def test_langchain_allowed_dirs_refuse_the_same_way(emu: Emulator, tree: dict[st
     assert len(answers) == 1, answers  # no probing of the disk outside the folders
 
 
-@pytest.mark.xfail(reason="mcp_server/paths.py resolves a path strictly before checking it is inside the "
-                          "roots, so a missing file outside them answers 'does not exist' and an existing "
-                          "one 'outside the allowed folders' (reported; not this suite's file to change)",
-                   strict=False)
 async def test_mcp_refusals_do_not_reveal_what_exists_outside(emu: Emulator, tree: dict[str, Path]) -> None:
     answers = set()
     async with mcp(emu, allow_dirs=[tree["root"]]) as client:
