@@ -138,20 +138,29 @@ def main() -> None:
         *[f"tokens ({k})" for k in toks],
         "goal ≤ 2,000",
     ]
+
+    def goal(text: str) -> str:
+        out = f"chars/4 {verdict(len(text) // 4 <= BUDGET)}"
+        for name, f in toks.items():
+            n = f(text)
+            over = f", over by {100 * (n - BUDGET) / BUDGET:.0f} %" if n > BUDGET else ""
+            out += f"; {name.split(',')[0]} {verdict(n <= BUDGET)}{over}"
+        return out
+
     rows = [
         [
             "MCP tools/list, default",
             len(names),
             f"{len(mcp_default):,}",
             *counts(mcp_default),
-            verdict(len(mcp_default) // 4 <= BUDGET),
+            goal(mcp_default),
         ],
         [
             "LangChain toolkit, default (OpenAI tool schemas)",
             lc_n,
             f"{len(lc_default):,}",
             *counts(lc_default),
-            verdict(len(lc_default) // 4 <= BUDGET),
+            goal(lc_default),
         ],
         [
             "MCP tools/list, --all-tools",
