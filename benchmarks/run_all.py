@@ -14,6 +14,10 @@ writes each one's output to DIR/<name>.txt. benchmarks/RESULTS.md holds the late
 | upload      | 5    | python benchmarks/bench_upload.py            | ~1.5 min |
 | context     | 6    | python benchmarks/bench_context.py           | ~20 s   |
 | startup     | 7    | python benchmarks/bench_startup.py           | ~30 s   |
+
+Not run by this runner: ``benchmarks/load_mcp.py`` (rh-mcp over HTTP under N concurrent MCP
+sessions; its own docstring has the command). Goal 6 counts real tokens when ``bpe_openai`` is
+importable: ``pip install --no-deps --target /tmp/bpe bpe-openai``, then ``PYTHONPATH=/tmp/bpe``.
 """
 
 from __future__ import annotations
