@@ -33,13 +33,13 @@ class PollPolicy:
     initial: float = C.POLL_INITIAL
     factor: float = C.POLL_FACTOR
     max_interval: float = C.POLL_MAX_INTERVAL
-    #: The shortest sleep between polls (or ``initial``, when that is set lower): 0.4 s keeps the
+    #: The shortest sleep between polls (or ``initial``, when that is set lower): 0.35 s keeps the
     #: lag on short tasks near 0.2 s while a 2-s task costs fewer queries than polling every second.
-    min_interval: float = 0.4
+    min_interval: float = 0.35
     #: Inside the expected window, poll every ``lag_ratio`` x elapsed: the lag is uniform between 0
-    #: and that step, so its median is about half of it (7 % of the task time at 0.14; the
+    #: and that step, so its median is about half of it (5 % of the task time at 0.10; the
     #: margin to 10 % absorbs windows learnt from few samples).
-    lag_ratio: float = 0.14
+    lag_ratio: float = 0.10
 
     @property
     def floor(self) -> float:

@@ -287,7 +287,7 @@ def test_waiter_learns_durations() -> None:
     assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
     w2 = core.Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
                      clock=clock)
-    assert w2.next_delay() == pytest.approx(8.55 + 0.14 * 8.55)  # one step into the learnt window
-    clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.4 s)
+    assert w2.next_delay() == pytest.approx(8.55 + 0.10 * 8.55)  # one step into the learnt window
+    clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.0 s)
     w2.observe(_task("SUCCESS"))
-    assert sorted(h._data["ep"]) == [pytest.approx(8.6), pytest.approx(9.0)]
+    assert sorted(h._data["ep"]) == [pytest.approx(8.0 + 1.0), pytest.approx(9.0)]
