@@ -19,6 +19,7 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
+from . import _constants as C
 from . import _core as core
 from . import catalogue
 from ._config import ClientConfig
@@ -155,9 +156,10 @@ class _Base:
         wait = self._config.wait_timeout if timeout is None else float(timeout)
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
-        t0 = time.monotonic() if started is None else started
-        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll,
-                           history=self._history, history_key=history_key, started=t0, on_status=on_status)
+        now = time.monotonic()
+        t0 = now if started is None else started  # the deadline counts from the start of the call
+        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll, history=self._history,
+                           history_key=history_key, started=t0, anchor=now, on_status=on_status)
 
     @staticmethod
     def _lora_source(path: str | Path) -> tuple[MediaSource, str]:
@@ -395,11 +397,29 @@ class RunningHub(_Base):
 
 
 class AsyncRunningHub(_Base):
-    """Awaitable twin of :class:`RunningHub`, for agents and servers that run many tasks at once."""
+    """Awaitable twin of :class:`RunningHub`, for agents and servers that run many tasks at once.
+
+    ``max_in_flight`` caps the requests on the wire at once (default 20); any number of tasks can
+    be waited on concurrently, their polls simply queue for a slot.
+    """
+
+    def __init__(self, *args: Any, max_in_flight: int = C.MAX_IN_FLIGHT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if max_in_flight < 1:
+            raise InvalidInputError("max_in_flight must be at least 1")
+        self._max_in_flight = max_in_flight
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _slot(self) -> asyncio.Semaphore:
+        # asyncio primitives belong to one event loop; a client reused under another gets a fresh one.
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self._max_in_flight))
+        return self._slots[1]
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
             self._http = httpx.AsyncClient(timeout=self._timeouts(), transport=self._transport,
                                            follow_redirects=True, limits=limits)
         return self._http  # type: ignore[no-any-return]
@@ -422,7 +442,8 @@ class AsyncRunningHub(_Base):
         while True:
             t0 = time.perf_counter()
             try:
-                resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
+                async with self._slot():
+                    resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
                 delay = self._retry_or_raise(call, attempt, exc)

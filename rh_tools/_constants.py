@@ -16,6 +16,7 @@ __all__ = [
     "RETRY_BASE_DELAY",
     "RETRY_MAX_DELAY",
     "RETRY_AFTER_CAP",
+    "MAX_IN_FLIGHT",
     "MAX_POLL_FAILURES",
 ]
 
@@ -44,3 +45,8 @@ POLL_FACTOR = 1.5
 POLL_MAX_INTERVAL = 10.0
 # The official client tolerates 5 consecutive failed polls before giving up; so do we.
 MAX_POLL_FAILURES = 5
+
+# Requests one AsyncRunningHub has on the wire at once. httpx's pool rescans every queued request on
+# each pool event, so handing it a thousand at once costs CPU quadratically (benchmarks/RESULTS.md,
+# goal 4); a semaphore in front keeps the queue in asyncio, where waiting is cheap.
+MAX_IN_FLIGHT = 20

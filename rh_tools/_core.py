@@ -555,6 +555,10 @@ class Waiter:
     history: DurationHistory | None = None
     history_key: str | None = None
     started: float = field(default_factory=time.monotonic)
+    # Polls are scheduled (and durations learnt) from when the task was created, not from when the
+    # call began: under load a submit can wait for a connection slot for seconds, and counting that
+    # wait would put every poll early. None: the same as ``started``.
+    anchor: float | None = None
     clock: Callable[[], float] = time.monotonic
     on_status: Callable[[Task, float], Any] | None = None
     polls: int = 0
@@ -564,9 +568,15 @@ class Waiter:
     _prev_delay: float | None = None
     _final_poll_done: bool = False
     _warm: bool = False  # the last sleep aimed at a learnt window
+    _target: float = 0.0  # task age the next cold poll aims at
 
     def elapsed(self) -> float:
+        """Seconds since the call began (what callers and results report)."""
         return self.clock() - self.started
+
+    def age(self) -> float:
+        """Seconds since the task was created (what polling decisions use)."""
+        return self.clock() - (self.started if self.anchor is None else self.anchor)
 
     def next_delay(self) -> float | None:
         """Sleep this long, then poll; None means the deadline has passed (raise :meth:`timeout`)."""
@@ -579,8 +589,14 @@ class Waiter:
             return 0.0
         expected = self.history.expect(self.history_key) if self.history and self.history_key else None
         self._warm = expected is not None
-        delay = self.policy.next_delay(now - self.started, self._prev_delay, expected)
+        age = self.age()
+        delay = self.policy.next_delay(age, self._prev_delay, expected)
         self._prev_delay = delay
+        if expected is None and delay > 0:
+            # Cold back-off runs on a fixed timetable of task ages (0.5, 1.25, 2.4 … s): a poll that
+            # was itself late (a busy event loop, queued connections) does not push the later ones back.
+            self._target = max(self._target + delay, age + min(delay, self.policy.floor))
+            delay = self._target - age
         if delay >= remaining:
             self._final_poll_done = True
             return remaining
@@ -603,7 +619,7 @@ class Waiter:
                 # window the bracket reaches back to the submit and says little: count at most two
                 # poll steps of it, so what is learnt errs early (an extra poll next time) rather
                 # than late (lag), and tasks that got faster still pull the window down.
-                lo, hi = self.last_not_done_at, elapsed
+                lo, hi = self.last_not_done_at, self.age()
                 if self._warm:
                     lo = max(lo, hi - 2 * self.policy.step(hi))
                 self.history.record(self.history_key, (lo + hi) / 2)
@@ -612,7 +628,7 @@ class Waiter:
         if task.status in ("FAILED", "CANCEL") or task.error_code or task.error_message:
             # The official client treats any errorCode on a poll as failure, whatever the status.
             raise _task_failed(task)
-        self.last_not_done_at = self.elapsed()
+        self.last_not_done_at = self.age()
         return None
 
     def poll_failed(self, error: RunningHubError) -> None:

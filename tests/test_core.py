@@ -291,3 +291,26 @@ def test_waiter_learns_durations() -> None:
     clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.0 s)
     w2.observe(_task("SUCCESS"))
     assert sorted(h._data["ep"]) == [pytest.approx(8.0 + 1.0), pytest.approx(9.0)]
+
+
+def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
+    clock = FakeClock()
+    w = core.Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+                    started=0.0, clock=clock)
+    ages = []
+    for late in (0.0, 0.9, 0.0, 0.0):  # the second poll is answered 0.9 s late (a busy loop)
+        clock.t += w.next_delay() + late
+        ages.append(clock.t)
+        w.observe(_task("RUNNING"))
+    # planned ages 0.5, 1.5, 3.5, 7.5: lateness does not push the later polls back
+    assert ages == [0.5, 2.4, 3.5, 7.5]
+
+
+def test_schedule_counts_from_task_creation_deadline_from_call_start() -> None:
+    clock = FakeClock()
+    clock.t = 3.0  # the submit waited 3 s for a connection slot
+    w = core.Waiter(task_id="1", deadline=10.0, policy=PollPolicy(initial=0.5), started=0.0, anchor=3.0,
+                    clock=clock)
+    assert w.next_delay() == 0.5 and w.age() == 0.0 and w.elapsed() == 3.0
+    clock.t = 9.9
+    assert w.next_delay() == pytest.approx(0.1)  # the deadline still counts from the call's start
