@@ -75,7 +75,6 @@ TASK_OUTPUT_SCHEMA: dict[str, Any] = {
         "status": {"type": "string"},
         "done": {"type": "boolean"},
         "outputs": {"type": "array"},
-        "retryable": {"type": "boolean"},
     },
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import _render as R
 from . import catalogue
@@ -26,7 +26,7 @@ from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
 from .catalogue import Endpoint
 from .catalogue._examples import example_params
-from .catalogue._inputs import EndpointInput, validate_params
+from .catalogue._inputs import AgentSchema, EndpointInput, validate_params
 from .types import Task, TaskResult
 
 __all__ = [
@@ -107,9 +107,20 @@ class ToolSpec:
 class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nulls(cls, data: Any) -> Any:
+        # The schema shows optional fields without "or null"; a null sent anyway means "not set".
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("schema_generator", AgentSchema)
+        return super().model_json_schema(*args, **kwargs)
+
 
 _WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
-_TASK_ID = Field(description="Task id returned by a run or submit.", min_length=1, max_length=64)
+_TASK_ID = Field(description="Task id returned by a run or submit.")
 _NODES = Field(default_factory=list, description='Node overrides: [{"nodeId": "6", "fieldName": "text", '
                '"fieldValue": "..."}]; see describe_workflow.')
 

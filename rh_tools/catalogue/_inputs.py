@@ -28,15 +28,28 @@ from .._exceptions import InvalidInputError
 from .._media import MediaSource, classify_media
 from ._schema import Endpoint, Param
 
-__all__ = ["EndpointInput", "build_input_model", "validate_params"]
+__all__ = ["AgentSchema", "EndpointInput", "build_input_model", "validate_params"]
 
 
 
-class _AgentSchema(GenerateJsonSchema):
-    """Schemas are read by models on every call: drop the per-field titles pydantic would add."""
+class AgentSchema(GenerateJsonSchema):
+    """JSON schemas for agents, who read them on every call: no auto titles, no "X or null".
+
+    Optional fields show as plain ``X`` without ``"default": null``: a model reads "leave it out"
+    from the field not being required, and a null it sends anyway is taken as "not set".
+    """
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def nullable_schema(self, schema: Any) -> Any:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: Any) -> Any:
+        out = super().default_schema(schema)
+        if isinstance(out, dict) and "default" in out and out["default"] is None:
+            del out["default"]
+        return out
 
 
 class EndpointInput(BaseModel):
@@ -55,7 +68,7 @@ class EndpointInput(BaseModel):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        kwargs.setdefault("schema_generator", _AgentSchema)
+        kwargs.setdefault("schema_generator", AgentSchema)
         return super().model_json_schema(*args, **kwargs)
 
     def to_body(self) -> dict[str, Any]:
