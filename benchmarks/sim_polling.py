@@ -21,8 +21,8 @@ from typing import Any
 
 from _common import mean, median, pct, table
 
-from rh_tools import _core as core
 from rh_tools._polling import DurationHistory, PollPolicy
+from rh_tools._waiter import Waiter
 from rh_tools.types import Task
 
 CLASSES = {"2s": 2.0, "8s": 8.0, "30s": 30.0}
@@ -36,7 +36,7 @@ def simulate(
     now = [0.0]
     history = DurationHistory()
     heap: list[tuple[float, int, int]] = []
-    waiters: dict[int, tuple[core.Waiter, float, float]] = {}
+    waiters: dict[int, tuple[Waiter, float, float]] = {}
     out = []
     for i in range(n):
         heapq.heappush(heap, (i * spacing * d, i, -1))  # -1: submit event
@@ -45,7 +45,7 @@ def simulate(
         now[0] = t
         if kind == -1:
             dur = d * (1 + rng.uniform(-jitter, jitter))
-            w = core.Waiter(
+            w = Waiter(
                 task_id=str(i),
                 deadline=t + 3600,
                 policy=policy,

@@ -19,6 +19,7 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
+from . import _calls as calls
 from . import _constants as C
 from . import _core as core
 from . import catalogue
@@ -26,6 +27,7 @@ from ._config import ClientConfig
 from ._exceptions import InvalidInputError, RunningHubError, error_for_status
 from ._media import MediaSource
 from ._polling import DurationHistory
+from ._waiter import Waiter
 from ._webhooks import WebhookReceiver
 from .catalogue import Endpoint
 from .catalogue._inputs import EndpointInput, validate_params
@@ -151,14 +153,14 @@ class _Base:
         return p
 
     def _waiter(self, task_id: str, timeout: float | None, on_status: StatusCallback | None,
-                history_key: str | None, started: float | None = None) -> core.Waiter:
+                history_key: str | None, started: float | None = None) -> Waiter:
         task_id = self._task_id(task_id)
         wait = self._config.wait_timeout if timeout is None else float(timeout)
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
         now = time.monotonic()
         t0 = now if started is None else started  # the deadline counts from the start of the call
-        return core.Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll, history=self._history,
+        return Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll, history=self._history,
                            history_key=history_key, started=t0, anchor=now, on_status=on_status)
 
     @staticmethod
@@ -220,7 +222,7 @@ class RunningHub(_Base):
             return False
         return self._receiver.sleep(task_id, delay)
 
-    def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
+    def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
             woke = self._pause(w.task_id, delay) if delay else False
             try:
@@ -251,10 +253,10 @@ class RunningHub(_Base):
         body = model.to_body()
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
-            core.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
+            calls.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return self._send(core.submit_call(ep.path, body))
+        return self._send(calls.submit_call(ep.path, body))
 
     def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
         """Submit ``body`` to ``/openapi/v2/<path>`` without local validation.
@@ -262,7 +264,7 @@ class RunningHub(_Base):
         For parameters or endpoints newer than the catalogue; the API does the checking (and may
         charge for what it accepts). Prefer :meth:`submit`.
         """
-        return self._send(core.submit_call(self._raw_path(path), dict(body)))
+        return self._send(calls.submit_call(self._raw_path(path), dict(body)))
 
     def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
             timeout: float | None = None, webhook_url: str | None = None,
@@ -287,11 +289,11 @@ class RunningHub(_Base):
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
             return result
-        return self._wait(w, core.query_call(task.task_id, ep.path))
+        return self._wait(w, calls.query_call(task.task_id, ep.path))
 
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
-        return self._send(core.query_call(self._task_id(task_id)))
+        return self._send(calls.query_call(self._task_id(task_id)))
 
     def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
              endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
@@ -301,32 +303,32 @@ class RunningHub(_Base):
         /openapi/v2/query (the v2 route is documented to serve both; the switch is there in case).
         """
         w = self._waiter(task_id, timeout, on_status, endpoint)
-        call = core.legacy_outputs_call(w.task_id) if legacy_status else core.query_call(w.task_id, endpoint)
+        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
         return self._wait(w, call)
 
     def cancel(self, task_id: str) -> None:
         """Cancel a queued or running task (documented for workflow/AI-app tasks)."""
-        self._send(core.cancel_call(self._task_id(task_id)))
+        self._send(calls.cancel_call(self._task_id(task_id)))
 
     def upload(self, file: FileInput, *, name: str | None = None) -> UploadedFile:
         """Upload a local file, bytes or binary file object (streamed); returns its URL and file name."""
-        return self._send(core.upload_call(MediaSource.coerce(file, name=name)))
+        return self._send(calls.upload_call(MediaSource.coerce(file, name=name)))
 
     def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
                       **kwargs: Any) -> PricePreview:
         """Estimated price of a run with these arguments; creates no task."""
         ep, model = self._prepare(endpoint, params, kwargs)
-        return self._send(core.price_preview_call(ep.path, self._preview_body(model)))
+        return self._send(calls.price_preview_call(ep.path, self._preview_body(model)))
 
     # -- account -------------------------------------------------------------------------------
 
     def account(self) -> Account:
         """Wallet balance, coins, currency and the number of tasks running for this key."""
-        return self._send(core.account_call())
+        return self._send(calls.account_call())
 
     def queue_status(self) -> QueueStatus:
         """This key's concurrency limit and its running and queued task counts."""
-        return self._send(core.queue_status_call())
+        return self._send(calls.queue_status_call())
 
     # -- workflows and AI apps -------------------------------------------------------------------
 
@@ -336,7 +338,7 @@ class RunningHub(_Base):
                      add_metadata: bool | None = None, on_status: StatusCallback | None = None,
                      legacy_status: bool = False) -> TaskResult | Task:
         """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
-        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+        call = calls.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
                                   instanceType=instance_type,
                                   usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
@@ -345,7 +347,7 @@ class RunningHub(_Base):
                    timeout: float | None = None, webhook_url: str | None = None, instance_type: str | None = None,
                    on_status: StatusCallback | None = None, legacy_status: bool = False) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
-        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+        call = calls.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
                                 instanceType=instance_type)
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -359,36 +361,36 @@ class RunningHub(_Base):
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
             return result
-        query = core.legacy_outputs_call(task.task_id) if legacy_status else core.query_call(task.task_id)
+        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return self._wait(w, query)
 
     def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
         """The workflow in ComfyUI API format: node ids, class types and inputs."""
-        return self._send(core.workflow_json_call(workflow_id))
+        return self._send(calls.workflow_json_call(workflow_id))
 
     def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
         """An AI app's API call example, including the nodeInfoList to copy and edit."""
-        return self._send(core.ai_app_demo_call(webapp_id))
+        return self._send(calls.ai_app_demo_call(webapp_id))
 
     def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
                      days: int | None = None) -> dict[str, Any]:
         """A page of public AI apps (sort: RECOMMEND, HOTTEST or NEWEST)."""
-        return self._send(core.list_ai_apps_call(current, size, sort, days))
+        return self._send(calls.list_ai_apps_call(current, size, sort, days))
 
     # -- webhooks and LoRAs ----------------------------------------------------------------------
 
     def webhook_detail(self, task_id: str) -> WebhookDetail:
         """The webhook delivery record of a task: URL, status, retries."""
-        return self._send(core.webhook_detail_call(self._task_id(task_id)))
+        return self._send(calls.webhook_detail_call(self._task_id(task_id)))
 
     def resend_webhook(self, webhook_id: str, webhook_url: str) -> None:
         """Deliver a task's TASK_END webhook again (``webhook_id`` from :meth:`webhook_detail`)."""
-        self._send(core.resend_webhook_call(webhook_id, webhook_url))
+        self._send(calls.resend_webhook_call(webhook_id, webhook_url))
 
     def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
         """Upload a .safetensors LoRA; returns the file name for the RHLoraLoader node."""
         src, md5 = self._lora_source(path)
-        target = self._send(core.lora_upload_url_call(lora_name or src.name, md5))
+        target = self._send(calls.lora_upload_url_call(lora_name or src.name, md5))
         resp = self._client().put(target["url"], content=src.iter_chunks(),
                                   headers={"Content-Type": "application/octet-stream", "Content-Length": str(src.size)})
         if resp.status_code >= 400:
@@ -456,7 +458,7 @@ class AsyncRunningHub(_Base):
             return False
         return await self._receiver.asleep(task_id, delay)
 
-    async def _wait(self, w: core.Waiter, call: core.Call[Task]) -> TaskResult:
+    async def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
             woke = await self._pause(w.task_id, delay) if delay else False
             try:
@@ -479,13 +481,13 @@ class AsyncRunningHub(_Base):
         body = model.to_body()
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
-            core.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
+            calls.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return await self._send(core.submit_call(ep.path, body))
+        return await self._send(calls.submit_call(ep.path, body))
 
     async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
-        return await self._send(core.submit_call(self._raw_path(path), dict(body)))
+        return await self._send(calls.submit_call(self._raw_path(path), dict(body)))
 
     async def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
                   timeout: float | None = None, webhook_url: str | None = None,
@@ -496,40 +498,40 @@ class AsyncRunningHub(_Base):
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
             return result
-        return await self._wait(w, core.query_call(task.task_id, ep.path))
+        return await self._wait(w, calls.query_call(task.task_id, ep.path))
 
     async def get_task(self, task_id: str) -> Task:
-        return await self._send(core.query_call(self._task_id(task_id)))
+        return await self._send(calls.query_call(self._task_id(task_id)))
 
     async def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
                    endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
         w = self._waiter(task_id, timeout, on_status, endpoint)
-        call = core.legacy_outputs_call(w.task_id) if legacy_status else core.query_call(w.task_id, endpoint)
+        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
         return await self._wait(w, call)
 
     async def cancel(self, task_id: str) -> None:
-        await self._send(core.cancel_call(self._task_id(task_id)))
+        await self._send(calls.cancel_call(self._task_id(task_id)))
 
     async def upload(self, file: FileInput, *, name: str | None = None) -> UploadedFile:
-        return await self._send(core.upload_call(MediaSource.coerce(file, name=name)))
+        return await self._send(calls.upload_call(MediaSource.coerce(file, name=name)))
 
     async def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
                             **kwargs: Any) -> PricePreview:
         ep, model = self._prepare(endpoint, params, kwargs)
-        return await self._send(core.price_preview_call(ep.path, self._preview_body(model)))
+        return await self._send(calls.price_preview_call(ep.path, self._preview_body(model)))
 
     async def account(self) -> Account:
-        return await self._send(core.account_call())
+        return await self._send(calls.account_call())
 
     async def queue_status(self) -> QueueStatus:
-        return await self._send(core.queue_status_call())
+        return await self._send(calls.queue_status_call())
 
     async def run_workflow(self, workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, *,
                            wait: bool = True, timeout: float | None = None, webhook_url: str | None = None,
                            instance_type: str | None = None, use_personal_queue: bool | None = None,
                            add_metadata: bool | None = None, on_status: StatusCallback | None = None,
                            legacy_status: bool = False) -> TaskResult | Task:
-        call = core.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+        call = calls.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
                                   instanceType=instance_type,
                                   usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
@@ -538,7 +540,7 @@ class AsyncRunningHub(_Base):
                          timeout: float | None = None, webhook_url: str | None = None,
                          instance_type: str | None = None, on_status: StatusCallback | None = None,
                          legacy_status: bool = False) -> TaskResult | Task:
-        call = core.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
+        call = calls.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
                                 instanceType=instance_type)
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -552,28 +554,28 @@ class AsyncRunningHub(_Base):
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
             return result
-        query = core.legacy_outputs_call(task.task_id) if legacy_status else core.query_call(task.task_id)
+        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return await self._wait(w, query)
 
     async def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
-        return await self._send(core.workflow_json_call(workflow_id))
+        return await self._send(calls.workflow_json_call(workflow_id))
 
     async def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
-        return await self._send(core.ai_app_demo_call(webapp_id))
+        return await self._send(calls.ai_app_demo_call(webapp_id))
 
     async def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
                            days: int | None = None) -> dict[str, Any]:
-        return await self._send(core.list_ai_apps_call(current, size, sort, days))
+        return await self._send(calls.list_ai_apps_call(current, size, sort, days))
 
     async def webhook_detail(self, task_id: str) -> WebhookDetail:
-        return await self._send(core.webhook_detail_call(self._task_id(task_id)))
+        return await self._send(calls.webhook_detail_call(self._task_id(task_id)))
 
     async def resend_webhook(self, webhook_id: str, webhook_url: str) -> None:
-        await self._send(core.resend_webhook_call(webhook_id, webhook_url))
+        await self._send(calls.resend_webhook_call(webhook_id, webhook_url))
 
     async def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
         src, md5 = await asyncio.to_thread(self._lora_source, path)
-        target = await self._send(core.lora_upload_url_call(lora_name or src.name, md5))
+        target = await self._send(calls.lora_upload_url_call(lora_name or src.name, md5))
         resp = await self._client().put(target["url"], content=src.aiter_chunks(),
                                         headers={"Content-Type": "application/octet-stream",
                                                  "Content-Length": str(src.size)})

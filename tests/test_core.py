@@ -7,11 +7,14 @@ import random
 
 import pytest
 
+from rh_tools import _calls as calls
 from rh_tools import _core as core
 from rh_tools import _exceptions as E
 from rh_tools._config import ClientConfig
 from rh_tools._media import MediaSource
 from rh_tools._polling import DurationHistory, Expectation, PollPolicy
+from rh_tools._waiter import Waiter
+from rh_tools.types import Task
 
 KEY = "feedfacecafebeef0123456789abcdef"
 CFG = ClientConfig.resolve(api_key=KEY, base_url="https://www.runninghub.ai", env={})
@@ -22,16 +25,16 @@ def _body(kw: dict) -> dict:
 
 
 def test_v2_submit_uses_bearer_only() -> None:
-    kw = core.request_kwargs(core.submit_call("rhart-image-g/image-to-image", {"prompt": "x"}), CFG)
+    kw = core.request_kwargs(calls.submit_call("rhart-image-g/image-to-image", {"prompt": "x"}), CFG)
     assert kw["url"] == "https://www.runninghub.ai/openapi/v2/rhart-image-g/image-to-image"
     assert kw["headers"]["Authorization"] == f"Bearer {KEY}"
     assert kw["json"] == {"prompt": "x"}
 
 
 @pytest.mark.parametrize(("call", "field"), [
-    (core.cancel_call("1"), "apiKey"),
-    (core.workflow_call("9", []), "apiKey"),
-    (core.account_call(), "apikey"),
+    (calls.cancel_call("1"), "apiKey"),
+    (calls.workflow_call("9", []), "apiKey"),
+    (calls.account_call(), "apikey"),
 ])
 def test_legacy_calls_carry_key_in_body_and_bearer(call: core.Call, field: str) -> None:
     kw = core.request_kwargs(call, CFG)
@@ -40,8 +43,8 @@ def test_legacy_calls_carry_key_in_body_and_bearer(call: core.Call, field: str) 
 
 
 def test_ai_app_list_sends_bare_key_and_demo_sends_query_key() -> None:
-    assert core.request_kwargs(core.list_ai_apps_call(), CFG)["headers"]["Authorization"] == KEY
-    kw = core.request_kwargs(core.ai_app_demo_call("77"), CFG)
+    assert core.request_kwargs(calls.list_ai_apps_call(), CFG)["headers"]["Authorization"] == KEY
+    kw = core.request_kwargs(calls.ai_app_demo_call("77"), CFG)
     assert kw["method"] == "GET" and kw["params"] == {"apiKey": KEY, "webappId": "77"}
 
 
@@ -63,7 +66,7 @@ def _decode(call: core.Call, body: object, status: int = 200, headers: dict | No
 
 
 def test_decode_task_object() -> None:
-    task = _decode(core.submit_call("p", {}), SUBMITTED)
+    task = _decode(calls.submit_call("p", {}), SUBMITTED)
     assert task.task_id == "2013508786110730241" and task.status == "RUNNING" and not task.done
 
 
@@ -72,7 +75,7 @@ def test_decode_success_with_results_and_usage() -> None:
         {"url": "https://cdn/x.jpg", "outputType": "jpg", "text": None},
         {"url": None, "outputType": "text", "text": "lucy.char"}],
         "usage": {"consumeMoney": None, "consumeCoins": None, "taskCostTime": "0", "thirdPartyConsumeMoney": "0.14"}}
-    task = _decode(core.query_call("1"), body)
+    task = _decode(calls.query_call("1"), body)
     assert task.urls == ["https://cdn/x.jpg"] and task.texts == ["lucy.char"]
     assert [o.kind for o in task.outputs] == ["image", "text"]
     assert task.usage.third_party_consume_money == "0.14"
@@ -81,36 +84,36 @@ def test_decode_success_with_results_and_usage() -> None:
 def test_decode_submit_business_error() -> None:
     body = {"taskId": "", "status": "", "errorCode": "1014", "errorMessage": "Access Denied|访问被拒绝", "results": None}
     with pytest.raises(E.AuthenticationError) as exc:
-        _decode(core.submit_call("p", {}), body)
+        _decode(calls.submit_call("p", {}), body)
     assert exc.value.code == 1014 and exc.value.message_zh == "访问被拒绝"
 
 
 def test_decode_errors_with_http_status_and_retry_after() -> None:
     with pytest.raises(E.RateLimitError) as exc:
-        _decode(core.submit_call("p", {}), {"taskId": "", "errorCode": "1003", "errorMessage": "slow"}, 429,
+        _decode(calls.submit_call("p", {}), {"taskId": "", "errorCode": "1003", "errorMessage": "slow"}, 429,
                 {"retry-after": "2"})
     assert exc.value.retry_after == 2.0 and exc.value.status_code == 429
     with pytest.raises(E.ServerError):
-        _decode(core.query_call("1"), b"<html>502 Bad Gateway</html>", 502)
+        _decode(calls.query_call("1"), b"<html>502 Bad Gateway</html>", 502)
     with pytest.raises(E.ResponseFormatError) as exc2:
-        _decode(core.query_call("5"), b"{not json", 200)
+        _decode(calls.query_call("5"), b"{not json", 200)
     assert exc2.value.task_id == "5" and exc2.value.retryable
 
 
 def test_decode_envelopes() -> None:
-    acct = _decode(core.account_call(), {"code": 0, "msg": "success", "data": {
+    acct = _decode(calls.account_call(), {"code": 0, "msg": "success", "data": {
         "remainCoins": "177814", "currentTaskCounts": "0", "remainMoney": "999", "currency": "CNY", "apiType": "NORMAL"}})
     assert acct.remain_coins == "177814" and acct.currency == "CNY"
     with pytest.raises(E.AuthenticationError):
-        _decode(core.account_call(), {"code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None})
-    up = _decode(core.upload_call(MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n....")),
+        _decode(calls.account_call(), {"code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None})
+    up = _decode(calls.upload_call(MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n....")),
                  {"code": 0, "message": "success", "data": {"type": "image", "download_url": "https://x/y.png",
                                                             "fileName": "openapi/a.png", "size": 5}})
     assert up.download_url == "https://x/y.png" and up.file_name == "openapi/a.png" and up.size == "5"
 
 
 def test_legacy_outputs_status_codes() -> None:
-    c = core.legacy_outputs_call("7")
+    c = calls.legacy_outputs_call("7")
     assert _decode(c, {"code": 804, "msg": "APIKEY_TASK_IS_RUNNING", "data": None}).status == "RUNNING"
     assert _decode(c, {"code": 813, "msg": "APIKEY_TASK_IS_QUEUED", "data": None}).status == "QUEUED"
     assert _decode(c, {"code": 0, "msg": "", "data": None}).status == "RUNNING"
@@ -124,14 +127,14 @@ def test_legacy_outputs_status_codes() -> None:
 def test_workflow_node_errors_fail_the_submit() -> None:
     tips = json.dumps({"result": False, "node_errors": {"3": {"errors": ["bad"]}}})
     with pytest.raises(E.InvalidRequestError) as exc:
-        _decode(core.workflow_call("9"), {"code": 0, "msg": "", "data": {"taskId": "1", "taskStatus": "QUEUED",
+        _decode(calls.workflow_call("9"), {"code": 0, "msg": "", "data": {"taskId": "1", "taskStatus": "QUEUED",
                                                                          "promptTips": tips}})
     assert exc.value.code == 433
 
 
 def test_workflow_json_is_parsed_from_string() -> None:
     wf = {"3": {"class_type": "KSampler", "inputs": {"seed": 1}}}
-    assert _decode(core.workflow_json_call("1"), {"code": 0, "msg": "SUCCESS", "data": {"prompt": json.dumps(wf)}}) == wf
+    assert _decode(calls.workflow_json_call("1"), {"code": 0, "msg": "SUCCESS", "data": {"prompt": json.dumps(wf)}}) == wf
 
 
 # ------------------------------------------------------------------ retries
@@ -220,13 +223,13 @@ class FakeClock:
         return self.t
 
 
-def _task(status: str, **kw: object) -> core.Task:
-    return core.Task(task_id="1", status=status, **kw)
+def _task(status: str, **kw: object) -> Task:
+    return Task(task_id="1", status=status, **kw)
 
 
 def test_waiter_deadline_and_final_poll() -> None:
     clock = FakeClock()
-    w = core.Waiter(task_id="1", deadline=2.0, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+    w = Waiter(task_id="1", deadline=2.0, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
                     started=0.0, clock=clock)
     delays = []
     while (d := w.next_delay()) is not None:
@@ -239,13 +242,13 @@ def test_waiter_deadline_and_final_poll() -> None:
 
 
 def test_waiter_zero_timeout_checks_once() -> None:
-    w = core.Waiter(task_id="1", deadline=0.0, policy=PollPolicy(), started=0.0, clock=FakeClock())
+    w = Waiter(task_id="1", deadline=0.0, policy=PollPolicy(), started=0.0, clock=FakeClock())
     assert w.next_delay() == 0.0 and w.next_delay() is None
 
 
 def test_waiter_success_failure_and_callbacks() -> None:
     seen: list[str] = []
-    w = core.Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(),
+    w = Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(),
                     on_status=lambda t, e: seen.append(t.status))
     assert w.observe(_task("QUEUED")) is None
     res = w.observe(_task("SUCCESS"))
@@ -261,31 +264,31 @@ def test_waiter_callback_errors_do_not_lose_the_task() -> None:
     def boom(t: object, e: float) -> None:
         raise RuntimeError("callback bug")
 
-    w = core.Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(), on_status=boom)
+    w = Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(), on_status=boom)
     assert w.observe(_task("SUCCESS")) is not None
 
 
 def test_waiter_tolerates_transient_poll_failures_then_gives_up_with_task_id() -> None:
-    w = core.Waiter(task_id="77", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock())
+    w = Waiter(task_id="77", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock())
     for _ in range(4):
         w.poll_failed(E.APIConnectionError("reset"))
     with pytest.raises(E.APIConnectionError) as exc:
         w.poll_failed(E.APIConnectionError("reset"))
     assert exc.value.task_id == "77" and "77" in exc.value.hint
     with pytest.raises(E.NotFoundError):
-        core.Waiter(task_id="7", deadline=9, policy=PollPolicy(), clock=FakeClock()).poll_failed(E.error_for_code(1004))
+        Waiter(task_id="7", deadline=9, policy=PollPolicy(), clock=FakeClock()).poll_failed(E.error_for_code(1004))
 
 
 def test_waiter_learns_durations() -> None:
     h = DurationHistory(min_samples=1)
     clock = FakeClock()
-    w = core.Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=0.0, clock=clock)
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=0.0, clock=clock)
     clock.t = 8.0
     w.observe(_task("RUNNING"))
     clock.t = 10.0
     w.observe(_task("SUCCESS"))  # ended in (8, 10]: learnt as 9, the window is +/- 5 %
     assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
-    w2 = core.Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
+    w2 = Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
                      clock=clock)
     assert w2.next_delay() == pytest.approx(8.55 + 0.10 * 8.55)  # one step into the learnt window
     clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.0 s)
@@ -295,7 +298,7 @@ def test_waiter_learns_durations() -> None:
 
 def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
     clock = FakeClock()
-    w = core.Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
                     started=0.0, clock=clock)
     ages = []
     for late in (0.0, 0.9, 0.0, 0.0):  # the second poll is answered 0.9 s late (a busy loop)
@@ -309,7 +312,7 @@ def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
 def test_schedule_counts_from_task_creation_deadline_from_call_start() -> None:
     clock = FakeClock()
     clock.t = 3.0  # the submit waited 3 s for a connection slot
-    w = core.Waiter(task_id="1", deadline=10.0, policy=PollPolicy(initial=0.5), started=0.0, anchor=3.0,
+    w = Waiter(task_id="1", deadline=10.0, policy=PollPolicy(initial=0.5), started=0.0, anchor=3.0,
                     clock=clock)
     assert w.next_delay() == 0.5 and w.age() == 0.0 and w.elapsed() == 3.0
     clock.t = 9.9

@@ -36,6 +36,7 @@ from rh_tools import (
     RunningHubError,
     TaskTimeoutError,
 )
+from rh_tools import _calls as calls
 from rh_tools import _constants as C
 from rh_tools import _core as core
 from rh_tools.emulator import Emulator
@@ -356,7 +357,7 @@ def test_only_connection_failures_before_sending_count_as_unsent() -> None:
     error and the client must treat the submit as sent; only connect failures are provably unsent."""
     import httpx
 
-    call = core.submit_call("rhart-image-g/image-to-image", {"prompt": "x"})
+    call = calls.submit_call("rhart-image-g/image-to-image", {"prompt": "x"})
     req = httpx.Request("POST", "http://127.0.0.1/")
     for exc, sent in [
         (httpx.ConnectError("refused", request=req), False),
