@@ -37,7 +37,17 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._client import AsyncRunningHub, RunningHub
     from ._webhooks import WebhookReceiver
-    from .types import Account, Output, PricePreview, QueueStatus, Task, TaskResult, TaskStatus, UploadedFile, Usage
+    from .types import (
+        Account,
+        Output,
+        PricePreview,
+        QueueStatus,
+        Task,
+        TaskResult,
+        TaskStatus,
+        UploadedFile,
+        Usage,
+    )
 
 __all__ = [
     "APIConnectionError",

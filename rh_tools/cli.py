@@ -16,7 +16,13 @@ from typing import Any
 
 from . import _render as R
 from . import catalogue
-from ._exceptions import ConfigurationError, InvalidInputError, RunningHubError, TaskFailedError, TaskTimeoutError
+from ._exceptions import (
+    ConfigurationError,
+    InvalidInputError,
+    RunningHubError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
 
 __all__ = ["main"]
 
