@@ -111,8 +111,10 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10.0, help="task duration (no jitter)")
     ap.add_argument(
-        "--cap", type=int, default=0,
-        help="also run with a transport-level in-flight cap of this size, for comparison (0: skip it)"
+        "--cap",
+        type=int,
+        default=0,
+        help="also run with a transport-level in-flight cap of this size, for comparison (0: skip it)",
     )
     args = ap.parse_args()
     print_header("1,000 concurrent tasks through AsyncRunningHub (goal 4)")
@@ -160,10 +162,7 @@ def main() -> None:
     )
     add(
         "  status queries (per task)",
-        lambda r: (
-            f"{r.count.get('/openapi/v2/query', 0):,} "
-            f"({r.count.get('/openapi/v2/query', 0) / args.tasks:.2f})"
-        ),
+        lambda r: f"{r.count.get('/openapi/v2/query', 0):,} ({r.count.get('/openapi/v2/query', 0) / args.tasks:.2f})",
     )
     rows.append(
         [

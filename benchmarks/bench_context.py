@@ -58,9 +58,7 @@ def tokenizers() -> tuple[dict[str, Callable[[str], int]], list[str]]:
 
 
 def wire(tools: Any) -> str:
-    return json.dumps(
-        [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in tools], ensure_ascii=False
-    )
+    return json.dumps([t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in tools], ensure_ascii=False)
 
 
 async def mcp_lists() -> tuple[str, str, list[str], int, list[str]]:
@@ -73,9 +71,7 @@ async def mcp_lists() -> tuple[str, str, list[str], int, list[str]]:
     env = {**os.environ, "RUNNINGHUB_API_KEY": KEY, "RUNNINGHUB_BASE_URL": "http://127.0.0.1:9"}
 
     def params(*args: str) -> StdioServerParameters:
-        return StdioServerParameters(
-            command=sys.executable, args=["-m", "mcp_server", *args], env=env, cwd=str(ROOT)
-        )
+        return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *args], env=env, cwd=str(ROOT))
 
     async with Client(params()) as client:
         default = (await client.list_tools()).tools

@@ -134,9 +134,7 @@ def main() -> None:
                         )
                 return out
 
-            rows.append(
-                compare(f"async get_task ({args.in_flight} in flight), {label}", asyncio.run(run_async()))
-            )
+            rows.append(compare(f"async get_task ({args.in_flight} in flight), {label}", asyncio.run(run_async())))
     print(
         table(
             [

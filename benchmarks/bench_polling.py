@@ -151,9 +151,7 @@ async def main() -> None:
 
     print_header("Polling lag and queries per task (goal 1)")
     durations = {CLASSES[c][0]: CLASSES[c][1] for c in classes}
-    emu = Emulator(
-        port=0, jitter=args.jitter, seed=args.seed, concurrency=100_000, endpoint_durations=durations
-    )
+    emu = Emulator(port=0, jitter=args.jitter, seed=args.seed, concurrency=100_000, endpoint_durations=durations)
     with emu:
         clients = {s: AsyncRunningHub(api_key=KEY, base_url=emu.base_url) for s in STRATEGIES}
         started = time.monotonic()

@@ -132,8 +132,7 @@ def main() -> None:
     ]
     first_use = [
         time_python(
-            "import time; t = time.perf_counter(); import rh_tools; rh_tools.RunningHub; "
-            "print(time.perf_counter() - t)"
+            "import time; t = time.perf_counter(); import rh_tools; rh_tools.RunningHub; print(time.perf_counter() - t)"
         )
         for _ in range(args.runs)
     ]
@@ -175,9 +174,7 @@ def main() -> None:
         f"loaded after `import rh_tools`: {after_import} (of langchain_core, mcp, httpx, pydantic); "
         f"after `import rh_tools.langchain`: {after_langchain} (of mcp, mcp_server)"
     )
-    print(
-        f"rh-mcp command: {' '.join(os.path.relpath(c, ROOT) if c.startswith(str(ROOT)) else c for c in cmd)}"
-    )
+    print(f"rh-mcp command: {' '.join(os.path.relpath(c, ROOT) if c.startswith(str(ROOT)) else c for c in cmd)}")
 
 
 if __name__ == "__main__":

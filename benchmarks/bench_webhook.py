@@ -39,9 +39,7 @@ def lags(emu: Emulator, done: list[tuple[str, float, int]]) -> tuple[list[float]
     return out, [q for *_, q in done]
 
 
-async def async_run(
-    emu: Emulator, receiver: WebhookReceiver, n: int, gap: float
-) -> list[tuple[str, float, int]]:
+async def async_run(emu: Emulator, receiver: WebhookReceiver, n: int, gap: float) -> list[tuple[str, float, int]]:
     async with AsyncRunningHub(api_key=KEY, base_url=emu.base_url, webhook_receiver=receiver) as rh:
 
         async def one(i: int) -> tuple[str, float, int]:
@@ -52,9 +50,7 @@ async def async_run(
         return list(await asyncio.gather(*(one(i) for i in range(n))))
 
 
-def sync_run(
-    emu: Emulator, receiver: WebhookReceiver, n: int, threads: int = 4
-) -> list[tuple[str, float, int]]:
+def sync_run(emu: Emulator, receiver: WebhookReceiver, n: int, threads: int = 4) -> list[tuple[str, float, int]]:
     done: list[tuple[str, float, int]] = []
     lock = threading.Lock()
 
@@ -94,9 +90,7 @@ def main() -> None:
     print_header("Webhook mode: completion-to-caller lag (goal 2)")
     rows = []
     with (
-        Emulator(
-            port=0, jitter=0.3, seed=3, concurrency=100_000, endpoint_durations={PATH: args.seconds}
-        ) as emu,
+        Emulator(port=0, jitter=0.3, seed=3, concurrency=100_000, endpoint_durations={PATH: args.seconds}) as emu,
         WebhookReceiver() as receiver,
     ):
         done = asyncio.run(async_run(emu, receiver, args.tasks, 0.05))

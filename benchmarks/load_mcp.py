@@ -150,19 +150,39 @@ class RssSampler(threading.Thread):
 def machine() -> dict[str, str]:
     cpu = "unknown"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    }
 
 
 def start_server(base_url: str, port: int, max_wait: float, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNINGHUB_", "RH_MCP_"))}
     env.update({"RUNNINGHUB_API_KEY": KEY, "RUNNINGHUB_BASE_URL": base_url})
-    cmd = [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(port),
-           "--tools", f"{IMAGE_TOOL},{VIDEO_TOOL}", "--max-wait", str(max_wait), "--heartbeat", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mcp_server",
+        "--transport",
+        "http",
+        "--port",
+        str(port),
+        "--tools",
+        f"{IMAGE_TOOL},{VIDEO_TOOL}",
+        "--max-wait",
+        str(max_wait),
+        "--heartbeat",
+        "1",
+    ]
     with open(log, "wb") as err:
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 30
@@ -231,16 +251,29 @@ async def _session(url: str, deadline: float, stats: Stats, rng: random.Random, 
                 stats.done_ids.append(str(data["task_id"]))
 
 
-def run_load(clients: int = 50, duration: float = 60.0, *, max_wait: float = 2.0, video_share: float = 0.2,
-             image_seconds: float = 0.5, video_seconds: float = 3.0, seed: int = 1,
-             log_dir: Path | None = None) -> Report:
+def run_load(
+    clients: int = 50,
+    duration: float = 60.0,
+    *,
+    max_wait: float = 2.0,
+    video_share: float = 0.2,
+    image_seconds: float = 0.5,
+    video_seconds: float = 3.0,
+    seed: int = 1,
+    log_dir: Path | None = None,
+) -> Report:
     """Run the load and return the measured report (raises nothing on a failed check: read ``ok``)."""
     from rh_tools.emulator import Emulator
 
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
     stats = Stats()
-    with Emulator(port=0, durations={"image": image_seconds, "video": video_seconds}, jitter=0.3,
-                  concurrency=max(50, clients * 2), seed=seed) as emu:
+    with Emulator(
+        port=0,
+        durations={"image": image_seconds, "video": video_seconds},
+        jitter=0.3,
+        concurrency=max(50, clients * 2),
+        seed=seed,
+    ) as emu:
         port = _free_port()
         proc = start_server(emu.base_url, port, max_wait, log_dir / f"rh-mcp-load-{port}.log")
         sampler = RssSampler(proc.pid)
@@ -277,58 +310,79 @@ def run_load(clients: int = 50, duration: float = 60.0, *, max_wait: float = 2.0
         return lat[min(len(lat) - 1, int(p * (len(lat) - 1)))] * 1000
 
     return Report(
-        clients=clients, duration=round(elapsed, 1), max_wait=max_wait, calls=stats.calls,
-        answered=stats.answered, unanswered=len(stats.unanswered), unanswered_samples=stats.unanswered[:5],
-        errors=dict(stats.errors), calls_by_tool=dict(stats.by_tool), tasks_created=len(created),
+        clients=clients,
+        duration=round(elapsed, 1),
+        max_wait=max_wait,
+        calls=stats.calls,
+        answered=stats.answered,
+        unanswered=len(stats.unanswered),
+        unanswered_samples=stats.unanswered[:5],
+        errors=dict(stats.errors),
+        calls_by_tool=dict(stats.by_tool),
+        tasks_created=len(created),
         results_received=len(set(stats.done_ids)),
-        pending_ids=len(stats.pending_ids), error_ids=len(stats.error_ids),
+        pending_ids=len(stats.pending_ids),
+        error_ids=len(stats.error_ids),
         duplicate_results=len(stats.done_ids) - len(set(stats.done_ids)),
-        lost=sorted(created - seen), unknown=sorted(seen - created),
+        lost=sorted(created - seen),
+        unknown=sorted(seen - created),
         calls_per_s=round(stats.answered / elapsed, 1) if elapsed else 0.0,
-        p50_ms=round(q(0.50)), p95_ms=round(q(0.95)), p99_ms=round(q(0.99)), max_ms=round(q(1.0)),
-        rss_idle_mb=round(rss_idle, 1), rss_start_mb=round(loaded[0], 1), rss_peak_mb=round(max(loaded), 1),
-        rss_end_mb=round(loaded[-1], 1), rss_after_mb=round(rss_after, 1),
+        p50_ms=round(q(0.50)),
+        p95_ms=round(q(0.95)),
+        p99_ms=round(q(0.99)),
+        max_ms=round(q(1.0)),
+        rss_idle_mb=round(rss_idle, 1),
+        rss_start_mb=round(loaded[0], 1),
+        rss_peak_mb=round(max(loaded), 1),
+        rss_end_mb=round(loaded[-1], 1),
+        rss_after_mb=round(rss_after, 1),
         rss_first_quarter_mb=round(statistics.median(loaded[:quarter]), 1),
         rss_last_quarter_mb=round(statistics.median(loaded[-quarter:]), 1),
-        server_threads_end=threads, samples=len(loaded), machine=machine(),
+        server_threads_end=threads,
+        samples=len(loaded),
+        machine=machine(),
     )
 
 
 def markdown(r: Report, command: str) -> str:
     m = r.machine
-    return "\n".join([
-        "## Load: MCP over HTTP",
-        "",
-        f"`{command}` — rh-mcp (`--transport http`, `--max-wait {r.max_wait:g}`) in its own process, the "
-        f"emulator behind it; {r.clients} MCP sessions at once for {r.duration:g} s, each looping like an "
-        f"agent: an image model (done within the wait) or, one call in five, a video model that outlasts "
-        f"the wait, collected with `wait_task`. {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
-        f"{m['date']}.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| tool calls answered | {r.answered} of {r.calls} ({r.unanswered} unanswered) |",
-        f"| calls by tool | {', '.join(f'{k} {v}' for k, v in sorted(r.calls_by_tool.items()))} |",
-        f"| error results | {sum(r.errors.values())}" + (f" ({r.errors})" if r.errors else "") + " |",
-        f"| throughput | {r.calls_per_s:g} calls/s |",
-        f"| call latency p50 / p95 / p99 / max | {r.p50_ms:g} / {r.p95_ms:g} / {r.p99_ms:g} / "
-        f"{r.max_ms:g} ms "
-        f"(includes the wait for the task) |",
-        f"| tasks created (emulator) | {r.tasks_created} |",
-        f"| results received + task ids pending at the end | {r.results_received} + {r.pending_ids} = "
-        f"{r.results_received + r.pending_ids} |",
-        f"| tasks lost / duplicate results | {len(r.lost)} / {r.duplicate_results} |",
-        f"| server RSS idle → start of load → peak → end of load | {r.rss_idle_mb:g} → {r.rss_start_mb:g} → "
-        f"{r.rss_peak_mb:g} → {r.rss_end_mb:g} MiB |",
-        f"| server RSS median, first vs last quarter of the run | {r.rss_first_quarter_mb:g} vs "
-        f"{r.rss_last_quarter_mb:g} MiB ({r.samples} samples, every 0.5 s) |",
-        f"| server RSS 2 s after the sessions closed; threads | {r.rss_after_mb:g} MiB; "
-        f"{r.server_threads_end} |",
-        "",
-        "Verdict: " + ("every call answered, no task lost, memory flat under load."
-                       if r.ok and r.rss_last_quarter_mb <= r.rss_first_quarter_mb * 1.2 + 10 else
-                       "CHECK FAILED — see the table."),
-    ])
+    return "\n".join(
+        [
+            "## Load: MCP over HTTP",
+            "",
+            f"`{command}` — rh-mcp (`--transport http`, `--max-wait {r.max_wait:g}`) in its own process, the "
+            f"emulator behind it; {r.clients} MCP sessions at once for {r.duration:g} s, each looping like an "
+            f"agent: an image model (done within the wait) or, one call in five, a video model that outlasts "
+            f"the wait, collected with `wait_task`. {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+            f"{m['date']}.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| tool calls answered | {r.answered} of {r.calls} ({r.unanswered} unanswered) |",
+            f"| calls by tool | {', '.join(f'{k} {v}' for k, v in sorted(r.calls_by_tool.items()))} |",
+            f"| error results | {sum(r.errors.values())}" + (f" ({r.errors})" if r.errors else "") + " |",
+            f"| throughput | {r.calls_per_s:g} calls/s |",
+            f"| call latency p50 / p95 / p99 / max | {r.p50_ms:g} / {r.p95_ms:g} / {r.p99_ms:g} / "
+            f"{r.max_ms:g} ms "
+            f"(includes the wait for the task) |",
+            f"| tasks created (emulator) | {r.tasks_created} |",
+            f"| results received + task ids pending at the end | {r.results_received} + {r.pending_ids} = "
+            f"{r.results_received + r.pending_ids} |",
+            f"| tasks lost / duplicate results | {len(r.lost)} / {r.duplicate_results} |",
+            f"| server RSS idle → start of load → peak → end of load | {r.rss_idle_mb:g} → {r.rss_start_mb:g} → "
+            f"{r.rss_peak_mb:g} → {r.rss_end_mb:g} MiB |",
+            f"| server RSS median, first vs last quarter of the run | {r.rss_first_quarter_mb:g} vs "
+            f"{r.rss_last_quarter_mb:g} MiB ({r.samples} samples, every 0.5 s) |",
+            f"| server RSS 2 s after the sessions closed; threads | {r.rss_after_mb:g} MiB; {r.server_threads_end} |",
+            "",
+            "Verdict: "
+            + (
+                "every call answered, no task lost, memory flat under load."
+                if r.ok and r.rss_last_quarter_mb <= r.rss_first_quarter_mb * 1.2 + 10
+                else "CHECK FAILED — see the table."
+            ),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

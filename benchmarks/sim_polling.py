@@ -130,9 +130,7 @@ def main() -> None:
         one_s = [fixed(1.0, d, args.tasks, args.jitter, s) for s in seeds]
         for name, pol in policies.items():
             runs = [simulate(pol, d, args.tasks, args.jitter, s) for s in seeds]
-            rows.append(
-                [*rows_for(name, [r for run in runs for r in run], cls, 10), run_misses(runs, one_s, 10)]
-            )
+            rows.append([*rows_for(name, [r for run in runs for r in run], cls, 10), run_misses(runs, one_s, 10)])
         for every in (5.0, 1.0):
             rows.append(
                 [

@@ -14,9 +14,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     config, ns = parse_args(argv)
     # stdout belongs to the protocol in stdio mode: logs go to stderr only, and never hold the key.
-    logging.basicConfig(
-        level=config.log_level, stream=sys.stderr, format="rh-mcp %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=config.log_level, stream=sys.stderr, format="rh-mcp %(levelname)s %(name)s: %(message)s")
     try:
         import anyio
 

@@ -122,9 +122,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         default=e("HOST", "127.0.0.1"),
         help="HTTP bind address (default 127.0.0.1; anything else exposes your key: set --auth-token).",
     )
-    t.add_argument(
-        "--port", type=int, default=int(e("PORT", "8000") or 8000), help="HTTP port (default 8000)."
-    )
+    t.add_argument("--port", type=int, default=int(e("PORT", "8000") or 8000), help="HTTP port (default 8000).")
     t.add_argument("--path", default=e("PATH", "/mcp"), help="HTTP endpoint path (default /mcp).")
     t.add_argument(
         "--auth-token",

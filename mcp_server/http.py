@@ -75,9 +75,7 @@ async def serve_http(server: Any, config: ServerConfig) -> None:
         )
     app = build_http_app(server, config)
     uv = uvicorn.Server(
-        uvicorn.Config(
-            app, host=config.host, port=config.port, log_level=config.log_level.lower(), access_log=False
-        )
+        uvicorn.Config(app, host=config.host, port=config.port, log_level=config.log_level.lower(), access_log=False)
     )
     print(
         f"rh-mcp: streamable HTTP on http://{config.host}:{config.port}{config.path}"

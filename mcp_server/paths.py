@@ -53,9 +53,7 @@ class FilePolicy:
     def __init__(self, allow_dirs: Sequence[Path] = ()) -> None:
         self.roots = [Path(d).expanduser().resolve() for d in allow_dirs]
 
-    def checker(
-        self, client_roots: list[Path] | None, *, can_ask: bool
-    ) -> Callable[[list[MediaSource]], None]:
+    def checker(self, client_roots: list[Path] | None, *, can_ask: bool) -> Callable[[list[MediaSource]], None]:
         """A ``ToolContext.check_media`` callback for one call.
 
         ``client_roots`` None means "not asked yet": if the call reads a local file and the client
@@ -101,9 +99,7 @@ class FilePolicy:
             via = " (it is a symlink pointing outside them)" if inside(lexical) and _has_symlink(given) else ""
             raise InvalidInputError(
                 f"Local file {shown!r} refused: it is outside the allowed folders{via}",
-                hint="Allowed folders: "
-                + ", ".join(str(r) for r in roots)
-                + ". Move or copy the file there, "
+                hint="Allowed folders: " + ", ".join(str(r) for r in roots) + ". Move or copy the file there, "
                 "or pass a URL. " + _HOW_TO_ALLOW,
             )
         assert real is not None

@@ -79,9 +79,7 @@ TASK_OUTPUT_SCHEMA: dict[str, Any] = {
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
 # Hints that the read_only/paid flags cannot express.
-_ANNOTATION_OVERRIDES: dict[str, dict[str, bool]] = {
-    "cancel_task": {"destructive_hint": True, "idempotent_hint": True}
-}
+_ANNOTATION_OVERRIDES: dict[str, dict[str, bool]] = {"cancel_task": {"destructive_hint": True, "idempotent_hint": True}}
 
 
 # ------------------------------------------------------------------ tool surface
@@ -245,13 +243,10 @@ class RHServer:
         try:
             ep = catalogue.get(name)
             hint = (
-                f"{ep.tool_name} is not enabled on this server; "
-                f"call run_model(name={ep.tool_name!r}, params={{...}})."
+                f"{ep.tool_name} is not enabled on this server; call run_model(name={ep.tool_name!r}, params={{...}})."
             )
         except UnknownEndpointError:
-            hint = (
-                "Call tools/list for this server's tools; search_models finds models to use with run_model."
-            )
+            hint = "Call tools/list for this server's tools; search_models finds models to use with run_model."
         return _error_result(InvalidInputError(f"Unknown tool {name!r}", hint=hint))
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
@@ -267,12 +262,7 @@ class RHServer:
         modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
         caps = ctx.session.client_capabilities
         trusted = self.config.use_client_roots
-        can_ask = (
-            trusted
-            and caps is not None
-            and caps.roots is not None
-            and (modern or ctx.session.can_send_request)
-        )
+        can_ask = trusted and caps is not None and caps.roots is not None and (modern or ctx.session.can_send_request)
         client_roots: list[Path] | None = None if trusted else []
         answered = (params.input_responses or {}).get(_ROOTS_KEY)
         if trusted and isinstance(answered, types.ListRootsResult):
@@ -298,11 +288,7 @@ class RHServer:
                 if self.config.cancel_on_abort and spec.paid and beat.task_id and not beat.done:
                     await self._cancel_task(client, beat.task_id)
                 raise
-            if (
-                result.is_error
-                and result.data.get("error") == "ConfigurationError"
-                and self.config.transport == "http"
-            ):
+            if result.is_error and result.data.get("error") == "ConfigurationError" and self.config.transport == "http":
                 result = self._no_key_over_http(result)
             return await self._render(result, state)
 
@@ -426,9 +412,7 @@ class RHServer:
             ]
         )
 
-    async def read_resource(
-        self, ctx: Any, params: types.ReadResourceRequestParams
-    ) -> types.ReadResourceResult:
+    async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
         if uri.rstrip("/") == MODELS_URI:
             rows = [
@@ -448,9 +432,7 @@ class RHServer:
             try:
                 ep = catalogue.get(uri[len(MODELS_URI) + 1 :])
             except UnknownEndpointError as err:
-                raise MCPError(
-                    code=-32002, message=f"Resource not found: {uri}. {err.hint or ''}".strip()
-                ) from None
+                raise MCPError(code=-32002, message=f"Resource not found: {uri}. {err.hint or ''}".strip()) from None
             found = describe(ep)
             text = json.dumps({**found.data, "summary": found.text}, ensure_ascii=False)
         else:

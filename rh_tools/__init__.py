@@ -88,7 +88,17 @@ _LAZY = {
     "AsyncRunningHub": "._client",
     "WebhookReceiver": "._webhooks",
     **dict.fromkeys(
-        ("Account", "Output", "PricePreview", "QueueStatus", "Task", "TaskResult", "TaskStatus", "UploadedFile", "Usage"),
+        (
+            "Account",
+            "Output",
+            "PricePreview",
+            "QueueStatus",
+            "Task",
+            "TaskResult",
+            "TaskStatus",
+            "UploadedFile",
+            "Usage",
+        ),
         ".types",
     ),
 }

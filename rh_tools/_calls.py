@@ -85,8 +85,12 @@ def _task_from_legacy_create(body: Any, endpoint: str) -> Task:
     data = envelope_data(body) or {}
     tips = data.get("promptTips")
     _raise_node_errors(tips)
-    return Task(task_id=str(data["taskId"]), status=str(data.get("taskStatus") or "QUEUED").upper(),
-                endpoint=endpoint, prompt_tips=tips if isinstance(tips, str) else None)
+    return Task(
+        task_id=str(data["taskId"]),
+        status=str(data.get("taskStatus") or "QUEUED").upper(),
+        endpoint=endpoint,
+        prompt_tips=tips if isinstance(tips, str) else None,
+    )
 
 
 def _raise_node_errors(tips: Any) -> None:
@@ -110,15 +114,27 @@ def _task_from_legacy_outputs(body: Any, task_id: str) -> Task:
         return Task(task_id=task_id, status="QUEUED")
     if _int(code) == 805:
         data = body.get("data") or {}
-        return Task(task_id=task_id, status="FAILED", error_code="805",
-                    error_message=_body_message(body), failed_reason=data.get("failedReason"))
+        return Task(
+            task_id=task_id,
+            status="FAILED",
+            error_code="805",
+            error_message=_body_message(body),
+            failed_reason=data.get("failedReason"),
+        )
     data = envelope_data(body)
     if not data:  # some answers say "still running" as code 0 with no data
         return Task(task_id=task_id, status="RUNNING")
-    usage = {k: data[0].get(k) for k in ("consumeMoney", "consumeCoins", "thirdPartyConsumeMoney", "taskCostTime")
-             if isinstance(data[0], dict) and k in data[0]}
-    return Task(task_id=task_id, status="SUCCESS", outputs=[Output.from_api(d) for d in data],
-                usage=Usage.model_validate(usage) if usage else None)
+    usage = {
+        k: data[0].get(k)
+        for k in ("consumeMoney", "consumeCoins", "thirdPartyConsumeMoney", "taskCostTime")
+        if isinstance(data[0], dict) and k in data[0]
+    }
+    return Task(
+        task_id=task_id,
+        status="SUCCESS",
+        outputs=[Output.from_api(d) for d in data],
+        usage=Usage.model_validate(usage) if usage else None,
+    )
 
 
 # ---------------------------------------------------------------- calls
@@ -129,23 +145,46 @@ def submit_call(path: str, body: dict[str, Any]) -> Call[Task]:
 
 
 def query_call(task_id: str, endpoint: str | None = None) -> Call[Task]:
-    return Call("POST", "/openapi/v2/query", lambda b: task_from_v2(b, endpoint), body={"taskId": task_id},
-                task_id=task_id)
+    return Call(
+        "POST",
+        "/openapi/v2/query",
+        lambda b: task_from_v2(b, endpoint),
+        body={"taskId": task_id},
+        task_id=task_id,
+    )
 
 
 def legacy_outputs_call(task_id: str) -> Call[Task]:
-    return Call("POST", "/task/openapi/outputs", lambda b: _task_from_legacy_outputs(b, task_id),
-                body={"taskId": task_id}, auth="body", task_id=task_id)
+    return Call(
+        "POST",
+        "/task/openapi/outputs",
+        lambda b: _task_from_legacy_outputs(b, task_id),
+        body={"taskId": task_id},
+        auth="body",
+        task_id=task_id,
+    )
 
 
 def cancel_call(task_id: str) -> Call[None]:
-    return Call("POST", "/task/openapi/cancel", lambda b: (envelope_data(b), None)[1], body={"taskId": task_id},
-                auth="body", kind="action", task_id=task_id)
+    return Call(
+        "POST",
+        "/task/openapi/cancel",
+        lambda b: (envelope_data(b), None)[1],
+        body={"taskId": task_id},
+        auth="body",
+        kind="action",
+        task_id=task_id,
+    )
 
 
 def account_call() -> Call[Account]:
-    return Call("POST", "/uc/openapi/accountStatus", lambda b: Account.model_validate(envelope_data(b) or {}),
-                body={}, auth="body_lower")
+    return Call(
+        "POST",
+        "/uc/openapi/accountStatus",
+        lambda b: Account.model_validate(envelope_data(b) or {}),
+        body={},
+        auth="body_lower",
+    )
 
 
 def queue_status_call() -> Call[QueueStatus]:
@@ -153,8 +192,12 @@ def queue_status_call() -> Call[QueueStatus]:
 
 
 def price_preview_call(path: str, body: dict[str, Any]) -> Call[PricePreview]:
-    return Call("POST", f"/openapi/v2/price-preview/{path}", lambda b: PricePreview.model_validate(v2_object(b)),
-                body=body)
+    return Call(
+        "POST",
+        f"/openapi/v2/price-preview/{path}",
+        lambda b: PricePreview.model_validate(v2_object(b)),
+        body=body,
+    )
 
 
 def _node_body(node_info_list: list[dict[str, Any]] | None, extra: dict[str, Any]) -> dict[str, Any]:
@@ -173,14 +216,26 @@ def _node_body(node_info_list: list[dict[str, Any]] | None, extra: dict[str, Any
 
 def workflow_call(workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, **options: Any) -> Call[Task]:
     body = _node_body(node_info_list, {"workflowId": str(workflow_id), **options})
-    return Call("POST", "/task/openapi/create", lambda b: _task_from_legacy_create(b, f"workflow:{workflow_id}"),
-                body=body, auth="body", kind="submit")
+    return Call(
+        "POST",
+        "/task/openapi/create",
+        lambda b: _task_from_legacy_create(b, f"workflow:{workflow_id}"),
+        body=body,
+        auth="body",
+        kind="submit",
+    )
 
 
 def ai_app_call(webapp_id: str, node_info_list: list[dict[str, Any]], **options: Any) -> Call[Task]:
     body = _node_body(node_info_list, {"webappId": str(webapp_id), **options})
-    return Call("POST", "/task/openapi/ai-app/run", lambda b: _task_from_legacy_create(b, f"ai-app:{webapp_id}"),
-                body=body, auth="body", kind="submit")
+    return Call(
+        "POST",
+        "/task/openapi/ai-app/run",
+        lambda b: _task_from_legacy_create(b, f"ai-app:{webapp_id}"),
+        body=body,
+        auth="body",
+        kind="submit",
+    )
 
 
 def workflow_json_call(workflow_id: str) -> Call[dict[str, Any]]:
@@ -192,12 +247,18 @@ def workflow_json_call(workflow_id: str) -> Call[dict[str, Any]]:
 
 
 def ai_app_demo_call(webapp_id: str) -> Call[dict[str, Any]]:
-    return Call("GET", "/api/webapp/apiCallDemo", lambda b: dict(envelope_data(b) or {}),
-                query={"webappId": str(webapp_id)}, auth="query")
+    return Call(
+        "GET",
+        "/api/webapp/apiCallDemo",
+        lambda b: dict(envelope_data(b) or {}),
+        query={"webappId": str(webapp_id)},
+        auth="query",
+    )
 
 
-def list_ai_apps_call(current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
-                      ) -> Call[dict[str, Any]]:
+def list_ai_apps_call(
+    current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
+) -> Call[dict[str, Any]]:
     if not 1 <= size <= 50:
         raise InvalidInputError("size must be between 1 and 50")
     body: dict[str, Any] = {"current": current, "size": size, "sort": sort}
@@ -208,18 +269,35 @@ def list_ai_apps_call(current: int = 1, size: int = 20, sort: str = "RECOMMEND",
 
 
 def webhook_detail_call(task_id: str) -> Call[WebhookDetail]:
-    return Call("POST", "/task/openapi/getWebhookDetail", lambda b: WebhookDetail.model_validate(envelope_data(b) or {}),
-                body={"taskId": task_id}, auth="body", task_id=task_id)
+    return Call(
+        "POST",
+        "/task/openapi/getWebhookDetail",
+        lambda b: WebhookDetail.model_validate(envelope_data(b) or {}),
+        body={"taskId": task_id},
+        auth="body",
+        task_id=task_id,
+    )
 
 
 def resend_webhook_call(webhook_id: str, webhook_url: str) -> Call[None]:
-    return Call("POST", "/task/openapi/retryWebhook", lambda b: (envelope_data(b), None)[1],
-                body={"webhookId": str(webhook_id), "webhookUrl": webhook_url}, auth="body", kind="action")
+    return Call(
+        "POST",
+        "/task/openapi/retryWebhook",
+        lambda b: (envelope_data(b), None)[1],
+        body={"webhookId": str(webhook_id), "webhookUrl": webhook_url},
+        auth="body",
+        kind="action",
+    )
 
 
 def lora_upload_url_call(lora_name: str, md5_hex: str) -> Call[dict[str, Any]]:
-    return Call("POST", "/api/openapi/getLoraUploadUrl", lambda b: dict(envelope_data(b) or {}),
-                body={"loraName": lora_name, "md5Hex": md5_hex}, auth="body")
+    return Call(
+        "POST",
+        "/api/openapi/getLoraUploadUrl",
+        lambda b: dict(envelope_data(b) or {}),
+        body={"loraName": lora_name, "md5Hex": md5_hex},
+        auth="body",
+    )
 
 
 def apply_upload(body: dict[str, Any], key: str, index: int | None, uploaded: UploadedFile, ref: str) -> None:
@@ -233,5 +311,10 @@ def apply_upload(body: dict[str, Any], key: str, index: int | None, uploaded: Up
 
 def upload_call(source: MediaSource) -> Call[UploadedFile]:
     # The v2 upload answers {code, message, data:{download_url, fileName, ...}}; success iff code == 0.
-    return Call("POST", "/openapi/v2/media/upload/binary", lambda b: UploadedFile.model_validate(envelope_data(b)),
-                kind="upload", upload=source)
+    return Call(
+        "POST",
+        "/openapi/v2/media/upload/binary",
+        lambda b: UploadedFile.model_validate(envelope_data(b)),
+        kind="upload",
+        upload=source,
+    )

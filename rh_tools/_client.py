@@ -61,8 +61,14 @@ class _Base:
         webhook_receiver: WebhookReceiver | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
-            api_key=api_key, base_url=base_url, site=site, timeout=timeout, max_retries=max_retries,
-            wait_timeout=wait_timeout, poll_interval=poll_interval, poll_max_interval=poll_max_interval,
+            api_key=api_key,
+            base_url=base_url,
+            site=site,
+            timeout=timeout,
+            max_retries=max_retries,
+            wait_timeout=wait_timeout,
+            poll_interval=poll_interval,
+            poll_max_interval=poll_max_interval,
         )
         self._transport = transport
         self._http: Any = http_client
@@ -74,8 +80,11 @@ class _Base:
         self._receiver = webhook_receiver
         if webhook_receiver is not None and self._config.poll.initial > 0:
             fb = webhook_receiver.fallback_poll
-            self._poll = replace(self._config.poll, initial=max(self._config.poll.initial, fb),
-                                 min_interval=max(self._config.poll.min_interval, fb))
+            self._poll = replace(
+                self._config.poll,
+                initial=max(self._config.poll.initial, fb),
+                min_interval=max(self._config.poll.min_interval, fb),
+            )
         else:
             self._poll = self._config.poll
 
@@ -93,8 +102,9 @@ class _Base:
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
 
-    def _prepare(self, endpoint: str | Endpoint, params: dict[str, Any] | EndpointInput | None,
-                 kwargs: dict[str, Any]) -> tuple[Endpoint, EndpointInput]:
+    def _prepare(
+        self, endpoint: str | Endpoint, params: dict[str, Any] | EndpointInput | None, kwargs: dict[str, Any]
+    ) -> tuple[Endpoint, EndpointInput]:
         """Resolve and validate before anything is sent; this is where bad input stops."""
         ep = endpoint if isinstance(endpoint, Endpoint) else catalogue.get(endpoint)
         if isinstance(params, EndpointInput) and type(params).__rh_endpoint__ == ep and not kwargs:
@@ -103,8 +113,11 @@ class _Base:
             raise InvalidInputError(f"params must be a dict, got {type(params).__name__}")
         else:
             model = validate_params(ep, {**(params or {}), **kwargs})
-        core.refuse_unsendable(model.to_body(), {p.key: p.name for p in ep.params},
-                               context=f"Invalid arguments for {ep.tool_name}: ")
+        core.refuse_unsendable(
+            model.to_body(),
+            {p.key: p.name for p in ep.params},
+            context=f"Invalid arguments for {ep.tool_name}: ",
+        )
         self._config.key()  # no key: say so now, before uploading anything
         return ep, model
 
@@ -119,7 +132,13 @@ class _Base:
 
     @staticmethod
     def _decode(call: core.Call[T], resp: httpx.Response, t0: float) -> T:
-        log.debug("%s %s -> %s (%.0f ms)", call.method, call.path, resp.status_code, (time.perf_counter() - t0) * 1000)
+        log.debug(
+            "%s %s -> %s (%.0f ms)",
+            call.method,
+            call.path,
+            resp.status_code,
+            (time.perf_counter() - t0) * 1000,
+        )
         return core.decode_response(call, resp.status_code, resp.headers, resp.content)
 
     def _retry_or_raise(self, call: core.Call[Any], attempt: int, exc: Exception) -> float:
@@ -136,8 +155,11 @@ class _Base:
     def _task_id(task_id: Any) -> str:
         if isinstance(task_id, int) and not isinstance(task_id, bool):
             task_id = str(task_id)
-        if not isinstance(task_id, str) or not task_id.strip() or len(task_id) > 64 or any(
-            c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip()
+        if (
+            not isinstance(task_id, str)
+            or not task_id.strip()
+            or len(task_id) > 64
+            or any(c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip())
         ):
             raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
         return task_id.strip()
@@ -152,16 +174,30 @@ class _Base:
             raise InvalidInputError(f"not an endpoint path: {path!r}", hint="e.g. 'rhart-image-g/image-to-image'")
         return p
 
-    def _waiter(self, task_id: str, timeout: float | None, on_status: StatusCallback | None,
-                history_key: str | None, started: float | None = None) -> Waiter:
+    def _waiter(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_status: StatusCallback | None,
+        history_key: str | None,
+        started: float | None = None,
+    ) -> Waiter:
         task_id = self._task_id(task_id)
         wait = self._config.wait_timeout if timeout is None else float(timeout)
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
         now = time.monotonic()
         t0 = now if started is None else started  # the deadline counts from the start of the call
-        return Waiter(task_id=task_id, deadline=t0 + wait, policy=self._poll, history=self._history,
-                           history_key=history_key, started=t0, anchor=now, on_status=on_status)
+        return Waiter(
+            task_id=task_id,
+            deadline=t0 + wait,
+            policy=self._poll,
+            history=self._history,
+            history_key=history_key,
+            started=t0,
+            anchor=now,
+            on_status=on_status,
+        )
 
     @staticmethod
     def _lora_source(path: str | Path) -> tuple[MediaSource, str]:
@@ -186,8 +222,9 @@ class RunningHub(_Base):
         if self._http is None:
             with self._lock:  # agents call tools from several threads at once; make one client, not many
                 if self._http is None:
-                    self._http = httpx.Client(timeout=self._timeouts(), transport=self._transport,
-                                              follow_redirects=True)
+                    self._http = httpx.Client(
+                        timeout=self._timeouts(), transport=self._transport, follow_redirects=True
+                    )
         return self._http  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -238,8 +275,15 @@ class RunningHub(_Base):
 
     # -- Standard Model API ------------------------------------------------------------------
 
-    def submit(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
-               webhook_url: str | None = None, **kwargs: Any) -> Task:
+    def submit(
+        self,
+        endpoint: str | Endpoint,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        webhook_url: str | None = None,
+        **kwargs: Any,
+    ) -> Task:
         """Validate, upload local media, and submit; returns at once with the task id.
 
         Raises:
@@ -266,9 +310,17 @@ class RunningHub(_Base):
         """
         return self._send(calls.submit_call(self._raw_path(path), dict(body)))
 
-    def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
-            timeout: float | None = None, webhook_url: str | None = None,
-            on_status: StatusCallback | None = None, **kwargs: Any) -> TaskResult:
+    def run(
+        self,
+        endpoint: str | Endpoint,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        on_status: StatusCallback | None = None,
+        **kwargs: Any,
+    ) -> TaskResult:
         """Submit and wait for the result.
 
         Args:
@@ -295,8 +347,15 @@ class RunningHub(_Base):
         """The task's current status (and results, once finished)."""
         return self._send(calls.query_call(self._task_id(task_id)))
 
-    def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
-             endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
+    def wait(
+        self,
+        task_id: str,
+        timeout: float | None = None,
+        *,
+        on_status: StatusCallback | None = None,
+        endpoint: str | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult:
         """Wait for a submitted task; safe to call again after a :class:`TaskTimeoutError`.
 
         ``legacy_status=True`` reads workflow/AI-app tasks through /task/openapi/outputs instead of
@@ -314,8 +373,9 @@ class RunningHub(_Base):
         """Upload a local file, bytes or binary file object (streamed); returns its URL and file name."""
         return self._send(calls.upload_call(MediaSource.coerce(file, name=name)))
 
-    def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
-                      **kwargs: Any) -> PricePreview:
+    def price_preview(
+        self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, **kwargs: Any
+    ) -> PricePreview:
         """Estimated price of a run with these arguments; creates no task."""
         ep, model = self._prepare(endpoint, params, kwargs)
         return self._send(calls.price_preview_call(ep.path, self._preview_body(model)))
@@ -332,27 +392,57 @@ class RunningHub(_Base):
 
     # -- workflows and AI apps -------------------------------------------------------------------
 
-    def run_workflow(self, workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, *,
-                     wait: bool = True, timeout: float | None = None, webhook_url: str | None = None,
-                     instance_type: str | None = None, use_personal_queue: bool | None = None,
-                     add_metadata: bool | None = None, on_status: StatusCallback | None = None,
-                     legacy_status: bool = False) -> TaskResult | Task:
+    def run_workflow(
+        self,
+        workflow_id: str,
+        node_info_list: list[dict[str, Any]] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        add_metadata: bool | None = None,
+        on_status: StatusCallback | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult | Task:
         """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
-        call = calls.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
-                                  instanceType=instance_type,
-                                  usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
+        call = calls.workflow_call(
+            workflow_id,
+            node_info_list,
+            webhookUrl=self._webhook(webhook_url),
+            instanceType=instance_type,
+            usePersonalQueue=use_personal_queue,
+            addMetadata=add_metadata,
+        )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
-    def run_ai_app(self, webapp_id: str, node_info_list: list[dict[str, Any]], *, wait: bool = True,
-                   timeout: float | None = None, webhook_url: str | None = None, instance_type: str | None = None,
-                   on_status: StatusCallback | None = None, legacy_status: bool = False) -> TaskResult | Task:
+    def run_ai_app(
+        self,
+        webapp_id: str,
+        node_info_list: list[dict[str, Any]],
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        instance_type: str | None = None,
+        on_status: StatusCallback | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
-        call = calls.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
-                                instanceType=instance_type)
+        call = calls.ai_app_call(
+            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+        )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
-    def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,
-                    on_status: StatusCallback | None, legacy_status: bool) -> TaskResult | Task:
+    def _run_legacy(
+        self,
+        call: core.Call[Task],
+        wait: bool,
+        timeout: float | None,
+        on_status: StatusCallback | None,
+        legacy_status: bool,
+    ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
         task = self._send(call)
@@ -372,8 +462,9 @@ class RunningHub(_Base):
         """An AI app's API call example, including the nodeInfoList to copy and edit."""
         return self._send(calls.ai_app_demo_call(webapp_id))
 
-    def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
-                     days: int | None = None) -> dict[str, Any]:
+    def list_ai_apps(
+        self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
+    ) -> dict[str, Any]:
         """A page of public AI apps (sort: RECOMMEND, HOTTEST or NEWEST)."""
         return self._send(calls.list_ai_apps_call(current, size, sort, days))
 
@@ -391,8 +482,11 @@ class RunningHub(_Base):
         """Upload a .safetensors LoRA; returns the file name for the RHLoraLoader node."""
         src, md5 = self._lora_source(path)
         target = self._send(calls.lora_upload_url_call(lora_name or src.name, md5))
-        resp = self._client().put(target["url"], content=src.iter_chunks(),
-                                  headers={"Content-Type": "application/octet-stream", "Content-Length": str(src.size)})
+        resp = self._client().put(
+            target["url"],
+            content=src.iter_chunks(),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(src.size)},
+        )
         if resp.status_code >= 400:
             raise error_for_status(resp.status_code, "Uploading the LoRA to its presigned URL failed")
         return str(target["fileName"])
@@ -422,8 +516,9 @@ class AsyncRunningHub(_Base):
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
-            self._http = httpx.AsyncClient(timeout=self._timeouts(), transport=self._transport,
-                                           follow_redirects=True, limits=limits)
+            self._http = httpx.AsyncClient(
+                timeout=self._timeouts(), transport=self._transport, follow_redirects=True, limits=limits
+            )
         return self._http  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
@@ -472,8 +567,15 @@ class AsyncRunningHub(_Base):
                 self._receiver.forget(w.task_id)
         raise w.timeout()
 
-    async def submit(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
-                     webhook_url: str | None = None, **kwargs: Any) -> Task:
+    async def submit(
+        self,
+        endpoint: str | Endpoint,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        webhook_url: str | None = None,
+        **kwargs: Any,
+    ) -> Task:
         ep, model = self._prepare(endpoint, params, kwargs)
         return await self._submit(ep, model, webhook_url)
 
@@ -489,9 +591,17 @@ class AsyncRunningHub(_Base):
     async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
         return await self._send(calls.submit_call(self._raw_path(path), dict(body)))
 
-    async def run(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, *,
-                  timeout: float | None = None, webhook_url: str | None = None,
-                  on_status: StatusCallback | None = None, **kwargs: Any) -> TaskResult:
+    async def run(
+        self,
+        endpoint: str | Endpoint,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        on_status: StatusCallback | None = None,
+        **kwargs: Any,
+    ) -> TaskResult:
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
         task = await self._submit(ep, model, webhook_url)
@@ -503,8 +613,15 @@ class AsyncRunningHub(_Base):
     async def get_task(self, task_id: str) -> Task:
         return await self._send(calls.query_call(self._task_id(task_id)))
 
-    async def wait(self, task_id: str, timeout: float | None = None, *, on_status: StatusCallback | None = None,
-                   endpoint: str | None = None, legacy_status: bool = False) -> TaskResult:
+    async def wait(
+        self,
+        task_id: str,
+        timeout: float | None = None,
+        *,
+        on_status: StatusCallback | None = None,
+        endpoint: str | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult:
         w = self._waiter(task_id, timeout, on_status, endpoint)
         call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
         return await self._wait(w, call)
@@ -515,8 +632,9 @@ class AsyncRunningHub(_Base):
     async def upload(self, file: FileInput, *, name: str | None = None) -> UploadedFile:
         return await self._send(calls.upload_call(MediaSource.coerce(file, name=name)))
 
-    async def price_preview(self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /,
-                            **kwargs: Any) -> PricePreview:
+    async def price_preview(
+        self, endpoint: str | Endpoint, params: dict[str, Any] | None = None, /, **kwargs: Any
+    ) -> PricePreview:
         ep, model = self._prepare(endpoint, params, kwargs)
         return await self._send(calls.price_preview_call(ep.path, self._preview_body(model)))
 
@@ -526,26 +644,55 @@ class AsyncRunningHub(_Base):
     async def queue_status(self) -> QueueStatus:
         return await self._send(calls.queue_status_call())
 
-    async def run_workflow(self, workflow_id: str, node_info_list: list[dict[str, Any]] | None = None, *,
-                           wait: bool = True, timeout: float | None = None, webhook_url: str | None = None,
-                           instance_type: str | None = None, use_personal_queue: bool | None = None,
-                           add_metadata: bool | None = None, on_status: StatusCallback | None = None,
-                           legacy_status: bool = False) -> TaskResult | Task:
-        call = calls.workflow_call(workflow_id, node_info_list, webhookUrl=self._webhook(webhook_url),
-                                  instanceType=instance_type,
-                                  usePersonalQueue=use_personal_queue, addMetadata=add_metadata)
+    async def run_workflow(
+        self,
+        workflow_id: str,
+        node_info_list: list[dict[str, Any]] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        add_metadata: bool | None = None,
+        on_status: StatusCallback | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult | Task:
+        call = calls.workflow_call(
+            workflow_id,
+            node_info_list,
+            webhookUrl=self._webhook(webhook_url),
+            instanceType=instance_type,
+            usePersonalQueue=use_personal_queue,
+            addMetadata=add_metadata,
+        )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
-    async def run_ai_app(self, webapp_id: str, node_info_list: list[dict[str, Any]], *, wait: bool = True,
-                         timeout: float | None = None, webhook_url: str | None = None,
-                         instance_type: str | None = None, on_status: StatusCallback | None = None,
-                         legacy_status: bool = False) -> TaskResult | Task:
-        call = calls.ai_app_call(webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url),
-                                instanceType=instance_type)
+    async def run_ai_app(
+        self,
+        webapp_id: str,
+        node_info_list: list[dict[str, Any]],
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+        webhook_url: str | None = None,
+        instance_type: str | None = None,
+        on_status: StatusCallback | None = None,
+        legacy_status: bool = False,
+    ) -> TaskResult | Task:
+        call = calls.ai_app_call(
+            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+        )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
-    async def _run_legacy(self, call: core.Call[Task], wait: bool, timeout: float | None,
-                          on_status: StatusCallback | None, legacy_status: bool) -> TaskResult | Task:
+    async def _run_legacy(
+        self,
+        call: core.Call[Task],
+        wait: bool,
+        timeout: float | None,
+        on_status: StatusCallback | None,
+        legacy_status: bool,
+    ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
         task = await self._send(call)
@@ -563,8 +710,9 @@ class AsyncRunningHub(_Base):
     async def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
         return await self._send(calls.ai_app_demo_call(webapp_id))
 
-    async def list_ai_apps(self, current: int = 1, size: int = 20, sort: str = "RECOMMEND",
-                           days: int | None = None) -> dict[str, Any]:
+    async def list_ai_apps(
+        self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
+    ) -> dict[str, Any]:
         return await self._send(calls.list_ai_apps_call(current, size, sort, days))
 
     async def webhook_detail(self, task_id: str) -> WebhookDetail:
@@ -576,9 +724,11 @@ class AsyncRunningHub(_Base):
     async def upload_lora(self, path: str | Path, lora_name: str | None = None) -> str:
         src, md5 = await asyncio.to_thread(self._lora_source, path)
         target = await self._send(calls.lora_upload_url_call(lora_name or src.name, md5))
-        resp = await self._client().put(target["url"], content=src.aiter_chunks(),
-                                        headers={"Content-Type": "application/octet-stream",
-                                                 "Content-Length": str(src.size)})
+        resp = await self._client().put(
+            target["url"],
+            content=src.aiter_chunks(),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(src.size)},
+        )
         if resp.status_code >= 400:
             raise error_for_status(resp.status_code, "Uploading the LoRA to its presigned URL failed")
         return str(target["fileName"])

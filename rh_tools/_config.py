@@ -127,15 +127,18 @@ class ClientConfig:
         poll_defaults = PollPolicy()
         poll = PollPolicy(
             initial=float(_pick(poll_interval, _env_float(env, "POLL_INTERVAL"), poll_defaults.initial)),
-            max_interval=float(_pick(poll_max_interval, _env_float(env, "POLL_MAX_INTERVAL"), poll_defaults.max_interval)),
+            max_interval=float(
+                _pick(poll_max_interval, _env_float(env, "POLL_MAX_INTERVAL"), poll_defaults.max_interval)
+            ),
         )
         config = cls(
             api_key=Secret(key) if key else None,
             base_url=url,
             timeout=float(_pick(timeout, _env_float(env, "TIMEOUT"), C.DEFAULT_TIMEOUT)),
             connect_timeout=float(_pick(connect_timeout, None, C.DEFAULT_CONNECT_TIMEOUT)),
-            max_retries=int(_pick(max_retries, int(retries_env) if retries_env is not None else None,
-                                  C.DEFAULT_MAX_RETRIES)),
+            max_retries=int(
+                _pick(max_retries, int(retries_env) if retries_env is not None else None, C.DEFAULT_MAX_RETRIES)
+            ),
             wait_timeout=float(_pick(wait_timeout, _env_float(env, "WAIT_TIMEOUT"), C.DEFAULT_WAIT_TIMEOUT)),
             poll=poll,
         )

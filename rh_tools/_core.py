@@ -75,8 +75,10 @@ def request_kwargs(call: Call[Any], config: ClientConfig, *, async_: bool = Fals
     """httpx.request(...) arguments for ``call`` (the key is read here and nowhere else)."""
     key = config.key()
     if not key.isascii():  # HTTP headers are ASCII: httpx would raise a bare UnicodeEncodeError
-        raise ConfigurationError("The API key contains non-ASCII characters",
-                                 hint="Copy the 32-character key from the RunningHub console again.")
+        raise ConfigurationError(
+            "The API key contains non-ASCII characters",
+            hint="Copy the 32-character key from the RunningHub console again.",
+        )
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     if call.auth == "raw":
         headers["Authorization"] = key
@@ -119,8 +121,9 @@ def refuse_unsendable(body: Any, names: Mapping[str, str] | None = None, *, cont
         if where and names and where[0] in names:
             where = (names[where[0]], *where[1:])
         field_name = ".".join(map(str, where)) or "(body)"
-        raise InvalidInputError(f"{context}{field_name}: {problem}",
-                                details=[{"field": field_name, "problem": problem}])
+        raise InvalidInputError(
+            f"{context}{field_name}: {problem}", details=[{"field": field_name, "problem": problem}]
+        )
 
 
 def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
@@ -192,15 +195,19 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
     except ValueError:
         body = None
         if status >= 400:
-            raise _with_task(error_for_status(status, f"HTTP {status} with a non-JSON body",
-                                              retry_after=retry_after), call)
+            raise _with_task(
+                error_for_status(status, f"HTTP {status} with a non-JSON body", retry_after=retry_after), call
+            ) from None
         snippet = content[:80].decode("utf-8", "replace").strip()
-        raise _with_task(ResponseFormatError(f"RunningHub answered HTTP {status} with non-JSON: {snippet!r}",
-                                             status_code=status), call) from None
+        raise _with_task(
+            ResponseFormatError(f"RunningHub answered HTTP {status} with non-JSON: {snippet!r}", status_code=status),
+            call,
+        ) from None
     code = _body_code(body)
     if status >= 400 and code is None:
-        raise _with_task(error_for_status(status, _body_message(body) or f"HTTP {status}",
-                                          retry_after=retry_after), call)
+        raise _with_task(
+            error_for_status(status, _body_message(body) or f"HTTP {status}", retry_after=retry_after), call
+        )
     try:
         return call.parse(body)
     except RunningHubError as err:
@@ -210,8 +217,10 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
             err.retry_after = retry_after
         raise _with_task(err, call) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _with_task(ResponseFormatError(f"Unexpected response shape from {call.path}: {exc}",
-                                             status_code=status), call) from None
+        raise _with_task(
+            ResponseFormatError(f"Unexpected response shape from {call.path}: {exc}", status_code=status),
+            call,
+        ) from None
 
 
 def _with_task(err: RunningHubError, call: Call[Any]) -> RunningHubError:
@@ -268,15 +277,23 @@ def transport_error(exc: Exception, call: Call[Any]) -> APIConnectionError:
     hint: str | None = None
     retryable: bool | None = None
     if call.kind == "submit" and sent:
-        hint = ("The connection broke after the submit was sent, so a task may have been created and billed. "
-                "Check recent tasks (account running count / RunningHub console) before submitting again.")
+        hint = (
+            "The connection broke after the submit was sent, so a task may have been created and billed. "
+            "Check recent tasks (account running count / RunningHub console) before submitting again."
+        )
         retryable = False  # not "send it again": that could buy the same generation twice
-    return cls(f"{name} during {call.method} {redact(call.path)}: {redact(str(exc)) or name}", sent=sent,
-               task_id=call.task_id, hint=hint, retryable=retryable)
+    return cls(
+        f"{name} during {call.method} {redact(call.path)}: {redact(str(exc)) or name}",
+        sent=sent,
+        task_id=call.task_id,
+        hint=hint,
+        retryable=retryable,
+    )
 
 
-def retry_delay(kind: Kind, attempt: int, max_retries: int, error: RunningHubError,
-                rng: random.Random | None = None) -> float | None:
+def retry_delay(
+    kind: Kind, attempt: int, max_retries: int, error: RunningHubError, rng: random.Random | None = None
+) -> float | None:
     """Seconds to wait before retrying, or None to give up. ``attempt`` counts retries already made."""
     if attempt >= max_retries:
         return None

@@ -37,8 +37,13 @@ def _via_client(image: Path, out_dir: Path) -> None:
 
     _say("\n[1/3] Python client: RunningHub().run('grok_image_to_image', ...)")
     with RunningHub() as rh:
-        result = rh.run("grok_image_to_image", model="g-4.2", prompt=PROMPT, imageUrl=str(image),
-                        on_status=lambda t, e: _say(f"      {t.status:<8} {e:5.1f}s"))
+        result = rh.run(
+            "grok_image_to_image",
+            model="g-4.2",
+            prompt=PROMPT,
+            imageUrl=str(image),
+            on_status=lambda t, e: _say(f"      {t.status:<8} {e:5.1f}s"),
+        )
         files = result.download(out_dir / "client")
     _say(f"      task {result.task_id}: {result.urls[0] if result.urls else '(no url)'}")
     _say(f"      cost: {result.usage.summary() if result.usage else 'n/a'}; saved {files[0] if files else '-'}")
@@ -51,10 +56,18 @@ def _via_langchain(image: Path, out_dir: Path) -> None:
         _say("\n[2/3] LangChain: skipped (pip install 'rh-tools[langchain]')")
         return
     _say("\n[2/3] LangChain tool: RunningHubToolkit(tools=['grok_image_to_image']) → tool.invoke(tool_call)")
-    toolkit = RunningHubToolkit(tools=["grok_image_to_image"], include_generic=False, download_dir=out_dir / "langchain")
+    toolkit = RunningHubToolkit(
+        tools=["grok_image_to_image"], include_generic=False, download_dir=out_dir / "langchain"
+    )
     tool = toolkit.get_tools()[0]
-    msg = tool.invoke({"type": "tool_call", "id": "demo-1", "name": tool.name,
-                       "args": {"prompt": PROMPT, "imageUrl": str(image)}})
+    msg = tool.invoke(
+        {
+            "type": "tool_call",
+            "id": "demo-1",
+            "name": tool.name,
+            "args": {"prompt": PROMPT, "imageUrl": str(image)},
+        }
+    )
     _say("      ToolMessage content:\n" + "\n".join("        " + line for line in str(msg.content).splitlines()))
     toolkit.close()
 
@@ -65,8 +78,16 @@ async def _mcp_call(image: Path, out_dir: Path) -> str:
 
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "mcp_server", "--tools", "grok_image_to_image", "--allow-dir", str(image.parent),
-              "--output-dir", str(out_dir / "mcp")],
+        args=[
+            "-m",
+            "mcp_server",
+            "--tools",
+            "grok_image_to_image",
+            "--allow-dir",
+            str(image.parent),
+            "--output-dir",
+            str(out_dir / "mcp"),
+        ],
         env={**os.environ},
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
@@ -93,20 +114,33 @@ def run_demo(out_dir: Path, force_emulator: bool = False) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     live = bool(os.environ.get("RUNNINGHUB_API_KEY")) and not force_emulator
     with ExitStack() as stack:
-        saved = {k: os.environ.get(k) for k in ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_POLL_INTERVAL")}
-        stack.callback(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-                                for k, v in saved.items()])
+        saved = {
+            k: os.environ.get(k) for k in ("RUNNINGHUB_API_KEY", "RUNNINGHUB_BASE_URL", "RUNNINGHUB_POLL_INTERVAL")
+        }
+        stack.callback(
+            lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v) for k, v in saved.items()]
+        )
         if live:
-            _say("Using RunningHub at " + (os.environ.get("RUNNINGHUB_BASE_URL") or "https://www.runninghub.ai")
-                 + " with your RUNNINGHUB_API_KEY: this demo makes 3 paid runs.")
+            _say(
+                "Using RunningHub at "
+                + (os.environ.get("RUNNINGHUB_BASE_URL") or "https://www.runninghub.ai")
+                + " with your RUNNINGHUB_API_KEY: this demo makes 3 paid runs."
+            )
         else:
             from .emulator import CLI_DURATIONS, Emulator
 
             emu = stack.enter_context(Emulator(port=0, durations={**CLI_DURATIONS, "image": 2.0}))
-            _say("No RUNNINGHUB_API_KEY set: using the built-in RunningHub emulator at "
-                 f"{emu.base_url} (no network, no credits; results are sample files).")
-            os.environ.update({"RUNNINGHUB_API_KEY": DEMO_KEY, "RUNNINGHUB_BASE_URL": emu.base_url,
-                               "RUNNINGHUB_POLL_INTERVAL": "0.2"})
+            _say(
+                "No RUNNINGHUB_API_KEY set: using the built-in RunningHub emulator at "
+                f"{emu.base_url} (no network, no credits; results are sample files)."
+            )
+            os.environ.update(
+                {
+                    "RUNNINGHUB_API_KEY": DEMO_KEY,
+                    "RUNNINGHUB_BASE_URL": emu.base_url,
+                    "RUNNINGHUB_POLL_INTERVAL": "0.2",
+                }
+            )
         image = _sample_image(out_dir)
         steps: list[Any] = [_via_client, _via_langchain, _via_mcp]
         for step in steps:

@@ -63,8 +63,9 @@ def download_outputs(result: TaskResult, directory: Path, *, timeout: float = 30
                             for chunk in resp.iter_bytes(1 << 20):
                                 fh.write(chunk)
                 except httpx.TransportError as exc:
-                    raise APIConnectionError(f"Downloading output {i} failed: {type(exc).__name__}",
-                                             task_id=result.task_id) from None
+                    raise APIConnectionError(
+                        f"Downloading output {i} failed: {type(exc).__name__}", task_id=result.task_id
+                    ) from None
             paths.append(path)
     return paths
 
@@ -91,7 +92,8 @@ async def adownload_outputs(result: TaskResult, directory: Path, *, timeout: flo
                         finally:
                             await asyncio.to_thread(fh.close)
                 except httpx.TransportError as exc:
-                    raise APIConnectionError(f"Downloading output {i} failed: {type(exc).__name__}",
-                                             task_id=result.task_id) from None
+                    raise APIConnectionError(
+                        f"Downloading output {i} failed: {type(exc).__name__}", task_id=result.task_id
+                    ) from None
             paths.append(path)
     return paths

@@ -129,7 +129,9 @@ class InvalidInputError(RunningHubError, ValueError):
 
 
 class UnknownEndpointError(InvalidInputError):
-    default_hint = "Use search_models to find the right name, or pass the API path (e.g. 'rhart-image-g/image-to-image')."
+    default_hint = (
+        "Use search_models to find the right name, or pass the API path (e.g. 'rhart-image-g/image-to-image')."
+    )
 
 
 class APIConnectionError(RunningHubError):
@@ -240,9 +242,13 @@ CODES: dict[int, CodeInfo] = {
     416: CodeInfo("TASK_CREATE_FAILED_BY_NOT_ENOUGH_WALLET", InsufficientBalanceError, _F),
     421: CodeInfo("TASK_QUEUE_MAXED", RateLimitError, _R),
     423: CodeInfo("TASK_NOT_FOUNED", NotFoundError, _F),
-    433: CodeInfo("VALIDATE_PROMPT_FAILED", InvalidRequestError, _F, "The workflow failed validation; see the message."),
+    433: CodeInfo(
+        "VALIDATE_PROMPT_FAILED", InvalidRequestError, _F, "The workflow failed validation; see the message."
+    ),
     435: CodeInfo(
-        "TASK_USER_EXCLAPI_INSTANCE_NOT_FOUND", InvalidRequestError, _F,
+        "TASK_USER_EXCLAPI_INSTANCE_NOT_FOUND",
+        InvalidRequestError,
+        _F,
         "No dedicated instance; for 48 GB machines pass instance_type='plus'.",
     ),
     436: CodeInfo("TASK_USER_EXCLAPI_REQUIRED", AuthenticationError, _F, "The dedicated-API membership has expired."),
@@ -250,7 +256,9 @@ CODES: dict[int, CodeInfo] = {
     801: CodeInfo("APIKEY_UNSUPPORTED_FREE_USER", AuthenticationError, _F, "Free accounts cannot use the API."),
     802: CodeInfo("APIKEY_UNAUTHORIZED", AuthenticationError, _F),
     803: CodeInfo(
-        "APIKEY_INVALID_NODE_INFO", InvalidRequestError, _F,
+        "APIKEY_INVALID_NODE_INFO",
+        InvalidRequestError,
+        _F,
         "nodeInfoList does not match the workflow; read it with get_workflow_json.",
     ),
     804: CodeInfo("APIKEY_TASK_IS_RUNNING", ServerError, _R, "Still running; poll again."),
@@ -260,7 +268,9 @@ CODES: dict[int, CodeInfo] = {
     808: CodeInfo("APIKEY_UPLOAD_FAILED", ServerError, _R),
     809: CodeInfo("APIKEY_FILE_SIZE_EXCEEDED", FileTooLargeError, _F),
     810: CodeInfo(
-        "WORKFLOW_NOT_SAVED_OR_NOT_RUNNING", InvalidRequestError, _F,
+        "WORKFLOW_NOT_SAVED_OR_NOT_RUNNING",
+        InvalidRequestError,
+        _F,
         "Run the workflow once successfully on the RunningHub website, then call again.",
     ),
     811: CodeInfo("CORPAPIKEY_INVALID", AuthenticationError, _F),
@@ -282,11 +292,15 @@ CODES: dict[int, CodeInfo] = {
     1011: CodeInfo("SYSTEM_BUSY", RateLimitError, _R, "RunningHub is busy; wait and resubmit."),
     1012: CodeInfo("UPSTREAM_ERROR", ServerError, _R, "The model provider failed; retry later."),
     1013: CodeInfo(
-        "FILE_PROCESSING_FAILED", InvalidRequestError, _R,
+        "FILE_PROCESSING_FAILED",
+        InvalidRequestError,
+        _R,
         "An input file could not be fetched or processed; check its URL (public, not expired) and retry once.",
     ),
     1014: CodeInfo(
-        "KEY_TYPE_DENIED", AuthenticationError, _F,
+        "KEY_TYPE_DENIED",
+        AuthenticationError,
+        _F,
         "Standard Model endpoints need an Enterprise-Shared API key; create one in the RunningHub console.",
     ),
     1015: CodeInfo("GENERATION_FAILED", ServerError, _R, "Generation failed; try again, perhaps with other inputs."),
@@ -294,7 +308,9 @@ CODES: dict[int, CodeInfo] = {
     1501: CodeInfo("CONTENT_VERIFICATION_FAILED", ContentPolicyError, _F),
     1504: CodeInfo("MODEL_TIMEOUT", ServerError, _R),
     1505: CodeInfo(
-        "REAL_PERSON_PROHIBITED", ContentPolicyError, _F,
+        "REAL_PERSON_PROHIBITED",
+        ContentPolicyError,
+        _F,
         "Photorealistic people are refused; change the image or prompt (Seedance 2.0: try realPersonMode).",
     ),
 }
@@ -341,14 +357,29 @@ def error_for_code(
         en = info.name.replace("_", " ").capitalize() if info else "RunningHub returned an error"
     if info is None:
         cls: type[RunningHubError] = error_for_status(status_code).__class__ if status_code else APIError
-        return cls(en, code=code, message_zh=zh, task_id=task_id, status_code=status_code,
-                   retry_after=retry_after, details=details)
+        return cls(
+            en,
+            code=code,
+            message_zh=zh,
+            task_id=task_id,
+            status_code=status_code,
+            retry_after=retry_after,
+            details=details,
+        )
     if info.error is TaskFailedError:
-        return TaskFailedError(en, code=n, message_zh=zh, task_id=task_id, failed_reason=details,
-                               status_code=status_code)
+        return TaskFailedError(
+            en, code=n, message_zh=zh, task_id=task_id, failed_reason=details, status_code=status_code
+        )
     return info.error(
-        en, code=n, message_zh=zh, task_id=task_id, retryable=info.retryable, hint=info.hint or None,
-        status_code=status_code, retry_after=retry_after, details=details,
+        en,
+        code=n,
+        message_zh=zh,
+        task_id=task_id,
+        retryable=info.retryable,
+        hint=info.hint or None,
+        status_code=status_code,
+        retry_after=retry_after,
+        details=details,
     )
 
 

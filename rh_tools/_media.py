@@ -72,8 +72,14 @@ class MediaSource:
     offset: int = 0  # where the caller's file object started, so a retried upload resends it whole
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike[str], *, max_size_mb: float | None = None,
-                  accept: list[str] | None = None, label: str = "file") -> MediaSource:
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_size_mb: float | None = None,
+        accept: list[str] | None = None,
+        label: str = "file",
+    ) -> MediaSource:
         p = Path(path).expanduser()
         try:
             st = p.stat()
@@ -97,8 +103,15 @@ class MediaSource:
         return cls(name=p.name, size=st.st_size, content_type=ctype, path=p)
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, name: str | None = None, max_size_mb: float | None = None,
-                   accept: list[str] | None = None, label: str = "file") -> MediaSource:
+    def from_bytes(
+        cls,
+        data: bytes,
+        *,
+        name: str | None = None,
+        max_size_mb: float | None = None,
+        accept: list[str] | None = None,
+        label: str = "file",
+    ) -> MediaSource:
         if not data:
             raise InvalidInputError(f"{label}: empty bytes")
         ext = (Path(name).suffix.lower().lstrip(".") if name else None) or sniff_extension(data[:16]) or "bin"
@@ -188,8 +201,14 @@ def _check_size(size: int, max_size_mb: float | None, label: str) -> None:
         )
 
 
-def classify_media(value: Any, *, label: str, accept: list[str] | None = None, max_size_mb: float | None = None,
-                   media_ref: str = "url") -> str | MediaSource:
+def classify_media(
+    value: Any,
+    *,
+    label: str,
+    accept: list[str] | None = None,
+    max_size_mb: float | None = None,
+    media_ref: str = "url",
+) -> str | MediaSource:
     """Return the string to send as is, or the MediaSource to upload first. Raises on bad input."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return MediaSource.from_bytes(bytes(value), max_size_mb=max_size_mb, accept=accept, label=label)
@@ -207,7 +226,9 @@ def classify_media(value: Any, *, label: str, accept: list[str] | None = None, m
     if v.lower().startswith(("file://",)):
         v = v[7:]
     if re.match(r"^[a-z][a-z0-9+.-]*://", v, re.I):
-        raise InvalidInputError(f"{label}: unsupported URL scheme in {v[:80]!r}", hint="Use http(s) URLs or local paths.")
+        raise InvalidInputError(
+            f"{label}: unsupported URL scheme in {v[:80]!r}", hint="Use http(s) URLs or local paths."
+        )
     if media_ref == "file_name" and not Path(v).expanduser().exists() and _RH_FILE_NAME.match(v):
         return v  # already a RunningHub upload file name (what '##' workflow slots take)
     return MediaSource.from_path(v, max_size_mb=max_size_mb, accept=accept, label=label)
@@ -222,11 +243,20 @@ class Multipart:
         b = self.boundary.encode()
         head = b""
         for k, v in (fields or {}).items():
-            head += b"--" + b + b"\r\n" + f'Content-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + v.encode() + b"\r\n"
+            head += (
+                b"--"
+                + b
+                + b"\r\n"
+                + f'Content-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
+                + v.encode()
+                + b"\r\n"
+            )
         # A file name that is not valid UTF-8 on disk (surrogate-escaped) must not break the encode below.
         safe_name = re.sub(r'[\r\n"\\]', "_", source.name).encode("utf-8", "replace").decode("utf-8")
         head += (
-            b"--" + b + b"\r\n"
+            b"--"
+            + b
+            + b"\r\n"
             + f'Content-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'.encode()
             + f"Content-Type: {source.content_type}\r\n\r\n".encode()
         )

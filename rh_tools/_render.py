@@ -76,7 +76,8 @@ def task_text(task: Task) -> str:
 
 def pending_text(err: TaskTimeoutError, *, tool: str | None = None) -> str:
     return (
-        f"Task {err.task_id}" + (f" ({tool})" if tool else "")
+        f"Task {err.task_id}"
+        + (f" ({tool})" if tool else "")
         + f" is still {err.last_status or 'running'} after {err.waited:.0f}s; it keeps running and is not lost. "
         f"Call wait_task with task_id={err.task_id} to get the result (or get_task to check once)."
     )

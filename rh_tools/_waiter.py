@@ -129,10 +129,19 @@ class Waiter:
 
 
 def _task_failed(task: Task) -> TaskFailedError:
-    err = error_for_code(task.error_code, task.error_message or f"Task ended with status {task.status}",
-                         task_id=task.task_id, details=task.failed_reason)
+    err = error_for_code(
+        task.error_code,
+        task.error_message or f"Task ended with status {task.status}",
+        task_id=task.task_id,
+        details=task.failed_reason,
+    )
     return TaskFailedError(
-        err.message, code=err.code, message_zh=err.message_zh, task_id=task.task_id,
+        err.message,
+        code=err.code,
+        message_zh=err.message_zh,
+        task_id=task.task_id,
         retryable=err.retryable if task.error_code else False,
-        hint=err.hint if task.error_code else None, failed_reason=task.failed_reason, status=task.status,
+        hint=err.hint if task.error_code else None,
+        failed_reason=task.failed_reason,
+        status=task.status,
     )

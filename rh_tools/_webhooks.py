@@ -37,8 +37,14 @@ class _Server(ThreadingHTTPServer):
 class WebhookReceiver:
     """A small HTTP endpoint for TASK_END callbacks, shared by any number of waits (sync or async)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, public_url: str | None = None,
-                 fallback_poll: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        public_url: str | None = None,
+        fallback_poll: float = 5.0,
+    ) -> None:
         self.host = host
         self.fallback_poll = fallback_poll  # seconds between polls while waiting for a callback
         self.port = port

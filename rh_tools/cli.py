@@ -76,14 +76,18 @@ def _parse_extra(ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
     while i < len(extra):
         flag = extra[i]
         if not flag.startswith("--") or i + 1 >= len(extra):
-            raise InvalidInputError(f"expected '--name value' pairs, got {flag!r}",
-                                    hint=f"Parameters of {ep.tool_name}: {', '.join(p.name for p in ep.params)}.")
+            raise InvalidInputError(
+                f"expected '--name value' pairs, got {flag!r}",
+                hint=f"Parameters of {ep.tool_name}: {', '.join(p.name for p in ep.params)}.",
+            )
         name, value = flag[2:], extra[i + 1]
         i += 2
         p = names.get(name) or (first_media.get(name) if name in _MEDIA_FLAGS else None)
         if p is None:
-            raise InvalidInputError(f"{ep.tool_name} has no parameter {name!r}",
-                                    hint=f"Valid: {', '.join(q.name for q in ep.params)}.")
+            raise InvalidInputError(
+                f"{ep.tool_name} has no parameter {name!r}",
+                hint=f"Valid: {', '.join(q.name for q in ep.params)}.",
+            )
         parsed: Any = value
         if p.type in ("json",) or (p.type in ("int", "float", "bool") and value[:1] not in ('"', "'")):
             try:
@@ -102,8 +106,22 @@ def cmd_models(args: argparse.Namespace) -> int:
     shown = found[: args.limit] if args.limit else found
     text = "\n".join(f"{ep.tool_name:<52} {ep.output_type:<6} {ep.description}" for ep in shown)
     text += f"\n({len(found)} models" + (f", {len(shown)} shown)" if len(shown) < len(found) else ")")
-    _out(args, text, [{"name": ep.tool_name, "path": ep.path, "output_type": ep.output_type, "category": ep.category,
-                       "task": ep.task, "variant": ep.variant, "description": ep.description} for ep in shown])
+    _out(
+        args,
+        text,
+        [
+            {
+                "name": ep.tool_name,
+                "path": ep.path,
+                "output_type": ep.output_type,
+                "category": ep.category,
+                "task": ep.task,
+                "variant": ep.variant,
+                "description": ep.description,
+            }
+            for ep in shown
+        ],
+    )
     return EXIT_OK
 
 
@@ -125,8 +143,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     with _client(args) as rh:
         if args.no_wait:
             task = rh.submit(ep, params, webhook_url=args.webhook_url)
-            _out(args, f"Submitted task {task.task_id} ({task.status}). Follow it with: rh-tools wait {task.task_id}",
-                 R.task_data(task, tool=ep.tool_name))
+            _out(
+                args,
+                f"Submitted task {task.task_id} ({task.status}). Follow it with: rh-tools wait {task.task_id}",
+                R.task_data(task, tool=ep.tool_name),
+            )
             return EXIT_OK
         try:
             result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=progress)
@@ -188,7 +209,9 @@ def _fail(code: int, err: RunningHubError, args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rh-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="rh-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--base-url", help="API base URL (default: RUNNINGHUB_BASE_URL or https://www.runninghub.ai)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -221,7 +244,11 @@ def _parser() -> argparse.ArgumentParser:
     add("upload", "upload a file; prints its URL").add_argument("file")
     add("account", "balance and running tasks")
     sub.add_parser("emulator", help="run the RunningHub emulator (see: rh-tools emulator --help)", add_help=False)
-    d = add("demo", "run grok_image_to_image end to end (emulator unless RUNNINGHUB_API_KEY is set)", json_flag=False)
+    d = add(
+        "demo",
+        "run grok_image_to_image end to end (emulator unless RUNNINGHUB_API_KEY is set)",
+        json_flag=False,
+    )
     d.add_argument("--emulator", action="store_true", help="use the built-in emulator even if a key is set")
     d.add_argument("--out", default="rh-demo-output", help="where to save results (default ./rh-demo-output)")
     return p
@@ -237,8 +264,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"models": cmd_models, "describe": cmd_describe, "task": cmd_task, "wait": cmd_wait,
-                "cancel": cmd_cancel, "upload": cmd_upload, "account": cmd_account}
+    handlers = {
+        "models": cmd_models,
+        "describe": cmd_describe,
+        "task": cmd_task,
+        "wait": cmd_wait,
+        "cancel": cmd_cancel,
+        "upload": cmd_upload,
+        "account": cmd_account,
+    }
     try:
         if args.command == "run":
             return cmd_run(args, extra)

@@ -60,14 +60,19 @@ def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], No
             if not any(real.is_relative_to(root) for root in roots):
                 raise InvalidInputError(
                     f"Local file {str(src.path)!r} refused: outside the folders this agent may read",
-                    hint="Pass a public URL instead, or a file in an allowed folder.")
+                    hint="Pass a public URL instead, or a file in an allowed folder.",
+                )
             src.path = real  # upload what was checked, even if the link changes afterwards
 
     return check
 
 
-def make_context(wait: Wait = None, max_wait: float | None = None, download_dir: str | Path | None = None,
-                 allowed_dirs: Sequence[str | Path] | None = None) -> ToolContext:
+def make_context(
+    wait: Wait = None,
+    max_wait: float | None = None,
+    download_dir: str | Path | None = None,
+    allowed_dirs: Sequence[str | Path] | None = None,
+) -> ToolContext:
     """A ToolContext from friendly settings.
 
     ``wait``: seconds a tool blocks before returning the task id, either one number for every
@@ -98,8 +103,9 @@ def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
 
 def _clients(client: Any, async_client: Any) -> tuple[RunningHub, AsyncRunningHub]:
     # Objects only: no request is made and no key is needed until a tool runs.
-    sync = client if client is not None else _twin(RunningHub, async_client) if async_client is not None \
-        else RunningHub()
+    sync = (
+        client if client is not None else _twin(RunningHub, async_client) if async_client is not None else RunningHub()
+    )
     asy = async_client if async_client is not None else _twin(AsyncRunningHub, sync)
     return sync, asy
 
@@ -112,10 +118,10 @@ def _spec_for(name: str) -> ToolSpec:
 
 
 def _validation_text(exc: ValidationError) -> str:
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}"
-                         for e in exc.errors(include_url=False))
-    return (f"Error: invalid arguments: {problems}\nretryable: no\n"
-            "What to do: fix the arguments and call again.")
+    problems = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors(include_url=False)
+    )
+    return f"Error: invalid arguments: {problems}\nretryable: no\nWhat to do: fix the arguments and call again."
 
 
 class RunningHubTool(BaseTool):
@@ -172,10 +178,17 @@ class RunningHubTool(BaseTool):
         return data
 
     @classmethod
-    def from_spec(cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub,
-                  context: ToolContext) -> RunningHubTool:
-        return cls(name=spec.name, description=spec.description, spec=spec, client=client,
-                   async_client=async_client, context=context)
+    def from_spec(
+        cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub, context: ToolContext
+    ) -> RunningHubTool:
+        return cls(
+            name=spec.name,
+            description=spec.description,
+            spec=spec,
+            client=client,
+            async_client=async_client,
+            context=context,
+        )
 
     @property
     def tool_call_schema(self) -> dict[str, Any]:
@@ -204,8 +217,9 @@ class RunningHubTool(BaseTool):
         names = list(schema.get("required") or []) + list(schema.get("properties") or {})
         return {names[0]: tool_input} if names else {}
 
-    def _to_args_and_kwargs(self, tool_input: str | dict[str, Any],
-                            tool_call_id: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         # One positional dict: API argument names can never collide with run_manager/config.
         return (self._parse_input(tool_input, tool_call_id),), {}
 
@@ -215,12 +229,14 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
-    def _run(self, arguments: dict[str, Any],
-             run_manager: CallbackManagerForToolRun | None = None) -> tuple[str, dict[str, Any]]:
+    def _run(
+        self, arguments: dict[str, Any], run_manager: CallbackManagerForToolRun | None = None
+    ) -> tuple[str, dict[str, Any]]:
         return self._answer(execute(self.spec, self.client, arguments, self.context))
 
-    async def _arun(self, arguments: dict[str, Any],
-                    run_manager: AsyncCallbackManagerForToolRun | None = None) -> tuple[str, dict[str, Any]]:
+    async def _arun(
+        self, arguments: dict[str, Any], run_manager: AsyncCallbackManagerForToolRun | None = None
+    ) -> tuple[str, dict[str, Any]]:
         return self._answer(await aexecute(self.spec, self.async_client, arguments, self.context))
 
 
@@ -268,8 +284,9 @@ class RunningHubToolkit(BaseToolkit):
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:
-                raise ValueError(f"include_generic: unknown generic tools {unknown}; "
-                                 f"choose from {list(GENERIC_TOOL_NAMES)}")
+                raise ValueError(
+                    f"include_generic: unknown generic tools {unknown}; choose from {list(GENERIC_TOOL_NAMES)}"
+                )
         self._select_endpoints()  # unknown names fail here, at construction, with suggestions
 
     def _select_generic(self) -> list[ToolSpec]:
@@ -281,9 +298,11 @@ class RunningHubToolkit(BaseToolkit):
         chosen: dict[str, Endpoint] = {}
         if self.categories or self.output_types:
             for ep in catalogue.all():
-                if ((not self.categories or ep.category in self.categories)
-                        and (not self.output_types or ep.output_type in self.output_types)
-                        and (self.include_deprecated or not ep.deprecated)):
+                if (
+                    (not self.categories or ep.category in self.categories)
+                    and (not self.output_types or ep.output_type in self.output_types)
+                    and (self.include_deprecated or not ep.deprecated)
+                ):
                     chosen[ep.tool_name] = ep
         for name in self.tools:
             if name not in GENERIC_TOOL_NAMES:

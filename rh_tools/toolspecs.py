@@ -121,8 +121,10 @@ class _Args(BaseModel):
 
 _WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
 _TASK_ID = Field(description="Task id returned by a run or submit.")
-_NODES = Field(default_factory=list, description='Node overrides: [{"nodeId": "6", "fieldName": "text", '
-               '"fieldValue": "..."}]; see describe_workflow.')
+_NODES = Field(
+    default_factory=list,
+    description='Node overrides: [{"nodeId": "6", "fieldName": "text", "fieldValue": "..."}]; see describe_workflow.',
+)
 
 
 class SearchModelsArgs(_Args):
@@ -182,8 +184,13 @@ class DescribeWorkflowArgs(_Args):
 def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
     def finish(outcome: Any) -> ToolResult:
         if isinstance(outcome, TaskTimeoutError):
-            data = {"task_id": outcome.task_id, "status": outcome.last_status or "RUNNING", "done": False,
-                    "waited_seconds": round(outcome.waited, 1), "next": "wait_task"}
+            data = {
+                "task_id": outcome.task_id,
+                "status": outcome.last_status or "RUNNING",
+                "done": False,
+                "waited_seconds": round(outcome.waited, 1),
+                "next": "wait_task",
+            }
             return ToolResult(R.pending_text(outcome, tool=tool), data)
         if isinstance(outcome, TaskResult):
             return ToolResult(R.result_text(outcome, tool=tool), R.result_data(outcome, tool=tool), task=outcome)
@@ -225,9 +232,16 @@ def describe(ep: Endpoint) -> ToolResult:
         "Running it costs RunningHub credits.",
     ]
     data = {
-        "name": ep.tool_name, "path": ep.path, "sidebar_name": ep.sidebar_name, "category": ep.category,
-        "task": ep.task, "output_type": ep.output_type, "variant": ep.variant, "description": ep.description,
-        "input_schema": ep.input_model.model_json_schema(), "example": example,
+        "name": ep.tool_name,
+        "path": ep.path,
+        "sidebar_name": ep.sidebar_name,
+        "category": ep.category,
+        "task": ep.task,
+        "output_type": ep.output_type,
+        "variant": ep.variant,
+        "description": ep.description,
+        "input_schema": ep.input_model.model_json_schema(),
+        "example": example,
     }
     return ToolResult("\n".join(lines), data)
 
@@ -238,8 +252,13 @@ def describe(ep: Endpoint) -> ToolResult:
 def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float | None) -> Step:
     if ctx.check_media is not None:
         ctx.check_media([src for _, _, src in model.media_sources()])
-    return Step("run", (ep, model), {"timeout": ctx.wait_for(ep.output_type, wait), "on_status": ctx.on_status},
-                finish=_finish_run(ep.tool_name), download=True)
+    return Step(
+        "run",
+        (ep, model),
+        {"timeout": ctx.wait_for(ep.output_type, wait), "on_status": ctx.on_status},
+        finish=_finish_run(ep.tool_name),
+        download=True,
+    )
 
 
 def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
@@ -251,9 +270,20 @@ def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
         lines = ["No models match. Try fewer or other words (e.g. 'image', 'video', 'kling'), or no filters."]
     else:
         lines.append("Next: describe_model(name) for parameters, then run_model(name, params).")
-    data = {"total": len(found), "models": [
-        {"name": ep.tool_name, "output_type": ep.output_type, "category": ep.category, "task": ep.task,
-         "variant": ep.variant, "description": ep.description} for ep in shown]}
+    data = {
+        "total": len(found),
+        "models": [
+            {
+                "name": ep.tool_name,
+                "output_type": ep.output_type,
+                "category": ep.category,
+                "task": ep.task,
+                "variant": ep.variant,
+                "description": ep.description,
+            }
+            for ep in shown
+        ],
+    }
     return ToolResult("\n".join(lines), data)
 
 
@@ -271,8 +301,13 @@ def _plan_get_task(a: TaskArgs, ctx: ToolContext) -> Step:
 
 
 def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
-    return Step("wait", (a.task_id,), {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-                finish=_finish_run(None), download=True)
+    return Step(
+        "wait",
+        (a.task_id,),
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        finish=_finish_run(None),
+        download=True,
+    )
 
 
 def _plan_cancel(a: TaskArgs, ctx: ToolContext) -> Step:
@@ -288,8 +323,10 @@ def _plan_upload(a: UploadFileArgs, ctx: ToolContext) -> Step:
         ctx.check_media([source])
 
     def finish(up: Any) -> ToolResult:
-        text = (f"Uploaded {source.name}: {up.download_url}\nUse this URL in media parameters "
-                f"(workflow nodes take file_name {up.file_name}). It expires in about a day.")
+        text = (
+            f"Uploaded {source.name}: {up.download_url}\nUse this URL in media parameters "
+            f"(workflow nodes take file_name {up.file_name}). It expires in about a day."
+        )
         return ToolResult(text, up.model_dump(exclude_none=True))
 
     return Step("upload", (source,), finish=finish)
@@ -298,29 +335,40 @@ def _plan_upload(a: UploadFileArgs, ctx: ToolContext) -> Step:
 def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
     def finish(acct: Any) -> ToolResult:
         money = f"{acct.remain_money} {acct.currency or ''}".strip() if acct.remain_money is not None else "n/a"
-        text = (f"Balance: {money}; coins: {acct.remain_coins or 'n/a'}; running tasks: "
-                f"{acct.current_task_counts or '0'}; key type: {acct.api_type or 'unknown'}.")
+        text = (
+            f"Balance: {money}; coins: {acct.remain_coins or 'n/a'}; running tasks: "
+            f"{acct.current_task_counts or '0'}; key type: {acct.api_type or 'unknown'}."
+        )
         return ToolResult(text, acct.model_dump(exclude_none=True))
 
     return Step("account", finish=finish)
 
 
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
-    return Step("run_workflow", (a.workflow_id, a.node_info_list or None),
-                {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-                finish=_finish_run(f"workflow {a.workflow_id}"), download=True)
+    return Step(
+        "run_workflow",
+        (a.workflow_id, a.node_info_list or None),
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        finish=_finish_run(f"workflow {a.workflow_id}"),
+        download=True,
+    )
 
 
 def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
-    return Step("run_ai_app", (a.webapp_id, a.node_info_list),
-                {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-                finish=_finish_run(f"ai-app {a.webapp_id}"), download=True)
+    return Step(
+        "run_ai_app",
+        (a.webapp_id, a.node_info_list),
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        finish=_finish_run(f"ai-app {a.webapp_id}"),
+        download=True,
+    )
 
 
 def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
     if bool(a.workflow_id) == bool(a.webapp_id):
         raise InvalidInputError("Give exactly one of workflow_id or webapp_id")
     if a.workflow_id:
+
         def finish_wf(wf: Any) -> ToolResult:
             lines = [f"Workflow {a.workflow_id} nodes (nodeId: class_type, inputs you can set via node_info_list):"]
             for node_id, node in wf.items():
@@ -333,8 +381,11 @@ def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
 
     def finish_app(demo: Any) -> ToolResult:
         nodes = demo.get("nodeInfoList") or []
-        lines = [f"AI app {a.webapp_id} ({demo.get('webappName') or 'unnamed'}): edit fieldValue and pass as "
-                 "node_info_list to run_ai_app:", json.dumps(nodes, ensure_ascii=False)]
+        lines = [
+            f"AI app {a.webapp_id} ({demo.get('webappName') or 'unnamed'}): edit fieldValue and pass as "
+            "node_info_list to run_ai_app:",
+            json.dumps(nodes, ensure_ascii=False),
+        ]
         return ToolResult("\n".join(lines), {"webapp_id": a.webapp_id, "nodeInfoList": nodes})
 
     return Step("get_ai_app", (a.webapp_id,), finish=finish_app)
@@ -346,36 +397,93 @@ _COST = " Costs RunningHub credits."
 def generic_specs() -> list[ToolSpec]:
     """The compact default set that reaches every endpoint."""
     return [
-        ToolSpec("search_models", "Search RunningHub models",
-                 "Find RunningHub generation models (image, video, audio, 3D, text) by words and filters. "
-                 "Returns tool names and one-line descriptions.", SearchModelsArgs, _plan_search),
-        ToolSpec("describe_model", "Describe a model",
-                 "Parameters of one model (types, allowed values, limits) and a valid example.",
-                 DescribeModelArgs, _plan_describe),
-        ToolSpec("run_model", "Run a model",
-                 "Run any RunningHub model by name with its params (see describe_model). Waits up to wait_seconds, "
-                 "then returns the task id to check later. Media params accept URLs or local paths." + _COST,
-                 RunModelArgs, _plan_run_model, paid=True, read_only=False),
-        ToolSpec("get_task", "Check a task", "Current status of a task, with outputs once finished.",
-                 TaskArgs, _plan_get_task),
-        ToolSpec("wait_task", "Wait for a task",
-                 "Wait for a running task and return its outputs, or its status if still running.",
-                 WaitTaskArgs, _plan_wait_task),
-        ToolSpec("cancel_task", "Cancel a task", "Cancel a queued or running task.", TaskArgs, _plan_cancel,
-                 read_only=False),
-        ToolSpec("upload_file", "Upload a file",
-                 "Upload a local file; returns a URL usable in media parameters.", UploadFileArgs, _plan_upload,
-                 read_only=False),
-        ToolSpec("get_account", "Account balance", "Wallet balance, coins and running task count.",
-                 NoArgs, _plan_account),
-        ToolSpec("run_workflow", "Run a ComfyUI workflow",
-                 "Run a saved RunningHub ComfyUI workflow with node overrides." + _COST,
-                 RunWorkflowArgs, _plan_workflow, paid=True, read_only=False),
-        ToolSpec("run_ai_app", "Run an AI app", "Run a RunningHub AI app with its node inputs." + _COST,
-                 RunAIAppArgs, _plan_ai_app, paid=True, read_only=False),
-        ToolSpec("describe_workflow", "Describe a workflow or AI app",
-                 "Nodes and inputs of a workflow (workflow_id) or AI app (webapp_id), for node_info_list.",
-                 DescribeWorkflowArgs, _plan_describe_workflow),
+        ToolSpec(
+            "search_models",
+            "Search RunningHub models",
+            "Find RunningHub generation models (image, video, audio, 3D, text) by words and filters. "
+            "Returns tool names and one-line descriptions.",
+            SearchModelsArgs,
+            _plan_search,
+        ),
+        ToolSpec(
+            "describe_model",
+            "Describe a model",
+            "Parameters of one model (types, allowed values, limits) and a valid example.",
+            DescribeModelArgs,
+            _plan_describe,
+        ),
+        ToolSpec(
+            "run_model",
+            "Run a model",
+            "Run any RunningHub model by name with its params (see describe_model). Waits up to wait_seconds, "
+            "then returns the task id to check later. Media params accept URLs or local paths." + _COST,
+            RunModelArgs,
+            _plan_run_model,
+            paid=True,
+            read_only=False,
+        ),
+        ToolSpec(
+            "get_task",
+            "Check a task",
+            "Current status of a task, with outputs once finished.",
+            TaskArgs,
+            _plan_get_task,
+        ),
+        ToolSpec(
+            "wait_task",
+            "Wait for a task",
+            "Wait for a running task and return its outputs, or its status if still running.",
+            WaitTaskArgs,
+            _plan_wait_task,
+        ),
+        ToolSpec(
+            "cancel_task",
+            "Cancel a task",
+            "Cancel a queued or running task.",
+            TaskArgs,
+            _plan_cancel,
+            read_only=False,
+        ),
+        ToolSpec(
+            "upload_file",
+            "Upload a file",
+            "Upload a local file; returns a URL usable in media parameters.",
+            UploadFileArgs,
+            _plan_upload,
+            read_only=False,
+        ),
+        ToolSpec(
+            "get_account",
+            "Account balance",
+            "Wallet balance, coins and running task count.",
+            NoArgs,
+            _plan_account,
+        ),
+        ToolSpec(
+            "run_workflow",
+            "Run a ComfyUI workflow",
+            "Run a saved RunningHub ComfyUI workflow with node overrides." + _COST,
+            RunWorkflowArgs,
+            _plan_workflow,
+            paid=True,
+            read_only=False,
+        ),
+        ToolSpec(
+            "run_ai_app",
+            "Run an AI app",
+            "Run a RunningHub AI app with its node inputs." + _COST,
+            RunAIAppArgs,
+            _plan_ai_app,
+            paid=True,
+            read_only=False,
+        ),
+        ToolSpec(
+            "describe_workflow",
+            "Describe a workflow or AI app",
+            "Nodes and inputs of a workflow (workflow_id) or AI app (webapp_id), for node_info_list.",
+            DescribeWorkflowArgs,
+            _plan_describe_workflow,
+        ),
     ]
 
 
@@ -385,8 +493,10 @@ GENERIC_TOOL_NAMES = tuple(s.name for s in generic_specs())
 def endpoint_description(ep: Endpoint) -> str:
     key = [p.name + ("*" if p.required and p.default is None else "") for p in ep.params][:6]
     more = "" if len(ep.params) <= 6 else f" (+{len(ep.params) - 6} more)"
-    return (f"{ep.description} Makes {ep.output_type}. Key inputs: {', '.join(key) or 'see schema'}{more}"
-            f" (* required). Media fields take URLs or local paths.{_COST} Returns output URLs, cost and task id.")
+    return (
+        f"{ep.description} Makes {ep.output_type}. Key inputs: {', '.join(key) or 'see schema'}{more}"
+        f" (* required). Media fields take URLs or local paths.{_COST} Returns output URLs, cost and task id."
+    )
 
 
 def endpoint_spec(ep: Endpoint) -> ToolSpec:
@@ -394,8 +504,16 @@ def endpoint_spec(ep: Endpoint) -> ToolSpec:
         return _run_step(ep, model, ctx, None)
 
     title = f"{ep.model} {ep.task}" + (f" ({ep.variant})" if ep.variant else "")
-    return ToolSpec(ep.tool_name, title, endpoint_description(ep), ep.input_model, plan, paid=True,
-                    read_only=False, endpoint=ep)
+    return ToolSpec(
+        ep.tool_name,
+        title,
+        endpoint_description(ep),
+        ep.input_model,
+        plan,
+        paid=True,
+        read_only=False,
+        endpoint=ep,
+    )
 
 
 # ------------------------------------------------------------------ execution
@@ -408,10 +526,12 @@ def parse_arguments(spec: ToolSpec, raw: Any) -> BaseModel:
     try:
         return spec.input_model.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}"
-                             for e in exc.errors(include_url=False))
-        raise InvalidInputError(f"Invalid arguments for {spec.name}: {problems}",
-                                hint="Fix the arguments and call again.") from None
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidInputError(
+            f"Invalid arguments for {spec.name}: {problems}", hint="Fix the arguments and call again."
+        ) from None
 
 
 def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
@@ -440,8 +560,7 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
                     values.append(item)
     paths = [path for path in map(_as_local_path, values) if path]
     if paths:
-        ctx.check_media([MediaSource(name=Path(p).name, size=0, content_type="", path=Path(p))
-                         for p in paths])
+        ctx.check_media([MediaSource(name=Path(p).name, size=0, content_type="", path=Path(p)) for p in paths])
 
 
 def _as_local_path(value: Any) -> str | None:
@@ -462,8 +581,10 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     if exc is None:
         return result
     why = exc.message if isinstance(exc, RunningHubError) else f"{type(exc).__name__}: {exc}"
-    result.text += (f"\nNot saved to {ctx.download_dir}: {why}. The output URLs above still work "
-                    "(for about 24 h); download them from there.")
+    result.text += (
+        f"\nNot saved to {ctx.download_dir}: {why}. The output URLs above still work "
+        "(for about 24 h); download them from there."
+    )
     result.data["download_error"] = why
     return result
 

@@ -87,8 +87,11 @@ class Output(_Loose):
         text = item.get("text") or item.get("content") or item.get("output")
         node = item.get("nodeId")
         return cls(
-            url=url, extension=(str(ext).lower() if ext else None), text=text if isinstance(text, str) else None,
-            kind=output_kind(ext, url), node_id=str(node) if node else None,
+            url=url,
+            extension=(str(ext).lower() if ext else None),
+            text=text if isinstance(text, str) else None,
+            kind=output_kind(ext, url),
+            node_id=str(node) if node else None,
         )
 
 

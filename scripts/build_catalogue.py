@@ -563,16 +563,12 @@ def model_for(display: str, path: str) -> str:
     head = segs[0]
     if len(segs) == 1:
         m = _TASK_CUT.search(head)
-        if (
-            m
-        ):  # "kling-v2.6-pro-image-to-video" -> kling-v2.6-pro; "Vidu-image-to-video-q3-pro" -> vidu-q3-pro
+        if m:  # "kling-v2.6-pro-image-to-video" -> kling-v2.6-pro; "Vidu-image-to-video-q3-pro" -> vidu-q3-pro
             head = head[: m.start()] + head[m.end() :]
         head = re.sub(r"-(?:channel-low-price|official-stable|official)$", "", head)
         head = re.sub(r"-lora$", "", head)
     else:
-        extra = [
-            w for w in re.split(r"[-/]", "-".join(segs[1:])) if w in _TIER_WORDS or re.fullmatch(r"\d{4}", w)
-        ]
+        extra = [w for w in re.split(r"[-/]", "-".join(segs[1:])) if w in _TIER_WORDS or re.fullmatch(r"\d{4}", w)]
         head = "-".join([head, *dict.fromkeys(extra)])
     return re.sub(r"\s+", "-", head)
 
@@ -822,9 +818,7 @@ def param_description(p: dict[str, Any], lookup: str) -> str:
             base = f"{w.capitalize()}."
     text = base
     if t == "string" and p.get("multiple"):
-        text += " Several values may be given" + (
-            f" (up to {p['max_items']})." if p.get("max_items") else "."
-        )
+        text += " Several values may be given" + (f" (up to {p['max_items']})." if p.get("max_items") else ".")
     if t == "list" and p.get("multi_select"):
         text += " Several options may be selected."
     if p.get("max_length") and t == "string":
@@ -1164,9 +1158,7 @@ def _complex_fields_for(path: str, params: list[dict[str, Any]]) -> list[str]:
 def build(reference: Path) -> tuple[dict[str, Any], list[str]]:
     """The catalogue document and a list of notes (collisions, dropped aliases) for the log."""
     notes: list[str] = []
-    reg_path, md_path, seed_path, api_path = (
-        reference / f for f in (REGISTRY_FILE, ENDPOINTS_MD, SEED_FILE, API_MD)
-    )
+    reg_path, md_path, seed_path, api_path = (reference / f for f in (REGISTRY_FILE, ENDPOINTS_MD, SEED_FILE, API_MD))
     registry = json.loads(reg_path.read_text("utf-8"))
     md = md_path.read_text("utf-8")
     seed = seed_path.read_text("utf-8")

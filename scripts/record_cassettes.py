@@ -28,8 +28,9 @@ def write_index() -> None:
     """cassettes/README.md lists every cassette and where it came from."""
     readme = ROOT / "cassettes" / "README.md"
     head = readme.read_text("utf-8").split("<!-- index -->")[0] if readme.exists() else "# Cassettes\n\n"
-    rows = [f"| `{p.relative_to(ROOT / 'cassettes')}` | {ORIGIN} |"
-            for p in sorted((ROOT / "cassettes").rglob("*.yaml"))]
+    rows = [
+        f"| `{p.relative_to(ROOT / 'cassettes')}` | {ORIGIN} |" for p in sorted((ROOT / "cassettes").rglob("*.yaml"))
+    ]
     table = "\n".join(["| cassette | origin |", "|---|---|", *rows])
     readme.write_text(f"{head}<!-- index -->\n{table}\n", "utf-8")
 
@@ -37,8 +38,16 @@ def write_index() -> None:
 def main() -> int:
     for module in MODULES:
         shutil.rmtree(ROOT / "cassettes" / module, ignore_errors=True)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cassettes-from-emulator",
-           *[f"tests/{m}.py" for m in MODULES]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--cassettes-from-emulator",
+        *[f"tests/{m}.py" for m in MODULES],
+    ]
     code = subprocess.call(cmd, cwd=ROOT)
     write_index()
     return code

@@ -72,6 +72,7 @@ def _multipart_digest(body: bytes, content_type: str) -> bytes:
 
 def body_matcher(r1: Any, r2: Any) -> None:
     """JSON bodies compare as data; multipart bodies compare with their random boundary masked."""
+
     def norm(r: Any) -> Any:
         body = r.body or b""
         if isinstance(body, str):
@@ -90,8 +91,14 @@ def body_matcher(r1: Any, r2: Any) -> None:
 def make_vcr_config(emulator_base: str | None) -> dict[str, Any]:
     return {
         # host would name the emulator's loopback port; the URI already carries the real host.
-        "filter_headers": [("authorization", f"Bearer {REDACTED}"), ("cookie", None), ("user-agent", None),
-                           ("host", None), ("connection", None), ("accept-encoding", None)],
+        "filter_headers": [
+            ("authorization", f"Bearer {REDACTED}"),
+            ("cookie", None),
+            ("user-agent", None),
+            ("host", None),
+            ("connection", None),
+            ("accept-encoding", None),
+        ],
         "filter_post_data_parameters": [("apiKey", REDACTED), ("apikey", REDACTED)],
         "filter_query_parameters": [("apiKey", REDACTED), ("apikey", REDACTED), ("Rh-Comfy-Auth", REDACTED)],
         "before_record_request": _scrub_request(emulator_base),

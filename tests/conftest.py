@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cassette_support import REAL_HOST, body_matcher, make_vcr_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +24,11 @@ LIVE_BASE_URL = os.environ.get("RUNNINGHUB_BASE_URL") or REAL_HOST
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--cassettes-from-emulator", action="store_true",
-                     help="record cassettes against the built-in emulator, as if from www.runninghub.ai")
+    parser.addoption(
+        "--cassettes-from-emulator",
+        action="store_true",
+        help="record cassettes against the built-in emulator, as if from www.runninghub.ai",
+    )
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
@@ -69,8 +71,10 @@ def rh_target(request: pytest.FixtureRequest, record_mode: str) -> Iterator[Targ
             yield Target("emulator", emu.base_url, TEST_KEY, emu, poll_interval=0.1)
     elif record_mode != "none":
         if not LIVE_KEY:
-            pytest.exit("Re-recording needs RUNNINGHUB_API_KEY (and spends credits), "
-                        "or use --cassettes-from-emulator", returncode=2)
+            pytest.exit(
+                "Re-recording needs RUNNINGHUB_API_KEY (and spends credits), or use --cassettes-from-emulator",
+                returncode=2,
+            )
         yield Target("live", LIVE_BASE_URL.rstrip("/"), LIVE_KEY, poll_interval=3.0)
     else:
         yield Target("replay", REAL_HOST, TEST_KEY)

@@ -61,9 +61,7 @@ async def main(command: list[str]) -> dict[str, Any]:
         "tools": sorted(tools),
         "schema_properties": sorted(tool.args),
         "text": _text(message.content),
-        "content_types": [b.get("type") for b in message.content]
-        if isinstance(message.content, list)
-        else ["str"],
+        "content_types": [b.get("type") for b in message.content] if isinstance(message.content, list) else ["str"],
         "structured": artifact.get("structured_content") if isinstance(artifact, dict) else None,
         "bad_status": getattr(bad, "status", None),
         "bad_text": _text(bad.content),

@@ -30,9 +30,13 @@ from rh_tools.catalogue import Endpoint
 from rh_tools.catalogue._examples import example_params
 from rh_tools.catalogue._schema import Param
 
-SETTINGS = settings(derandomize=True, max_examples=20, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                           HealthCheck.data_too_large])
+SETTINGS = settings(
+    derandomize=True,
+    max_examples=20,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 OUTPUT_TYPES = ("image", "video", "audio", "3d", "text")
 PER_TYPE = 12
 NOWHERE = "http://127.0.0.1:9"  # never reached: the transports below answer or fail first
@@ -92,11 +96,15 @@ def _wrong_type(p: Param) -> st.SearchStrategy[Any]:
         fractional = st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f))
         return st.one_of(letters, fractional, st.lists(st.integers(), min_size=1, max_size=3), junk_dict)
     if p.type == "float":
-        return st.one_of(letters.filter(lambda s: not _parses_as_float(s)), st.lists(st.floats(), min_size=1),
-                         junk_dict)
+        return st.one_of(
+            letters.filter(lambda s: not _parses_as_float(s)), st.lists(st.floats(), min_size=1), junk_dict
+        )
     if p.type == "bool":
-        return st.one_of(letters.filter(lambda s: s.strip().lower() not in BOOL_WORDS),
-                         st.integers().filter(lambda i: i not in (0, 1)), junk_dict)
+        return st.one_of(
+            letters.filter(lambda s: s.strip().lower() not in BOOL_WORDS),
+            st.integers().filter(lambda i: i not in (0, 1)),
+            junk_dict,
+        )
     if p.type == "list":
         return st.one_of(junk_dict, st.floats(allow_nan=False).filter(lambda f: _option_free(p, f)))
     assert p.is_media
@@ -144,10 +152,22 @@ def _out_of_range(p: Param) -> st.SearchStrategy[Any]:
     return st.one_of(parts)
 
 
-BAD_MEDIA = ["ftp://example.com/x.png", "gopher://example.com/x.png", "http://", "https://?x=1",
-             "javascript:alert(1)", "/nonexistent/dir/x.png", "./no-such-file.png", "", "   ",
-             "file:///nonexistent/x.png", "data:", "C:\\Users\\x.png", "\u202ex.png",
-             "../../no/such/dir/x.png"]
+BAD_MEDIA = [
+    "ftp://example.com/x.png",
+    "gopher://example.com/x.png",
+    "http://",
+    "https://?x=1",
+    "javascript:alert(1)",
+    "/nonexistent/dir/x.png",
+    "./no-such-file.png",
+    "",
+    "   ",
+    "file:///nonexistent/x.png",
+    "data:",
+    "C:\\Users\\x.png",
+    "\u202ex.png",
+    "../../no/such/dir/x.png",
+]
 
 
 @st.composite
@@ -171,8 +191,11 @@ def broken_input(draw: st.DrawFn, ep: Endpoint) -> tuple[str, str, dict[str, Any
     kind = draw(st.sampled_from(sorted(k for k, v in kinds.items() if v)))
     if kind == "unknown_key":
         names = {p.name for p in ps} | {p.key for p in ps}
-        key = draw(st.text(st.characters(categories=["L", "N"], include_characters="_#-"), min_size=1,
-                           max_size=30).filter(lambda k: k not in names))
+        key = draw(
+            st.text(st.characters(categories=["L", "N"], include_characters="_#-"), min_size=1, max_size=30).filter(
+                lambda k: k not in names
+            )
+        )
         # (null would be "not set": unknown keys with null values are dropped by design, like known ones)
         params[key] = draw(st.integers() | st.text(max_size=10) | st.lists(st.integers(), max_size=2))
         return kind, key, params, [key]
@@ -223,8 +246,7 @@ SEEN: dict[str, set[str]] = {}
 
 
 @pytest.mark.parametrize("ep", ENDPOINTS, ids=[ep.tool_name for ep in ENDPOINTS])
-def test_every_broken_input_is_refused_before_sending(trip: tuple[RunningHub, Tripwire],
-                                                      ep: Endpoint) -> None:
+def test_every_broken_input_is_refused_before_sending(trip: tuple[RunningHub, Tripwire], ep: Endpoint) -> None:
     rh, wire = trip
 
     @SETTINGS
@@ -247,8 +269,19 @@ def test_the_mutations_were_all_exercised() -> None:
     kinds = set().union(*SEEN.values()) if SEEN else set()
     if len(SEEN) < len(ENDPOINTS):
         pytest.skip("run with the per-endpoint tests to check coverage")
-    assert kinds >= {"wrong_type", "bad_enum", "out_of_range", "too_many_media", "unknown_key", "huge_string",
-                     "null_required", "missing_required", "bad_media", "non_finite", "invalid_unicode"}, kinds
+    assert kinds >= {
+        "wrong_type",
+        "bad_enum",
+        "out_of_range",
+        "too_many_media",
+        "unknown_key",
+        "huge_string",
+        "null_required",
+        "missing_required",
+        "bad_media",
+        "non_finite",
+        "invalid_unicode",
+    }, kinds
 
 
 JSONISH = st.recursive(
@@ -258,8 +291,13 @@ JSONISH = st.recursive(
 )
 
 
-@settings(derandomize=True, max_examples=150, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    derandomize=True,
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.sampled_from(ENDPOINTS), st.data())
 def test_arbitrary_json_is_refused_cleanly_or_sent_once(ep: Endpoint, data: st.DataObject) -> None:
     """Whatever JSON an agent sends: a clear InvalidInputError with nothing sent, or a valid request."""
@@ -296,8 +334,11 @@ def test_non_dict_arguments(trip: tuple[RunningHub, Tripwire]) -> None:
 
 IMG = "https://e.com/a.png"
 TOOL_CASES: list[tuple[str, dict[str, Any], list[str]]] = [
-    ("grok_image_to_image", {"prompt": "x", "imageUrl": "https://e.com/a.png", "model": "g-99"},
-     ["model", "g-4.2"]),
+    (
+        "grok_image_to_image",
+        {"prompt": "x", "imageUrl": "https://e.com/a.png", "model": "g-99"},
+        ["model", "g-4.2"],
+    ),
     ("grok_image_to_image", {"prompt": 5, "imageUrl": "https://e.com/a.png"}, ["prompt"]),
     ("grok_image_to_image", {"prompt": "x", "imageUrl": "ftp://e.com/a.png"}, ["imageUrl"]),
     ("grok_image_to_image", {"prompt": "x", "imageUrl": IMG, "bogus_key": 1}, ["bogus_key"]),
@@ -312,10 +353,18 @@ def _tool_cases() -> list[tuple[str, dict[str, Any], list[str]]]:
     for kind in OUTPUT_TYPES:
         ep = next(e for e in ENDPOINTS if e.output_type == kind and any(p.type == "list" for p in e.params))
         p = next(p for p in ep.params if p.type == "list")
-        cases.append((ep.tool_name, {**example_params(ep), p.name: "definitely-not-an-option"},
-                      [p.name, *(p.options or [])]))
-        ranged = [e for e in ENDPOINTS if e.output_type == kind
-                  and any(q.type in ("int", "float") and q.max is not None for q in e.params)]
+        cases.append(
+            (
+                ep.tool_name,
+                {**example_params(ep), p.name: "definitely-not-an-option"},
+                [p.name, *(p.options or [])],
+            )
+        )
+        ranged = [
+            e
+            for e in ENDPOINTS
+            if e.output_type == kind and any(q.type in ("int", "float") and q.max is not None for q in e.params)
+        ]
         if ranged:
             q = next(q for q in ranged[0].params if q.type in ("int", "float") and q.max is not None)
             assert q.max is not None
@@ -334,9 +383,10 @@ def test_langchain_tool_refuses_without_sending(name: str, args: dict[str, Any],
     wire = Tripwire()
     sync = RunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(wire))
     asy = AsyncRunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(wire))
-    for tool, call_args in ((RunningHubTool(name=name, client=sync, async_client=asy), args),
-                            (RunningHubTool(name="run_model", client=sync, async_client=asy),
-                             {"name": name, "params": args})):
+    for tool, call_args in (
+        (RunningHubTool(name=name, client=sync, async_client=asy), args),
+        (RunningHubTool(name="run_model", client=sync, async_client=asy), {"name": name, "params": args}),
+    ):
         msg = tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": call_args})
         assert isinstance(msg, ToolMessage) and msg.status == "error", msg
         for needle in must:
@@ -378,8 +428,23 @@ async def test_mcp_tools_refuse_without_sending(emu: Any) -> None:
 # ------------------------------------------------------------------ ids, URLs and local files
 
 
-BAD_TASK_IDS: list[Any] = ["", "   ", "a" * 65, "12/34", "1?x=2", "1#frag", "a&b", "1 2", "line\nbreak",
-                           None, 1.5, [], {}, True, "12\ud800"]
+BAD_TASK_IDS: list[Any] = [
+    "",
+    "   ",
+    "a" * 65,
+    "12/34",
+    "1?x=2",
+    "1#frag",
+    "a&b",
+    "1 2",
+    "line\nbreak",
+    None,
+    1.5,
+    [],
+    {},
+    True,
+    "12\ud800",
+]
 
 
 @pytest.mark.parametrize("task_id", BAD_TASK_IDS, ids=repr)
@@ -442,8 +507,7 @@ def _refused(rh: RunningHub, wire: Tripwire, ep: Endpoint, params: dict[str, Any
     return text
 
 
-def test_missing_file_and_directory(trip: tuple[RunningHub, Tripwire], image_field: Any,
-                                    tmp_path: Path) -> None:
+def test_missing_file_and_directory(trip: tuple[RunningHub, Tripwire], image_field: Any, tmp_path: Path) -> None:
     rh, wire = trip
     ep, p, base = image_field
     _refused(rh, wire, ep, {**base, p.name: str(tmp_path / "missing.png")}, p.name, "existing file")
@@ -455,8 +519,9 @@ def test_missing_file_and_directory(trip: tuple[RunningHub, Tripwire], image_fie
     assert not wire.requests
 
 
-def test_unreadable_file(trip: tuple[RunningHub, Tripwire], image_field: Any, tmp_path: Path,
-                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file(
+    trip: tuple[RunningHub, Tripwire], image_field: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rh, wire = trip
     ep, p, base = image_field
     locked = tmp_path / "locked.png"
@@ -467,6 +532,7 @@ def test_unreadable_file(trip: tuple[RunningHub, Tripwire], image_field: Any, tm
             import rh_tools._media as media
 
             real_access = os.access
+
             def access(path: Any, mode: int, **kw: Any) -> bool:
                 return False if Path(path) == locked else real_access(path, mode)
 
@@ -490,8 +556,7 @@ def test_oversized_sparse_file(trip: tuple[RunningHub, Tripwire], image_field: A
     _refused(rh, wire, ep, {**base, p.name: str(big)}, p.name, f"the limit is {p.max_size_mb:g} MB")
 
 
-def test_wrong_file_type_and_special_files(trip: tuple[RunningHub, Tripwire], image_field: Any,
-                                           tmp_path: Path) -> None:
+def test_wrong_file_type_and_special_files(trip: tuple[RunningHub, Tripwire], image_field: Any, tmp_path: Path) -> None:
     rh, wire = trip
     ep, p, base = image_field
     exe = tmp_path / "tool.exe"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cassette_support import SECRET_PATTERNS, scrub_text
 from conftest import CANARY_KEY, LIVE_KEY, TEST_KEY
 
@@ -30,7 +29,7 @@ def test_cassette_holds_no_secret(path: Path) -> None:
 
 
 def test_scrubber_catches_what_the_guard_looks_for() -> None:
-    dirty = ('{"apiKey": "%s"} https://x/y.png?Rh-Comfy-Auth=eyJabc&q-signature=zz&other=1' % TEST_KEY)
+    dirty = f'{{"apiKey": "{TEST_KEY}"}} https://x/y.png?Rh-Comfy-Auth=eyJabc&q-signature=zz&other=1'
     clean = scrub_text(dirty)
     assert TEST_KEY not in clean and "eyJabc" not in clean and "zz" not in clean and "other=1" in clean
     assert not any(p.search(clean) for p in SECRET_PATTERNS)

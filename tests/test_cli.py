@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import TEST_KEY
+
 from rh_tools.cli import EXIT_API, EXIT_FAILED, EXIT_INPUT, EXIT_OK, EXIT_PENDING, main
 from rh_tools.emulator import Emulator
 
@@ -88,8 +88,13 @@ def test_wait_timeout_exits_5_and_says_how_to_resume(env: Emulator, capsys: pyte
 
 def test_demo_runs_end_to_end_offline(tmp_path: Path) -> None:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RUNNINGHUB_")}
-    proc = subprocess.run([sys.executable, "-m", "rh_tools.cli", "demo", "--emulator", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rh_tools.cli", "demo", "--emulator", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "using the built-in RunningHub emulator" in proc.stdout
     for part in ("client", "langchain", "mcp"):

@@ -39,37 +39,78 @@ class FakeAPI:
         path = request.url.path
         if path == "/openapi/v2/media/upload/binary":
             assert b'name="file"; filename=' in request.read()
-            return httpx.Response(200, json={"code": 0, "message": "success", "data": {
-                "type": "image", "download_url": "https://cdn.example/up.png?token=t", "fileName": "openapi/up.png",
-                "size": "1"}})
+            return httpx.Response(
+                200,
+                json={
+                    "code": 0,
+                    "message": "success",
+                    "data": {
+                        "type": "image",
+                        "download_url": "https://cdn.example/up.png?token=t",
+                        "fileName": "openapi/up.png",
+                        "size": "1",
+                    },
+                },
+            )
         if path == "/openapi/v2/query":
             status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-            results = [{"url": "https://cdn.example/out.png", "outputType": "png", "text": None}] \
-                if status == "SUCCESS" else None
-            return httpx.Response(200, json={"taskId": json.loads(request.content)["taskId"], "status": status,
-                                             "errorCode": "", "errorMessage": "", "results": results,
-                                             "usage": {"thirdPartyConsumeMoney": "0.14"}})
+            results = (
+                [{"url": "https://cdn.example/out.png", "outputType": "png", "text": None}]
+                if status == "SUCCESS"
+                else None
+            )
+            return httpx.Response(
+                200,
+                json={
+                    "taskId": json.loads(request.content)["taskId"],
+                    "status": status,
+                    "errorCode": "",
+                    "errorMessage": "",
+                    "results": results,
+                    "usage": {"thirdPartyConsumeMoney": "0.14"},
+                },
+            )
         if path.startswith("/openapi/v2/"):
             if self.submit_answers:
                 code, body = self.submit_answers.pop(0)
                 return httpx.Response(code, json=body)
-            return httpx.Response(200, json={"taskId": "2013508786110730241", "status": "QUEUED", "errorCode": "",
-                                             "errorMessage": "", "results": None})
+            return httpx.Response(
+                200,
+                json={
+                    "taskId": "2013508786110730241",
+                    "status": "QUEUED",
+                    "errorCode": "",
+                    "errorMessage": "",
+                    "results": None,
+                },
+            )
         return httpx.Response(404, json={"code": 404, "msg": "no route"})
 
     @property
     def submits(self) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path.startswith("/openapi/v2/")
-                and r.url.path not in ("/openapi/v2/query", "/openapi/v2/media/upload/binary")]
+        return [
+            r
+            for r in self.requests
+            if r.url.path.startswith("/openapi/v2/")
+            and r.url.path not in ("/openapi/v2/query", "/openapi/v2/media/upload/binary")
+        ]
 
 
 def client(api: FakeAPI, **kw: Any) -> RunningHub:
-    return RunningHub(api_key=KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(api),
-                      poll_interval=0, **kw)
+    return RunningHub(
+        api_key=KEY,
+        base_url="https://www.runninghub.ai",
+        transport=httpx.MockTransport(api),
+        poll_interval=0,
+        **kw,
+    )
 
 
-SEED_BODY = {"model": "g-4.2", "prompt": "Transform this sketch into a UI design",
-             "imageUrl": "https://www.runninghub.cn/view?filename=a.jpg&type=input"}
+SEED_BODY = {
+    "model": "g-4.2",
+    "prompt": "Transform this sketch into a UI design",
+    "imageUrl": "https://www.runninghub.cn/view?filename=a.jpg&type=input",
+}
 
 
 def test_run_grok_image_to_image_sends_the_seed_body() -> None:
@@ -77,15 +118,25 @@ def test_run_grok_image_to_image_sends_the_seed_body() -> None:
     with client(api) as rh:
         result = rh.run("grok_image_to_image", SEED_BODY)
     assert [r.url.path for r in api.requests] == [
-        "/openapi/v2/rhart-image-g/image-to-image", "/openapi/v2/query", "/openapi/v2/query"]
+        "/openapi/v2/rhart-image-g/image-to-image",
+        "/openapi/v2/query",
+        "/openapi/v2/query",
+    ]
     assert json.loads(api.requests[0].content) == SEED_BODY
     assert api.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert result.status == "SUCCESS" and result.urls == ["https://cdn.example/out.png"]
     assert result.usage is not None and result.usage.third_party_consume_money == "0.14"
 
 
-@pytest.mark.parametrize("name", ["grok_image_to_image", "grok-image/image-to-image/channel-low-price",
-                                  "rhart-image-g/image-to-image", "/openapi/v2/rhart-image-g/image-to-image"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "grok_image_to_image",
+        "grok-image/image-to-image/channel-low-price",
+        "rhart-image-g/image-to-image",
+        "/openapi/v2/rhart-image-g/image-to-image",
+    ],
+)
 def test_endpoint_accepts_every_kind_of_name(name: str) -> None:
     api = FakeAPI(["SUCCESS"])
     with client(api) as rh:
@@ -97,8 +148,18 @@ def test_endpoint_accepts_every_kind_of_name(name: str) -> None:
 
 def test_submit_that_is_already_done_needs_no_poll() -> None:
     api = FakeAPI()
-    api.submit_answers = [(200, {"taskId": "5", "status": "SUCCESS", "errorCode": "", "errorMessage": "",
-                                 "results": [{"url": "https://cdn/x.png", "outputType": "png"}]})]
+    api.submit_answers = [
+        (
+            200,
+            {
+                "taskId": "5",
+                "status": "SUCCESS",
+                "errorCode": "",
+                "errorMessage": "",
+                "results": [{"url": "https://cdn/x.png", "outputType": "png"}],
+            },
+        )
+    ]
     with client(api) as rh:
         result = rh.run("grok_image_to_image", prompt="x")
     assert len(api.requests) == 1 and result.urls == ["https://cdn/x.png"] and result.polls == 0
@@ -153,8 +214,9 @@ def test_every_endpoint_example_is_submitted_as_is() -> None:
 
 
 def test_list_values_are_sent_as_strings() -> None:
-    ep = next(e for e in catalogue.all() if any(p.type == "list" and p.options and p.options[0].isdigit()
-                                               for p in e.params))
+    ep = next(
+        e for e in catalogue.all() if any(p.type == "list" and p.options and p.options[0].isdigit() for p in e.params)
+    )
     p = next(p for p in ep.params if p.type == "list" and p.options and p.options[0].isdigit())
     api = FakeAPI(["SUCCESS"])
     with client(api) as rh:
@@ -175,8 +237,10 @@ def test_local_file_is_uploaded_and_replaced_by_its_url(tmp_path: Path) -> None:
     api = FakeAPI(["SUCCESS"])
     with client(api) as rh:
         rh.run("grok_image_to_image", prompt="x", imageUrl=str(img))
-    assert [r.url.path for r in api.requests][:2] == ["/openapi/v2/media/upload/binary",
-                                                      "/openapi/v2/rhart-image-g/image-to-image"]
+    assert [r.url.path for r in api.requests][:2] == [
+        "/openapi/v2/media/upload/binary",
+        "/openapi/v2/rhart-image-g/image-to-image",
+    ]
     assert json.loads(api.requests[1].content)["imageUrl"] == "https://cdn.example/up.png?token=t"
 
 
@@ -226,12 +290,22 @@ def test_failed_task_raises_with_code_and_task_id() -> None:
     def failing(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/openapi/v2/query":
             api.requests.append(request)
-            return httpx.Response(200, json={"taskId": "9", "status": "FAILED", "errorCode": "1501",
-                                             "errorMessage": "Content verification failed|内容审核失败", "results": None})
+            return httpx.Response(
+                200,
+                json={
+                    "taskId": "9",
+                    "status": "FAILED",
+                    "errorCode": "1501",
+                    "errorMessage": "Content verification failed|内容审核失败",
+                    "results": None,
+                },
+            )
         return api(request)
 
-    with RunningHub(api_key=KEY, transport=httpx.MockTransport(failing), poll_interval=0) as rh, \
-            pytest.raises(TaskFailedError) as exc:
+    with (
+        RunningHub(api_key=KEY, transport=httpx.MockTransport(failing), poll_interval=0) as rh,
+        pytest.raises(TaskFailedError) as exc,
+    ):
         rh.run("grok_image_to_image", prompt="x")
     assert exc.value.code == 1501 and exc.value.task_id == "9" and not exc.value.retryable
 
@@ -270,8 +344,11 @@ async def test_async_twin_runs_the_same_flow(tmp_path: Path) -> None:
     async with AsyncRunningHub(api_key=KEY, transport=httpx.MockTransport(api), poll_interval=0) as rh:
         result = await rh.run("grok_image_to_image", {"prompt": "x", "imageUrl": img})
     assert [r.url.path for r in api.requests] == [
-        "/openapi/v2/media/upload/binary", "/openapi/v2/rhart-image-g/image-to-image",
-        "/openapi/v2/query", "/openapi/v2/query"]
+        "/openapi/v2/media/upload/binary",
+        "/openapi/v2/rhart-image-g/image-to-image",
+        "/openapi/v2/query",
+        "/openapi/v2/query",
+    ]
     upload = api.requests[0]
     assert int(upload.headers["content-length"]) == len(upload.content) > 3_000_000
     assert result.succeeded
@@ -279,8 +356,11 @@ async def test_async_twin_runs_the_same_flow(tmp_path: Path) -> None:
 
 def test_twins_expose_the_same_methods_with_the_same_signatures() -> None:
     def public(cls: type) -> dict[str, inspect.Signature]:
-        return {n: inspect.signature(m) for n, m in inspect.getmembers(cls, inspect.isfunction)
-                if not n.startswith("_") and n not in ("close", "aclose")}
+        return {
+            n: inspect.signature(m)
+            for n, m in inspect.getmembers(cls, inspect.isfunction)
+            if not n.startswith("_") and n not in ("close", "aclose")
+        }
 
     sync, asyn = public(RunningHub), public(AsyncRunningHub)
     assert sync.keys() == asyn.keys()

@@ -30,11 +30,30 @@ def test_env_beats_default_and_argument_beats_env() -> None:
     }
     c = ClientConfig.resolve(env=env)
     assert (c.key(), c.base_url, c.timeout, c.max_retries, c.wait_timeout, c.poll.initial) == (
-        KEY, "https://www.runninghub.cn", 12.0, 5, 30.0, 0.0)
-    c2 = ClientConfig.resolve(api_key="a" * 32, base_url="http://127.0.0.1:9/", timeout=3, max_retries=0,
-                              wait_timeout=1, poll_interval=2, env=env)
+        KEY,
+        "https://www.runninghub.cn",
+        12.0,
+        5,
+        30.0,
+        0.0,
+    )
+    c2 = ClientConfig.resolve(
+        api_key="a" * 32,
+        base_url="http://127.0.0.1:9/",
+        timeout=3,
+        max_retries=0,
+        wait_timeout=1,
+        poll_interval=2,
+        env=env,
+    )
     assert (c2.key(), c2.base_url, c2.timeout, c2.max_retries, c2.wait_timeout, c2.poll.initial) == (
-        "a" * 32, "http://127.0.0.1:9", 3.0, 0, 1.0, 2.0)
+        "a" * 32,
+        "http://127.0.0.1:9",
+        3.0,
+        0,
+        1.0,
+        2.0,
+    )
 
 
 def test_site_selects_host_and_explicit_site_beats_env_url() -> None:
@@ -46,13 +65,20 @@ def test_site_selects_host_and_explicit_site_beats_env_url() -> None:
 
 
 def test_pasted_api_prefix_is_dropped() -> None:
-    assert ClientConfig.resolve(base_url="https://www.runninghub.cn/openapi/v2", env={}).base_url == \
-        "https://www.runninghub.cn"
+    assert (
+        ClientConfig.resolve(base_url="https://www.runninghub.cn/openapi/v2", env={}).base_url
+        == "https://www.runninghub.cn"
+    )
 
 
-@pytest.mark.parametrize("env", [
-    {"RUNNINGHUB_TIMEOUT": "soon"}, {"RUNNINGHUB_SITE": "moon"}, {"RUNNINGHUB_BASE_URL": "ftp://x"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RUNNINGHUB_TIMEOUT": "soon"},
+        {"RUNNINGHUB_SITE": "moon"},
+        {"RUNNINGHUB_BASE_URL": "ftp://x"},
+    ],
+)
 def test_bad_settings_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError) as exc:
         ClientConfig.resolve(env=env)

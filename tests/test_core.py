@@ -31,11 +31,14 @@ def test_v2_submit_uses_bearer_only() -> None:
     assert kw["json"] == {"prompt": "x"}
 
 
-@pytest.mark.parametrize(("call", "field"), [
-    (calls.cancel_call("1"), "apiKey"),
-    (calls.workflow_call("9", []), "apiKey"),
-    (calls.account_call(), "apikey"),
-])
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (calls.cancel_call("1"), "apiKey"),
+        (calls.workflow_call("9", []), "apiKey"),
+        (calls.account_call(), "apikey"),
+    ],
+)
 def test_legacy_calls_carry_key_in_body_and_bearer(call: core.Call, field: str) -> None:
     kw = core.request_kwargs(call, CFG)
     assert _body(kw)[field] == KEY
@@ -56,8 +59,15 @@ def test_redact_strips_keys_and_signatures() -> None:
 
 # ------------------------------------------------------------------ decoding
 
-SUBMITTED = {"taskId": "2013508786110730241", "status": "RUNNING", "errorCode": "", "errorMessage": "",
-             "results": None, "clientId": "f828", "promptTips": "{}"}
+SUBMITTED = {
+    "taskId": "2013508786110730241",
+    "status": "RUNNING",
+    "errorCode": "",
+    "errorMessage": "",
+    "results": None,
+    "clientId": "f828",
+    "promptTips": "{}",
+}
 
 
 def _decode(call: core.Call, body: object, status: int = 200, headers: dict | None = None) -> object:
@@ -71,10 +81,20 @@ def test_decode_task_object() -> None:
 
 
 def test_decode_success_with_results_and_usage() -> None:
-    body = {**SUBMITTED, "status": "SUCCESS", "results": [
-        {"url": "https://cdn/x.jpg", "outputType": "jpg", "text": None},
-        {"url": None, "outputType": "text", "text": "lucy.char"}],
-        "usage": {"consumeMoney": None, "consumeCoins": None, "taskCostTime": "0", "thirdPartyConsumeMoney": "0.14"}}
+    body = {
+        **SUBMITTED,
+        "status": "SUCCESS",
+        "results": [
+            {"url": "https://cdn/x.jpg", "outputType": "jpg", "text": None},
+            {"url": None, "outputType": "text", "text": "lucy.char"},
+        ],
+        "usage": {
+            "consumeMoney": None,
+            "consumeCoins": None,
+            "taskCostTime": "0",
+            "thirdPartyConsumeMoney": "0.14",
+        },
+    }
     task = _decode(calls.query_call("1"), body)
     assert task.urls == ["https://cdn/x.jpg"] and task.texts == ["lucy.char"]
     assert [o.kind for o in task.outputs] == ["image", "text"]
@@ -82,7 +102,13 @@ def test_decode_success_with_results_and_usage() -> None:
 
 
 def test_decode_submit_business_error() -> None:
-    body = {"taskId": "", "status": "", "errorCode": "1014", "errorMessage": "Access Denied|访问被拒绝", "results": None}
+    body = {
+        "taskId": "",
+        "status": "",
+        "errorCode": "1014",
+        "errorMessage": "Access Denied|访问被拒绝",
+        "results": None,
+    }
     with pytest.raises(E.AuthenticationError) as exc:
         _decode(calls.submit_call("p", {}), body)
     assert exc.value.code == 1014 and exc.value.message_zh == "访问被拒绝"
@@ -90,8 +116,12 @@ def test_decode_submit_business_error() -> None:
 
 def test_decode_errors_with_http_status_and_retry_after() -> None:
     with pytest.raises(E.RateLimitError) as exc:
-        _decode(calls.submit_call("p", {}), {"taskId": "", "errorCode": "1003", "errorMessage": "slow"}, 429,
-                {"retry-after": "2"})
+        _decode(
+            calls.submit_call("p", {}),
+            {"taskId": "", "errorCode": "1003", "errorMessage": "slow"},
+            429,
+            {"retry-after": "2"},
+        )
     assert exc.value.retry_after == 2.0 and exc.value.status_code == 429
     with pytest.raises(E.ServerError):
         _decode(calls.query_call("1"), b"<html>502 Bad Gateway</html>", 502)
@@ -101,14 +131,36 @@ def test_decode_errors_with_http_status_and_retry_after() -> None:
 
 
 def test_decode_envelopes() -> None:
-    acct = _decode(calls.account_call(), {"code": 0, "msg": "success", "data": {
-        "remainCoins": "177814", "currentTaskCounts": "0", "remainMoney": "999", "currency": "CNY", "apiType": "NORMAL"}})
+    acct = _decode(
+        calls.account_call(),
+        {
+            "code": 0,
+            "msg": "success",
+            "data": {
+                "remainCoins": "177814",
+                "currentTaskCounts": "0",
+                "remainMoney": "999",
+                "currency": "CNY",
+                "apiType": "NORMAL",
+            },
+        },
+    )
     assert acct.remain_coins == "177814" and acct.currency == "CNY"
     with pytest.raises(E.AuthenticationError):
         _decode(calls.account_call(), {"code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None})
-    up = _decode(calls.upload_call(MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n....")),
-                 {"code": 0, "message": "success", "data": {"type": "image", "download_url": "https://x/y.png",
-                                                            "fileName": "openapi/a.png", "size": 5}})
+    up = _decode(
+        calls.upload_call(MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n....")),
+        {
+            "code": 0,
+            "message": "success",
+            "data": {
+                "type": "image",
+                "download_url": "https://x/y.png",
+                "fileName": "openapi/a.png",
+                "size": 5,
+            },
+        },
+    )
     assert up.download_url == "https://x/y.png" and up.file_name == "openapi/a.png" and up.size == "5"
 
 
@@ -119,22 +171,32 @@ def test_legacy_outputs_status_codes() -> None:
     assert _decode(c, {"code": 0, "msg": "", "data": None}).status == "RUNNING"
     failed = _decode(c, {"code": 805, "msg": "APIKEY_TASK_STATUS_ERROR", "data": {"failedReason": {"node_id": "3"}}})
     assert failed.status == "FAILED" and failed.failed_reason == {"node_id": "3"}
-    done = _decode(c, {"code": 0, "msg": "success", "data": [
-        {"fileUrl": "https://x/a.png", "fileType": "png", "taskCostTime": "83", "nodeId": "9"}]})
+    done = _decode(
+        c,
+        {
+            "code": 0,
+            "msg": "success",
+            "data": [{"fileUrl": "https://x/a.png", "fileType": "png", "taskCostTime": "83", "nodeId": "9"}],
+        },
+    )
     assert done.status == "SUCCESS" and done.outputs[0].node_id == "9" and done.usage.task_cost_time == "83"
 
 
 def test_workflow_node_errors_fail_the_submit() -> None:
     tips = json.dumps({"result": False, "node_errors": {"3": {"errors": ["bad"]}}})
     with pytest.raises(E.InvalidRequestError) as exc:
-        _decode(calls.workflow_call("9"), {"code": 0, "msg": "", "data": {"taskId": "1", "taskStatus": "QUEUED",
-                                                                         "promptTips": tips}})
+        _decode(
+            calls.workflow_call("9"),
+            {"code": 0, "msg": "", "data": {"taskId": "1", "taskStatus": "QUEUED", "promptTips": tips}},
+        )
     assert exc.value.code == 433
 
 
 def test_workflow_json_is_parsed_from_string() -> None:
     wf = {"3": {"class_type": "KSampler", "inputs": {"seed": 1}}}
-    assert _decode(calls.workflow_json_call("1"), {"code": 0, "msg": "SUCCESS", "data": {"prompt": json.dumps(wf)}}) == wf
+    assert (
+        _decode(calls.workflow_json_call("1"), {"code": 0, "msg": "SUCCESS", "data": {"prompt": json.dumps(wf)}}) == wf
+    )
 
 
 # ------------------------------------------------------------------ retries
@@ -192,8 +254,8 @@ def test_poll_policy_backs_off_to_cap() -> None:
 def test_poll_policy_uses_expectation() -> None:
     p = PollPolicy(max_interval=30, lag_ratio=0.2, min_interval=0.25)
     exp = Expectation(low=20.0, high=40.0)
-    assert p.next_delay(1.0, 0.5, exp) == 23.0        # sleep to one step (0.2 x 20) into the window
-    assert p.next_delay(25.0, 19.0, exp) == 5.0       # dense inside it (0.2 x elapsed)
+    assert p.next_delay(1.0, 0.5, exp) == 23.0  # sleep to one step (0.2 x 20) into the window
+    assert p.next_delay(25.0, 19.0, exp) == 5.0  # dense inside it (0.2 x elapsed)
     assert p.next_delay(2.0, 1.0, Expectation(1.0, 3.0)) == 0.4
     assert p.next_delay(41.0, 5.0, exp) == pytest.approx(12.3)  # past the window: 1.5 x the step
     # the jump to the window takes as few hops as max_interval allows (early failures still show)
@@ -229,8 +291,13 @@ def _task(status: str, **kw: object) -> Task:
 
 def test_waiter_deadline_and_final_poll() -> None:
     clock = FakeClock()
-    w = Waiter(task_id="1", deadline=2.0, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
-                    started=0.0, clock=clock)
+    w = Waiter(
+        task_id="1",
+        deadline=2.0,
+        policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+        started=0.0,
+        clock=clock,
+    )
     delays = []
     while (d := w.next_delay()) is not None:
         delays.append(d)
@@ -248,8 +315,14 @@ def test_waiter_zero_timeout_checks_once() -> None:
 
 def test_waiter_success_failure_and_callbacks() -> None:
     seen: list[str] = []
-    w = Waiter(task_id="1", deadline=9, policy=PollPolicy(), started=0.0, clock=FakeClock(),
-                    on_status=lambda t, e: seen.append(t.status))
+    w = Waiter(
+        task_id="1",
+        deadline=9,
+        policy=PollPolicy(),
+        started=0.0,
+        clock=FakeClock(),
+        on_status=lambda t, e: seen.append(t.status),
+    )
     assert w.observe(_task("QUEUED")) is None
     res = w.observe(_task("SUCCESS"))
     assert res is not None and res.polls == 2 and seen == ["QUEUED", "SUCCESS"]
@@ -288,8 +361,7 @@ def test_waiter_learns_durations() -> None:
     clock.t = 10.0
     w.observe(_task("SUCCESS"))  # ended in (8, 10]: learnt as 9, the window is +/- 5 %
     assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
-    w2 = Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0,
-                     clock=clock)
+    w2 = Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0, clock=clock)
     assert w2.next_delay() == pytest.approx(8.55 + 0.10 * 8.55)  # one step into the learnt window
     clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.0 s)
     w2.observe(_task("SUCCESS"))
@@ -298,8 +370,13 @@ def test_waiter_learns_durations() -> None:
 
 def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
     clock = FakeClock()
-    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
-                    started=0.0, clock=clock)
+    w = Waiter(
+        task_id="1",
+        deadline=99,
+        policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+        started=0.0,
+        clock=clock,
+    )
     ages = []
     for late in (0.0, 0.9, 0.0, 0.0):  # the second poll is answered 0.9 s late (a busy loop)
         clock.t += w.next_delay() + late
@@ -312,8 +389,7 @@ def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
 def test_schedule_counts_from_task_creation_deadline_from_call_start() -> None:
     clock = FakeClock()
     clock.t = 3.0  # the submit waited 3 s for a connection slot
-    w = Waiter(task_id="1", deadline=10.0, policy=PollPolicy(initial=0.5), started=0.0, anchor=3.0,
-                    clock=clock)
+    w = Waiter(task_id="1", deadline=10.0, policy=PollPolicy(initial=0.5), started=0.0, anchor=3.0, clock=clock)
     assert w.next_delay() == 0.5 and w.age() == 0.0 and w.elapsed() == 3.0
     clock.t = 9.9
     assert w.next_delay() == pytest.approx(0.1)  # the deadline still counts from the call's start

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import TEST_KEY
+
 from rh_tools import (
     AsyncRunningHub,
     NotFoundError,
@@ -159,8 +159,10 @@ def test_webhook_receiver_ends_the_wait_with_one_query(emu: Emulator) -> None:
 
     emu.set_config(endpoint_durations={"rhart-image-g/image-to-image": 0.8})
     try:
-        with WebhookReceiver() as rx, RunningHub(api_key=TEST_KEY, base_url=emu.base_url,
-                                                 webhook_receiver=rx) as rh:
+        with (
+            WebhookReceiver() as rx,
+            RunningHub(api_key=TEST_KEY, base_url=emu.base_url, webhook_receiver=rx) as rh,
+        ):
             before = emu.stats.requests_by_path.get("/openapi/v2/query", 0)
             result = rh.run("grok_image_to_image", prompt="x")
             # the fallback poll is 5 s away: only the callback can have ended this wait
@@ -181,8 +183,11 @@ async def test_forged_callback_only_triggers_a_poll(emu: Emulator) -> None:
         with WebhookReceiver() as rx:
             async with AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url, webhook_receiver=rx) as rh:
                 task = await rh.submit("grok_image_to_image", prompt="x")
-                fake = {"event": "TASK_END", "taskId": task.task_id,
-                        "eventData": {"status": "SUCCESS", "results": [{"url": "https://evil.example/x.png"}]}}
+                fake = {
+                    "event": "TASK_END",
+                    "taskId": task.task_id,
+                    "eventData": {"status": "SUCCESS", "results": [{"url": "https://evil.example/x.png"}]},
+                }
                 wrong_path = rx.url.rsplit("/", 1)[0] + "/guess"
                 async with httpx.AsyncClient() as http:
                     assert (await http.post(wrong_path, json=fake)).status_code == 404

@@ -57,9 +57,7 @@ def client(emu: Emulator) -> Iterator[httpx.Client]:
         yield c
 
 
-def submit(
-    c: httpx.Client, path: str = GROK, body: dict[str, Any] | None = None, key: str = KEY
-) -> dict[str, Any]:
+def submit(c: httpx.Client, path: str = GROK, body: dict[str, Any] | None = None, key: str = KEY) -> dict[str, Any]:
     r = c.post(path, headers={"Authorization": f"Bearer {key}"}, json=GROK_BODY if body is None else body)
     assert r.status_code == 200, r.text
     return r.json()
@@ -68,9 +66,7 @@ def submit(
 def wait_done(c: httpx.Client, task_id: str, key: str = KEY, timeout: float = 5) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        obj = c.post(
-            "/openapi/v2/query", headers={"Authorization": f"Bearer {key}"}, json={"taskId": task_id}
-        ).json()
+        obj = c.post("/openapi/v2/query", headers={"Authorization": f"Bearer {key}"}, json={"taskId": task_id}).json()
         if obj["status"] in ("SUCCESS", "FAILED", "CANCEL") or time.monotonic() > deadline:
             return obj
         time.sleep(0.03)
@@ -98,9 +94,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook?secret=s3"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -144,9 +138,7 @@ def test_results_by_output_kind(emu: Emulator, client: httpx.Client) -> None:
         "/openapi/v2/rhart-video/sparkvideo-2.0/multimodal-video",
         {"prompt": "a wave", "resolution": "720p", "duration": "5", "returnLastFrame": True},
     )
-    text = submit(
-        client, "/openapi/v2/rhart-video-s/sora-upload-character", {"videoUrl": "https://example.com/v.mp4"}
-    )
+    text = submit(client, "/openapi/v2/rhart-video-s/sora-upload-character", {"videoUrl": "https://example.com/v.mp4"})
     many = submit(client, "/openapi/v2/seedream-v4/text-to-image", {"prompt": "cats", "maxImages": 3})
     v = wait_done(client, video["taskId"])
     assert [r["outputType"] for r in v["results"]] == ["mp4", "png"]
@@ -163,9 +155,7 @@ def test_instant_success_and_price_preview(emu: Emulator, client: httpx.Client) 
     assert sub["status"] == "SUCCESS" and sub["results"][0]["url"]
     emu.set_config(instant_success=False)
     before = emu.stats.tasks_created
-    r = client.post(
-        "/openapi/v2/price-preview/rhart-image-g/image-to-image", headers=H, json=GROK_BODY
-    ).json()
+    r = client.post("/openapi/v2/price-preview/rhart-image-g/image-to-image", headers=H, json=GROK_BODY).json()
     assert r["errorCode"] == "" and r["estimatedPrice"] == 0.14 and r["currency"] == "CNY"
     assert emu.stats.tasks_created == before
 
@@ -252,9 +242,7 @@ def test_every_catalogue_endpoint_accepts_a_body_built_from_its_table() -> None:
         for ep in catalogue.load().all():
             for only_required in (True, False):
                 body = {
-                    p.key: _valid_value(p, up["data"]["fileName"])
-                    for p in ep.params
-                    if p.required or not only_required
+                    p.key: _valid_value(p, up["data"]["fileName"]) for p in ep.params if p.required or not only_required
                 }
                 r = c.post(f"/openapi/v2/{ep.path}", headers=H, json=body).json()
                 if r["errorCode"]:
@@ -271,10 +259,7 @@ def test_tolerances(emu: Emulator, client: httpx.Client) -> None:
     )
     assert ok["errorCode"] == "", ok  # numbers whose str() is an option pass; unknown keys are tolerated
     assert emu.stats.unknown_keys == {"kling-v2.6-pro/text-to-video": {"seed2": 1}}
-    assert (
-        submit(client, body={**GROK_BODY, "imageUrl": "data:image/png;base64,iVBORw0KGgo="})["errorCode"]
-        == ""
-    )
+    assert submit(client, body={**GROK_BODY, "imageUrl": "data:image/png;base64,iVBORw0KGgo="})["errorCode"] == ""
     assert submit(client, body={**GROK_BODY, "imageUrl": "asset://abc123"})["errorCode"] == ""
     assert submit(client, body={**GROK_BODY, "webhookUrl": "ftp://x"})["errorCode"] == "1007"
 
@@ -306,9 +291,7 @@ def test_pinned_and_wrong_kind_keys() -> None:
 
 def test_unknown_task_endpoint_and_method(client: httpx.Client) -> None:
     assert (
-        client.post("/openapi/v2/query", headers=H, json={"taskId": "2013508786110730241"}).json()[
-            "errorCode"
-        ]
+        client.post("/openapi/v2/query", headers=H, json={"taskId": "2013508786110730241"}).json()["errorCode"]
         == "1004"
     )
     assert client.post("/openapi/v2/no-such/model", headers=H, json={}).json()["errorCode"] == "1001"
@@ -316,9 +299,9 @@ def test_unknown_task_endpoint_and_method(client: httpx.Client) -> None:
     # another key's task is not visible
     tid = submit(client)["taskId"]
     assert (
-        client.post(
-            "/openapi/v2/query", headers={"Authorization": f"Bearer {OTHER_KEY}"}, json={"taskId": tid}
-        ).json()["errorCode"]
+        client.post("/openapi/v2/query", headers={"Authorization": f"Bearer {OTHER_KEY}"}, json={"taskId": tid}).json()[
+            "errorCode"
+        ]
         == "1004"
     )
     assert client.post("/task/openapi/nope", json={"apiKey": KEY}).json()["code"] == 412
@@ -394,15 +377,11 @@ def test_thousands_of_tasks_need_no_threads() -> None:
 
 def test_upload_then_use(emu: Emulator, client: httpx.Client) -> None:
     png = PNG_MAGIC + b"\x00" * 3000
-    r = client.post(
-        "/openapi/v2/media/upload/binary", headers=H, files={"file": ("me.png", png, "image/png")}
-    ).json()
+    r = client.post("/openapi/v2/media/upload/binary", headers=H, files={"file": ("me.png", png, "image/png")}).json()
     assert r["code"] == 0 and r["message"] == "success"
     data = r["data"]
     assert (
-        data["type"] == "image"
-        and data["size"] == "3"
-        and re.fullmatch(r"openapi/[0-9a-f]{32}\.png", data["fileName"])
+        data["type"] == "image" and data["size"] == "3" and re.fullmatch(r"openapi/[0-9a-f]{32}\.png", data["fileName"])
     )
     assert client.get(data["download_url"]).content == png
     sub = submit(client, body={**GROK_BODY, "imageUrl": data["download_url"]})
@@ -435,9 +414,7 @@ def test_upload_size_limits(emu: Emulator, client: httpx.Client) -> None:
     try:
         r = client.post("/openapi/v2/media/upload/binary", headers=H, files={"file": ("a.mp4", big)}).json()
         assert r["code"] == 1008 and r["data"] is None
-        legacy = client.post(
-            "/task/openapi/upload", data={"apiKey": KEY}, files={"file": ("a.mp4", big)}
-        ).json()
+        legacy = client.post("/task/openapi/upload", data={"apiKey": KEY}, files={"file": ("a.mp4", big)}).json()
         assert (legacy["code"], legacy["msg"]) == (809, "APIKEY_FILE_SIZE_EXCEEDED")
         assert emu.stats.uploads == 0
     finally:
@@ -451,9 +428,7 @@ def test_legacy_workflow_lifecycle(emu: Emulator, client: httpx.Client) -> None:
     def call(path: str, **body: Any) -> dict[str, Any]:
         return client.post(path, json={"apiKey": KEY, **body}).json()
 
-    money0 = float(
-        client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"]
-    )
+    money0 = float(client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"])
     created = call(
         "/task/openapi/create",
         workflowId=SAMPLE_WORKFLOW_ID,
@@ -483,9 +458,7 @@ def test_legacy_workflow_lifecycle(emu: Emulator, client: httpx.Client) -> None:
         )["code"]
         == 803
     )
-    prompt = json.loads(
-        call("/api/openapi/getJsonApiFormat", workflowId=SAMPLE_WORKFLOW_ID)["data"]["prompt"]
-    )
+    prompt = json.loads(call("/api/openapi/getJsonApiFormat", workflowId=SAMPLE_WORKFLOW_ID)["data"]["prompt"])
     assert prompt["9"]["class_type"] == "SaveImage"
 
 
@@ -505,22 +478,14 @@ def test_legacy_app_cancel_and_helpers(emu: Emulator, client: httpx.Client) -> N
     assert call("/task/openapi/outputs", taskId=tid)["code"] == 805
     assert call("/task/openapi/cancel", taskId="123")["code"] == 807
     assert call("/task/openapi/ai-app/run", webappId="42", nodeInfoList=nodes)["code"] == 901
-    quick = call(
-        "/task/openapi/quick-ai-app/run", webappId=SAMPLE_WEBAPP_ID, quickCreateCode="001", nodeInfoList=nodes
-    )
+    quick = call("/task/openapi/quick-ai-app/run", webappId=SAMPLE_WEBAPP_ID, quickCreateCode="001", nodeInfoList=nodes)
     assert quick["code"] == 0
-    v2 = client.post(
-        f"/openapi/v2/run/ai-app/{SAMPLE_WEBAPP_ID}", headers=H, json={"nodeInfoList": nodes}
-    ).json()
+    v2 = client.post(f"/openapi/v2/run/ai-app/{SAMPLE_WEBAPP_ID}", headers=H, json={"nodeInfoList": nodes}).json()
     assert v2["errorCode"] == "" and v2["status"] in ("QUEUED", "RUNNING")
-    lora = call("/api/openapi/getLoraUploadUrl", loraName="style", md5Hex="d41d8cd98f00b204e9800998ecf8427e")[
-        "data"
-    ]
+    lora = call("/api/openapi/getLoraUploadUrl", loraName="style", md5Hex="d41d8cd98f00b204e9800998ecf8427e")["data"]
     assert lora["fileName"] == "api-lora-cn/d41d8cd98f00b204e9800998ecf8427e.safetensors"
     assert (
-        client.put(
-            lora["url"], content=b"weights", headers={"Content-Type": "application/octet-stream"}
-        ).status_code
+        client.put(lora["url"], content=b"weights", headers={"Content-Type": "application/octet-stream"}).status_code
         == 200
     )
     assert client.put(lora["url"].replace("q-signature=", "q-signature=0"), content=b"x").status_code == 403
@@ -543,12 +508,8 @@ def test_webhooks_v2_and_legacy(emu: Emulator, client: httpx.Client, receiver: R
     assert hook["eventData"]["taskUsageList"][0]["taskId"] == int(v2["taskId"])
     inner = json.loads(by_task[legacy["taskId"]]["eventData"])  # legacy: a JSON string of the outputs answer
     assert inner["code"] == 0 and inner["data"][0]["fileUrl"]
-    detail = client.post(
-        "/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": v2["taskId"]}
-    ).json()["data"]
-    assert (
-        detail["callbackStatus"] == "SUCCESS" and detail["retryCount"] == 0 and KEY not in json.dumps(detail)
-    )
+    detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": v2["taskId"]}).json()["data"]
+    assert detail["callbackStatus"] == "SUCCESS" and detail["retryCount"] == 0 and KEY not in json.dumps(detail)
     assert isinstance(detail["eventData"], str)
     again = client.post(
         "/task/openapi/retryWebhook",
@@ -565,9 +526,7 @@ def test_webhook_retries_then_fails(emu: Emulator, client: httpx.Client, receive
         tid = submit(client, body={**GROK_BODY, "webhookUrl": receiver.url})["taskId"]
         assert emu.wait_until(lambda: emu.stats.webhooks_failed == 1)
         assert len(receiver.posts) == 4  # the first try and three retries
-        detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": tid}).json()[
-            "data"
-        ]
+        detail = client.post("/task/openapi/getWebhookDetail", json={"apiKey": KEY, "taskId": tid}).json()["data"]
         assert (detail["callbackStatus"], detail["retryCount"]) == ("FAILED", 3)
     finally:
         emu.set_config(webhook_retry_delays=(0.2, 0.5, 1.0))

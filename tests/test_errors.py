@@ -13,21 +13,50 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "runn
 
 # code -> (error class, retryable), from the action column of the API reference (R/W retry, F fail).
 EXPECTED = {
-    301: (E.InvalidRequestError, False), 380: (E.NotFoundError, False), 412: (E.InvalidRequestError, False),
-    415: (E.RateLimitError, True), 416: (E.InsufficientBalanceError, False), 421: (E.RateLimitError, True),
-    423: (E.NotFoundError, False), 433: (E.InvalidRequestError, False), 435: (E.InvalidRequestError, False),
-    436: (E.AuthenticationError, False), 500: (E.ServerError, True), 801: (E.AuthenticationError, False),
-    802: (E.AuthenticationError, False), 803: (E.InvalidRequestError, False), 805: (E.TaskFailedError, False),
-    806: (E.AuthenticationError, False), 807: (E.NotFoundError, False), 808: (E.ServerError, True),
-    809: (E.FileTooLargeError, False), 810: (E.InvalidRequestError, False), 811: (E.AuthenticationError, False),
-    812: (E.InsufficientBalanceError, False), 814: (E.RateLimitError, True), 901: (E.NotFoundError, False),
-    1000: (E.ServerError, True), 1001: (E.InvalidRequestError, False), 1002: (E.AuthenticationError, False),
-    1003: (E.RateLimitError, True), 1004: (E.NotFoundError, False), 1005: (E.ServerError, True),
-    1006: (E.ServerError, True), 1007: (E.InvalidRequestError, False), 1008: (E.FileTooLargeError, False),
-    1009: (E.InvalidRequestError, False), 1010: (E.ServerError, True), 1011: (E.RateLimitError, True),
-    1012: (E.ServerError, True), 1013: (E.InvalidRequestError, True), 1014: (E.AuthenticationError, False),
-    1015: (E.ServerError, True), 1101: (E.InvalidRequestError, False), 1501: (E.ContentPolicyError, False),
-    1504: (E.ServerError, True), 1505: (E.ContentPolicyError, False),
+    301: (E.InvalidRequestError, False),
+    380: (E.NotFoundError, False),
+    412: (E.InvalidRequestError, False),
+    415: (E.RateLimitError, True),
+    416: (E.InsufficientBalanceError, False),
+    421: (E.RateLimitError, True),
+    423: (E.NotFoundError, False),
+    433: (E.InvalidRequestError, False),
+    435: (E.InvalidRequestError, False),
+    436: (E.AuthenticationError, False),
+    500: (E.ServerError, True),
+    801: (E.AuthenticationError, False),
+    802: (E.AuthenticationError, False),
+    803: (E.InvalidRequestError, False),
+    805: (E.TaskFailedError, False),
+    806: (E.AuthenticationError, False),
+    807: (E.NotFoundError, False),
+    808: (E.ServerError, True),
+    809: (E.FileTooLargeError, False),
+    810: (E.InvalidRequestError, False),
+    811: (E.AuthenticationError, False),
+    812: (E.InsufficientBalanceError, False),
+    814: (E.RateLimitError, True),
+    901: (E.NotFoundError, False),
+    1000: (E.ServerError, True),
+    1001: (E.InvalidRequestError, False),
+    1002: (E.AuthenticationError, False),
+    1003: (E.RateLimitError, True),
+    1004: (E.NotFoundError, False),
+    1005: (E.ServerError, True),
+    1006: (E.ServerError, True),
+    1007: (E.InvalidRequestError, False),
+    1008: (E.FileTooLargeError, False),
+    1009: (E.InvalidRequestError, False),
+    1010: (E.ServerError, True),
+    1011: (E.RateLimitError, True),
+    1012: (E.ServerError, True),
+    1013: (E.InvalidRequestError, True),
+    1014: (E.AuthenticationError, False),
+    1015: (E.ServerError, True),
+    1101: (E.InvalidRequestError, False),
+    1501: (E.ContentPolicyError, False),
+    1504: (E.ServerError, True),
+    1505: (E.ContentPolicyError, False),
 }
 
 
@@ -66,10 +95,19 @@ def test_unknown_code_keeps_code_and_uses_http_status() -> None:
     assert type(E.error_for_code("9999", "new thing")) is E.APIError
 
 
-@pytest.mark.parametrize(("status", "cls"), [
-    (401, E.AuthenticationError), (403, E.AuthenticationError), (404, E.NotFoundError), (413, E.FileTooLargeError),
-    (429, E.RateLimitError), (500, E.ServerError), (502, E.ServerError), (400, E.InvalidRequestError),
-])
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (401, E.AuthenticationError),
+        (403, E.AuthenticationError),
+        (404, E.NotFoundError),
+        (413, E.FileTooLargeError),
+        (429, E.RateLimitError),
+        (500, E.ServerError),
+        (502, E.ServerError),
+        (400, E.InvalidRequestError),
+    ],
+)
 def test_http_status_mapping(status: int, cls: type) -> None:
     assert type(E.error_for_status(status)) is cls
 

@@ -70,8 +70,13 @@ async def mcp(emu: Emulator, **config: Any) -> AsyncIterator[Any]:
 
     from mcp_server import ServerConfig, build_server
 
-    settings = {"api_key": TEST_KEY, "base_url": emu.base_url, "poll_interval": 0.02, "tools": [TOOL],
-                **config}
+    settings = {
+        "api_key": TEST_KEY,
+        "base_url": emu.base_url,
+        "poll_interval": 0.02,
+        "tools": [TOOL],
+        **config,
+    }
     async with Client(build_server(ServerConfig(**settings))) as client:
         yield client
 
@@ -106,9 +111,11 @@ async def test_hostile_local_paths_are_refused_on_every_tool(emu: Emulator, tree
     uploads, tasks = emu.stats.uploads, emu.stats.tasks_created
     async with mcp(emu, allow_dirs=[tree["root"]]) as client:
         for case_id, path, says in _hostile_paths(tree):
-            calls = [(TOOL, {"prompt": "x", "imageUrl": path}),
-                     ("run_model", {"name": TOOL, "params": {"prompt": "x", "imageUrl": path}}),
-                     ("upload_file", {"path": path})]
+            calls = [
+                (TOOL, {"prompt": "x", "imageUrl": path}),
+                ("run_model", {"name": TOOL, "params": {"prompt": "x", "imageUrl": path}}),
+                ("upload_file", {"path": path}),
+            ]
             for name, args in calls:
                 with anyio.fail_after(10):  # a FIFO must be refused, never opened (that would block)
                     result = await client.call_tool(name, args)
@@ -147,8 +154,13 @@ def test_langchain_allowed_dirs_refuse_the_same_way(emu: Emulator, tree: dict[st
     asy = AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url)
     tool = RunningHubTool(name="upload_file", client=sync, async_client=asy, allowed_dirs=[tree["root"]])
     answers = set()
-    for path in (tree["secret"], tree["secret"].parent, tree["tmp"] / "nope.png", "/etc/passwd",
-                 "/root/x.png"):
+    for path in (
+        tree["secret"],
+        tree["secret"].parent,
+        tree["tmp"] / "nope.png",
+        "/etc/passwd",
+        "/root/x.png",
+    ):
         call = {"type": "tool_call", "id": "c", "name": "upload_file", "args": {"path": str(path)}}
         msg = tool.invoke(call)
         assert msg.status == "error"
@@ -160,8 +172,13 @@ def test_langchain_allowed_dirs_refuse_the_same_way(emu: Emulator, tree: dict[st
 async def test_mcp_refusals_do_not_reveal_what_exists_outside(emu: Emulator, tree: dict[str, Path]) -> None:
     answers = set()
     async with mcp(emu, allow_dirs=[tree["root"]]) as client:
-        for path in (tree["secret"], tree["secret"].parent, tree["tmp"] / "nope.png", "/etc/passwd",
-                     "/root/x.png"):
+        for path in (
+            tree["secret"],
+            tree["secret"].parent,
+            tree["tmp"] / "nope.png",
+            "/etc/passwd",
+            "/root/x.png",
+        ):
             result = await client.call_tool("upload_file", {"path": str(path)})
             answers.add(_text(result).replace(str(path), "<path>"))
     assert len(answers) == 1, answers
@@ -194,24 +211,29 @@ def test_output_filenames_are_sanitised(tmp_path: Path, task_id: str, fields: di
 
 
 def test_from_api_hostile_output_types() -> None:
-    for item in ({"url": "https://x/a", "outputType": "../../sh"},
-                 {"fileUrl": "https://x/a.png", "fileType": "/"},
-                 {"url": "https://x/a", "outputType": "png\r\nX-Evil: 1"},
-                 {"text": "t", "outputType": "../txt"}):
+    for item in (
+        {"url": "https://x/a", "outputType": "../../sh"},
+        {"fileUrl": "https://x/a.png", "fileType": "/"},
+        {"url": "https://x/a", "outputType": "png\r\nX-Evil: 1"},
+        {"text": "t", "outputType": "../txt"},
+    ):
         name = output_filename("123", 0, Output.from_api(item))
         assert SAFE_NAME.match(name), (item, name)
 
 
-def test_download_stays_in_the_folder_and_does_not_follow_planted_links(emu: Emulator,
-                                                                        tmp_path: Path) -> None:
+def test_download_stays_in_the_folder_and_does_not_follow_planted_links(emu: Emulator, tmp_path: Path) -> None:
     with RunningHub(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02) as rh:
         real = rh.run(TOOL, {"prompt": "x", "imageUrl": "https://example.com/a.png"})
     url = real.outputs[0].url
     assert url
-    hostile = TaskResult(task_id="../../escape", status="SUCCESS", outputs=[
-        Output(url=url + "&x=/../../y.sh", extension="../../sh", kind="image"),
-        Output(url=None, text="answer", extension="../../../x"),
-    ])
+    hostile = TaskResult(
+        task_id="../../escape",
+        status="SUCCESS",
+        outputs=[
+            Output(url=url + "&x=/../../y.sh", extension="../../sh", kind="image"),
+            Output(url=None, text="answer", extension="../../../x"),
+        ],
+    )
     out = tmp_path / "out"
     out.mkdir()
     victim = tmp_path / "victim.txt"
@@ -229,8 +251,9 @@ async def test_mcp_output_dir_receives_every_file_and_nothing_else(emu: Emulator
     out = tmp_path / "out"
     async with mcp(emu, output_dir=out) as client:
         result = await client.call_tool(TOOL, {"prompt": "x", "imageUrl": "https://example.com/a.png"})
-        text = await client.call_tool("run_model", {"name": "rhart_text_g_25_flash_text_to_text",
-                                                    "params": {"prompt": "hi"}})
+        text = await client.call_tool(
+            "run_model", {"name": "rhart_text_g_25_flash_text_to_text", "params": {"prompt": "hi"}}
+        )
     assert not result.is_error and not text.is_error, (_text(result), _text(text))
     files = list(out.iterdir())
     assert files and all(SAFE_NAME.match(f.name) and f.is_file() and not f.is_symlink() for f in files)
@@ -278,15 +301,20 @@ def _listening_addresses(port: int) -> set[str]:
                 if width == 8:
                     found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(addr)[::-1]))
                 else:
-                    raw = b"".join(bytes.fromhex(addr[i:i + 8])[::-1] for i in range(0, 32, 8))
+                    raw = b"".join(bytes.fromhex(addr[i : i + 8])[::-1] for i in range(0, 32, 8))
                     found.add(socket.inet_ntop(socket.AF_INET6, raw))
     return found
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as err:
-        return subprocess.Popen([sys.executable, "-m", "mcp_server", "--transport", "http", *args],
-                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        return subprocess.Popen(
+            [sys.executable, "-m", "mcp_server", "--transport", "http", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -312,8 +340,7 @@ def test_http_defaults_to_loopback_and_requires_the_token(emu: Emulator, tmp_pat
     assert parse_args(["--transport", "http"], {})[0].host == "127.0.0.1"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNINGHUB_", "RH_MCP_"))}
-    env.update({"RUNNINGHUB_API_KEY": TEST_KEY, "RUNNINGHUB_BASE_URL": emu.base_url,
-                "RH_MCP_TOKEN": "s3cret-t0ken"})
+    env.update({"RUNNINGHUB_API_KEY": TEST_KEY, "RUNNINGHUB_BASE_URL": emu.base_url, "RH_MCP_TOKEN": "s3cret-t0ken"})
     log = tmp_path / "server.log"
     proc = _start(["--port", str(port)], env, log)
     try:
@@ -321,8 +348,16 @@ def test_http_defaults_to_loopback_and_requires_the_token(emu: Emulator, tmp_pat
         addresses = _listening_addresses(port)
         assert addresses and all(is_loopback(a) for a in addresses), addresses
         url = f"http://127.0.0.1:{port}/mcp"
-        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
         accept = {"Accept": "application/json, text/event-stream"}
         refused = [
             {},

@@ -50,8 +50,13 @@ class ScriptedChatModel(BaseChatModel):
         self.bound_tools = [convert_to_openai_tool(t) for t in tools]
         return self.bind(tools=self.bound_tools, **kwargs)
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         assert kwargs.get("tools"), "the agent must call the model with its tools bound"
         step = self.script[self.turns]
         self.turns += 1
@@ -131,11 +136,17 @@ def test_agent_calls_grok_image_to_image(emu: Emulator) -> None:
 
     def first(messages: list[BaseMessage]) -> AIMessage:
         # Two calls in one turn: ToolNode runs them in parallel threads on the shared client.
-        return AIMessage("", tool_calls=[
-            tool_call("grok_image_to_image", {"prompt": "make it neon", "imageUrl": "https://example.com/fox.png",
-                                              "model": "g-4.2"}, "c1"),
-            tool_call("get_account", {}, "c2"),
-        ])
+        return AIMessage(
+            "",
+            tool_calls=[
+                tool_call(
+                    "grok_image_to_image",
+                    {"prompt": "make it neon", "imageUrl": "https://example.com/fox.png", "model": "g-4.2"},
+                    "c1",
+                ),
+                tool_call("get_account", {}, "c2"),
+            ],
+        )
 
     def second(messages: list[BaseMessage]) -> AIMessage:
         result = next(m for m in last_tool_messages(messages) if m.name == "grok_image_to_image")
@@ -169,8 +180,10 @@ async def test_agent_discovers_runs_a_video_model_and_waits(emu: Emulator) -> No
     seen: dict[str, Any] = {}
 
     def search(messages: list[BaseMessage]) -> AIMessage:
-        return AIMessage("", tool_calls=[tool_call("search_models", {"query": "text to video",
-                                                                     "category": "video", "limit": 3}, "s")])
+        return AIMessage(
+            "",
+            tool_calls=[tool_call("search_models", {"query": "text to video", "category": "video", "limit": 3}, "s")],
+        )
 
     def describe(messages: list[BaseMessage]) -> AIMessage:
         (found,) = last_tool_messages(messages)
@@ -184,8 +197,10 @@ async def test_agent_discovers_runs_a_video_model_and_waits(emu: Emulator) -> No
         example = re.search(pattern, str(described.content), re.M)
         assert example and example.group(1) == seen["model"], described.content
         params = json.loads(example.group(2))
-        return AIMessage("", tool_calls=[tool_call("run_model", {"name": seen["model"], "params": params,
-                                                                 "wait_seconds": 0}, "r")])
+        return AIMessage(
+            "",
+            tool_calls=[tool_call("run_model", {"name": seen["model"], "params": params, "wait_seconds": 0}, "r")],
+        )
 
     def wait(messages: list[BaseMessage]) -> AIMessage:
         (pending,) = last_tool_messages(messages)
@@ -244,7 +259,8 @@ def test_agent_gets_a_readable_error_for_a_bad_enum(emu: Emulator) -> None:
         return AIMessage(f"Done ({ok.status})")
 
     state = agent(ScriptedChatModel(script=[bad, retry, answer]), tools).invoke(
-        {"messages": [HumanMessage("Draw a fox with grok-5")]})
+        {"messages": [HumanMessage("Draw a fox with grok-5")]}
+    )
 
     err: ToolMessage = seen["error"]
     assert err.status == "error" and err.name == "grok_image_to_image" and err.tool_call_id == "b"

@@ -77,8 +77,10 @@ async def _close_clients() -> AsyncIterator[None]:
 
 
 def clients(emu: Emulator, key: str = KEY) -> tuple[RunningHub, AsyncRunningHub]:
-    pair = (RunningHub(api_key=key, base_url=emu.base_url, poll_interval=0.02),
-            AsyncRunningHub(api_key=key, base_url=emu.base_url, poll_interval=0.02))
+    pair = (
+        RunningHub(api_key=key, base_url=emu.base_url, poll_interval=0.02),
+        AsyncRunningHub(api_key=key, base_url=emu.base_url, poll_interval=0.02),
+    )
     _OPEN.extend(pair)
     return pair
 
@@ -289,16 +291,19 @@ def test_default_is_generic_tools_only() -> None:
 
 def test_selection_by_name_category_and_output_type() -> None:
     # an API path names the same endpoint
-    named = RunningHubToolkit(tools=["grok_image_to_image", "rhart-image-g/image-to-image"],
-                              include_generic=False)
+    named = RunningHubToolkit(tools=["grok_image_to_image", "rhart-image-g/image-to-image"], include_generic=False)
     assert [t.name for t in named.get_tools()] == ["grok_image_to_image"]
 
     audio = RunningHubToolkit(categories=["audio"], include_generic=False).get_tools()
     assert audio and all(catalogue.get(t.name).category == "audio" for t in audio)
 
     # category and output type filter together; named tools are added on top.
-    mixed = RunningHubToolkit(categories=["video"], output_types=["text"], tools=["grok_image_to_image"],
-                              include_generic=["get_task", "wait_task"]).get_tools()
+    mixed = RunningHubToolkit(
+        categories=["video"],
+        output_types=["text"],
+        tools=["grok_image_to_image"],
+        include_generic=["get_task", "wait_task"],
+    ).get_tools()
     names = [t.name for t in mixed]
     assert names[:2] == ["get_task", "wait_task"] and "grok_image_to_image" in names
     rows = [catalogue.get(n) for n in names[2:] if n != "grok_image_to_image"]
@@ -431,14 +436,18 @@ def test_bad_enum_is_a_readable_error_and_creates_no_task(emu: Emulator) -> None
         ("grok_image_to_image", {"prompt": "x", "aspect": "1:1"}, ["aspect: unknown parameter", "imageUrl"]),
         ("grok_image_to_image", {"prompt": "x", "imageUrl": "./no/such/file.png"}, ["imageUrl"]),
         ("run_model", {"name": "grok_image_to_imag", "params": {}}, ["grok_image_to_image"]),
-        ("run_model", {"name": "grok_image_to_image", "params": {"prompt": "x"}, "wait_seconds": -1},
-         ["wait_seconds"]),
+        (
+            "run_model",
+            {"name": "grok_image_to_image", "params": {"prompt": "x"}, "wait_seconds": -1},
+            ["wait_seconds"],
+        ),
         ("get_task", {}, ["task_id"]),
         ("describe_workflow", {}, ["exactly one of workflow_id or webapp_id"]),
     ],
 )
-def test_invalid_arguments_come_back_as_tool_errors(emu: Emulator, tool_name: str, args: dict[str, Any],
-                                                    expected: list[str]) -> None:
+def test_invalid_arguments_come_back_as_tool_errors(
+    emu: Emulator, tool_name: str, args: dict[str, Any], expected: list[str]
+) -> None:
     tool = by_name(toolkit(emu, tools=["grok_image_to_image"]))[tool_name]
     msg = call(tool, args)
     assert msg.status == "error", msg.content
@@ -535,8 +544,7 @@ def test_upload_file_then_use_url(emu: Emulator, tmp_path: Path) -> None:
 
 async def test_api_key_never_appears_in_tool_output(emu: Emulator) -> None:
     secret = "0123456789abcdef0123456789abcdef"
-    tk = toolkit(emu, key=secret, tools=["grok_image_to_image", "kling_video_o3_std_video_edit"],
-                 wait={"video": 0})
+    tk = toolkit(emu, key=secret, tools=["grok_image_to_image", "kling_video_o3_std_video_edit"], wait={"video": 0})
     tools = by_name(tk)
     seen: list[Any] = [repr(tk), *(repr(t) for t in tools.values()), tk.model_dump()]
     calls = [
@@ -583,8 +591,10 @@ def test_allowed_dirs_limit_local_uploads(emu: Emulator, tmp_path: Path) -> None
 
     assert call(tools["upload_file"], {"path": str(ok / "fox.png")}).status == "success"
     for path in (private / "secret.png", ok / "link.png", ok / ".." / "private" / "secret.png"):
-        for tool, args in ((tools["upload_file"], {"path": str(path)}),
-                           (tools["grok_image_to_image"], {"prompt": "x", "imageUrl": str(path)})):
+        for tool, args in (
+            (tools["upload_file"], {"path": str(path)}),
+            (tools["grok_image_to_image"], {"prompt": "x", "imageUrl": str(path)}),
+        ):
             msg = call(tool, args)
             assert msg.status == "error" and "refused" in msg.content, msg.content
     assert emu.stats.uploads == 1 and emu.stats.tasks_created == 0

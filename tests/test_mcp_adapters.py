@@ -46,9 +46,7 @@ def adapters_python() -> Path:
     ]
     for step in steps:
         proc = _run(step, 900)
-        assert proc.returncode == 0, (
-            f"setting up {VENV} failed: {' '.join(step)}\n{proc.stdout}\n{proc.stderr}"
-        )
+        assert proc.returncode == 0, f"setting up {VENV} failed: {' '.join(step)}\n{proc.stdout}\n{proc.stderr}"
     return python
 
 
@@ -60,9 +58,7 @@ def emu() -> Iterator[Emulator]:
 
 def test_langchain_adapters_load_and_run_rh_mcp_tools(adapters_python: Path, emu: Emulator) -> None:
     server = [sys.executable, "-m", "mcp_server", "--tools", "grok_image_to_image"]
-    env = _clean_env(
-        RUNNINGHUB_API_KEY=TEST_KEY, RUNNINGHUB_BASE_URL=emu.base_url, RUNNINGHUB_POLL_INTERVAL="0.05"
-    )
+    env = _clean_env(RUNNINGHUB_API_KEY=TEST_KEY, RUNNINGHUB_BASE_URL=emu.base_url, RUNNINGHUB_POLL_INTERVAL="0.05")
     proc = subprocess.run(
         [str(adapters_python), str(SCRIPT), json.dumps(server)],
         capture_output=True,

@@ -41,14 +41,11 @@ def inspector(*args: str, tool_error: bool = False, timeout: float = 300) -> dic
     The CLI exits 5 ("tool_is_error") when a tool answers isError: expected with ``tool_error``.
     """
     cmd = ["npx", "--yes", INSPECTOR, "--cli", *args]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL
-    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
     out = proc.stdout
     expected = (5,) if tool_error else (0,)
     assert proc.returncode in expected and "{" in out, (
-        f"MCP Inspector failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-        f"stdout:\n{out}\nstderr:\n{proc.stderr}"
+        f"MCP Inspector failed (exit {proc.returncode}): {' '.join(cmd)}\nstdout:\n{out}\nstderr:\n{proc.stderr}"
     )
     return json.loads(out[out.index("{") :])  # type: ignore[no-any-return]
 
@@ -112,9 +109,7 @@ def test_tools_call_and_resources_over_http(emu: Emulator, tmp_path: Path) -> No
             "--tool-arg", "prompt=a red fox", "--tool-arg", "imageUrl=https://example.com/fox.png",
             *target,
         )  # fmt: skip
-        model = inspector(
-            "--method", "resources/read", "--uri", "runninghub://models/grok_image_to_image", *target
-        )
+        model = inspector("--method", "resources/read", "--uri", "runninghub://models/grok_image_to_image", *target)
     assert ok["isError"] is False and any(c["type"] == "resource_link" for c in ok["content"])
     schema = json.loads(model["contents"][0]["text"])["input_schema"]
     assert schema["properties"]["model"]["enum"][-1] == "g-4.2"

@@ -125,8 +125,7 @@ class TestToolSurface:
 
     def test_definitions_carry_schema_title_annotations_and_output_schema(self) -> None:
         by_name = {
-            t.name: t
-            for t in (tool_definition(s) for s in select_specs(ServerConfig(tools=["grok_image_to_image"])))
+            t.name: t for t in (tool_definition(s) for s in select_specs(ServerConfig(tools=["grok_image_to_image"])))
         }
         search, run, cancel, grok = (
             by_name[n] for n in ("search_models", "run_model", "cancel_task", "grok_image_to_image")
@@ -250,9 +249,7 @@ class TestFilePolicy:
         assert self.check(FilePolicy([]), tree["root"] / "in.png", roots=[tree["root"]])
 
     def test_urls_and_bytes_are_not_local_files(self) -> None:
-        FilePolicy([]).checker(None, can_ask=True)(
-            [MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n", name="a.png")]
-        )
+        FilePolicy([]).checker(None, can_ask=True)([MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n", name="a.png")])
 
     def test_roots_from_uris(self, tmp_path: Path) -> None:
         uris = [tmp_path.as_uri(), "https://example.com/x", "file://otherhost/srv", "file:///a%20b"]
@@ -272,11 +269,7 @@ class TestInMemory:
         text = _text(result)
         assert "SUCCESS" in text and "Cost:" in text and "/media/output/" in text
         links = [b for b in result.content if isinstance(b, types.ResourceLink)]
-        assert (
-            len(links) == 1
-            and links[0].mime_type == "image/png"
-            and links[0].uri.startswith("http://127.0.0.1")
-        )
+        assert len(links) == 1 and links[0].mime_type == "image/png" and links[0].uri.startswith("http://127.0.0.1")
         assert not any(isinstance(b, types.ImageContent) for b in result.content)  # no base64 by default
         data = result.structured_content
         jsonschema.validate(data, TASK_OUTPUT_SCHEMA)
@@ -308,9 +301,7 @@ class TestInMemory:
 
     async def test_bad_arguments_and_unknown_tools_are_tool_errors(self, emulator: Emulator) -> None:
         async with connect(emulator) as client:
-            negative = await client.call_tool(
-                "run_model", {"name": "grok_image_to_image", "wait_seconds": -1}
-            )
+            negative = await client.call_tool("run_model", {"name": "grok_image_to_image", "wait_seconds": -1})
             extra = await client.call_tool("get_task", {"task_id": "1", "bogus": True})
             unknown = await client.call_tool("grok_image_to_image", GROK)  # a model, but not enabled here
             nonsense = await client.call_tool("no_such_tool", {})
@@ -365,9 +356,7 @@ class TestInMemory:
 
     @pytest.mark.parametrize("mode", ["auto", "legacy"])
     @pytest.mark.parametrize("cancel_task", [True, False])
-    async def test_client_cancellation_stops_waiting(
-        self, emulator: Emulator, mode: str, cancel_task: bool
-    ) -> None:
+    async def test_client_cancellation_stops_waiting(self, emulator: Emulator, mode: str, cancel_task: bool) -> None:
         emulator.set_config(durations={"image": 5.0})
         ids: list[str] = []
 
@@ -408,9 +397,7 @@ class TestInMemory:
         uploads = emulator.stats.uploads
         async with connect(emulator, tools=["grok_image_to_image"], allow_dirs=[root]) as client:
             ok = await client.call_tool("grok_image_to_image", {**GROK, "imageUrl": str(root / "in.png")})
-            escape = await client.call_tool(
-                "grok_image_to_image", {**GROK, "imageUrl": str(root / "link.png")}
-            )
+            escape = await client.call_tool("grok_image_to_image", {**GROK, "imageUrl": str(root / "link.png")})
             dotdot = await client.call_tool("upload_file", {"path": str(root / ".." / "secret.png")})
         assert not ok.is_error, _text(ok)
         assert escape.is_error and "symlink" in _text(escape)
@@ -451,9 +438,7 @@ class TestInMemory:
             small = await client.call_tool("grok_image_to_image", GROK)
         images = [b for b in small.content if isinstance(b, types.ImageContent)]
         assert len(images) == 1 and images[0].mime_type == "image/png" and images[0].data
-        async with connect(
-            emulator, tools=["grok_image_to_image"], inline_preview=True, preview_max_kb=0
-        ) as client:
+        async with connect(emulator, tools=["grok_image_to_image"], inline_preview=True, preview_max_kb=0) as client:
             capped = await client.call_tool("grok_image_to_image", GROK)
         assert not any(isinstance(b, types.ImageContent) for b in capped.content)
         assert "No inline preview" in _text(capped)
@@ -474,9 +459,7 @@ class TestInMemory:
         assert model["input_schema"]["properties"]["model"]["enum"][-1] == "g-4.2"
         assert "grok_image_to_image" in model["summary"]
 
-    async def test_the_api_key_never_appears(
-        self, emulator: Emulator, caplog: pytest.LogCaptureFixture
-    ) -> None:
+    async def test_the_api_key_never_appears(self, emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
         caplog.set_level("DEBUG")
         blobs = []
         async with connect(emulator, api_key=CANARY_KEY, tools=["grok_image_to_image"]) as client:
@@ -508,9 +491,7 @@ def _server_env(emu: Emulator, **extra: str) -> dict[str, str]:
 
 def _stdio(emu: Emulator, *args: str, key: str | None = TEST_KEY) -> StdioServerParameters:
     env = _server_env(emu, **({"RUNNINGHUB_API_KEY": key} if key else {}))
-    return StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_server", *args], env=env, cwd=str(ROOT)
-    )
+    return StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *args], env=env, cwd=str(ROOT))
 
 
 def _free_port() -> int:
@@ -588,13 +569,9 @@ class TestStdio:
         root.mkdir()
         (tmp_path / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\nsecret")
         (root / "link.png").symlink_to(tmp_path / "secret.png")
-        async with Client(
-            _stdio(emulator, "--allow-dir", str(root), "--tools", "grok_image_to_image")
-        ) as client:
+        async with Client(_stdio(emulator, "--allow-dir", str(root), "--tools", "grok_image_to_image")) as client:
             bad = await client.call_tool("grok_image_to_image", {**GROK, "model": "g-99"})
-            outside = await client.call_tool(
-                "grok_image_to_image", {**GROK, "imageUrl": str(tmp_path / "secret.png")}
-            )
+            outside = await client.call_tool("grok_image_to_image", {**GROK, "imageUrl": str(tmp_path / "secret.png")})
             symlink = await client.call_tool("upload_file", {"path": str(root / "link.png")})
         assert bad.is_error and "model" in _text(bad) and "g-4.2" in _text(bad)
         assert outside.is_error and "outside the allowed folders" in _text(outside)
@@ -618,9 +595,7 @@ class TestHTTP:
             async def on_progress(progress: float, total: float | None, message: str | None) -> None:
                 seen.append(message)
 
-            async with _http_client(
-                url, Authorization="Bearer s3cret", **{"X-RunningHub-Api-Key": TEST_KEY}
-            ) as c:
+            async with _http_client(url, Authorization="Bearer s3cret", **{"X-RunningHub-Api-Key": TEST_KEY}) as c:
                 tools = (await c.list_tools()).tools
                 result = await c.call_tool("grok_image_to_image", GROK, progress_callback=on_progress)
             async with _http_client(url, Authorization="Bearer s3cret") as c:

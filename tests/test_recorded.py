@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cassette_support import REAL_HOST
 from conftest import Target
+
 from rh_tools import (
     AsyncRunningHub,
     AuthenticationError,
@@ -57,8 +57,12 @@ FAMILIES = {
 
 def client(target: Target, use_async: bool = False, **kw: Any) -> Any:
     cls = AsyncRunningHub if use_async else RunningHub
-    return cls(api_key=kw.pop("api_key", target.api_key), base_url=target.base_url,
-               poll_interval=target.poll_interval, **kw)
+    return cls(
+        api_key=kw.pop("api_key", target.api_key),
+        base_url=target.base_url,
+        poll_interval=target.poll_interval,
+        **kw,
+    )
 
 
 def run(use_async: bool, target: Target, fn_name: str, *args: Any, **kw: Any) -> Any:
@@ -108,8 +112,14 @@ def use_async(request: pytest.FixtureRequest, rh_target: Target) -> bool:
 @pytest.mark.default_cassette("grok_image_to_image.yaml")
 def test_grok_image_to_image_end_to_end(rh_target: Target, use_async: bool, vcr: Any, tmp_path: Path) -> None:
     statuses: list[str] = []
-    result = run(use_async, rh_target, "run", "grok_image_to_image", SEED_BODY,
-                 on_status=lambda t, e: statuses.append(t.status))
+    result = run(
+        use_async,
+        rh_target,
+        "run",
+        "grok_image_to_image",
+        SEED_BODY,
+        on_status=lambda t, e: statuses.append(t.status),
+    )
     submit = vcr.requests[0]
     assert submit.method == "POST" and submit.path == "/openapi/v2/rhart-image-g/image-to-image"
     assert json.loads(submit.body) == SEED_BODY  # exactly the seed doc's example body
@@ -128,7 +138,7 @@ def test_result_download_saves_a_real_image(rh_target: Target, tmp_path: Path) -
     paths = result.download(tmp_path)
     assert len(paths) == 1 and paths[0].parent == tmp_path
     head = paths[0].read_bytes()[:8]
-    assert head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff")
+    assert head.startswith((b"\x89PNG", b"\xff\xd8\xff"))
 
 
 @pytest.mark.vcr

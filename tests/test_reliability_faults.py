@@ -76,49 +76,135 @@ def _f(kind: str, path: str | None = SUB, times: int | None = 1, **params: Any) 
 
 CASES = [
     # -- the submit (paid) request
-    Case("submit-5xx-json", "Submit: HTTP 500 burst ×2, JSON body (code 1005)",
-         (_f("http_error", times=2),), submits=3),
-    Case("submit-5xx-html", "Submit: HTTP 503 burst ×2, HTML body",
-         (_f("http_error", times=2, body="html", status=503),), "ServerError", tasks=0, may_exist=True),
-    Case("submit-html-page", "Submit: HTML 502 gateway page", (_f("html_error"),), "ServerError",
-         tasks=0, may_exist=True),
-    Case("submit-malformed", "Submit: HTTP 200, truncated JSON", (_f("malformed_json"),),
-         "ResponseFormatError", tasks=0, may_exist=True),
-    Case("submit-reset-before", "Submit: connection reset before the server handled it",
-         (_f("reset_before"),), "APIConnectionError", tasks=0, may_exist=True),
-    Case("submit-reset-after", "Submit: connection reset after the task was created",
-         (_f("reset_after"),), "APIConnectionError", may_exist=True),
-    Case("submit-read-timeout", f"Submit: answer held 1 s > client timeout {REQUEST_TIMEOUT} s",
-         (_f("slow_response", seconds=1.0),), "APITimeoutError", may_exist=True),
+    Case(
+        "submit-5xx-json",
+        "Submit: HTTP 500 burst ×2, JSON body (code 1005)",
+        (_f("http_error", times=2),),
+        submits=3,
+    ),
+    Case(
+        "submit-5xx-html",
+        "Submit: HTTP 503 burst ×2, HTML body",
+        (_f("http_error", times=2, body="html", status=503),),
+        "ServerError",
+        tasks=0,
+        may_exist=True,
+    ),
+    Case(
+        "submit-html-page",
+        "Submit: HTML 502 gateway page",
+        (_f("html_error"),),
+        "ServerError",
+        tasks=0,
+        may_exist=True,
+    ),
+    Case(
+        "submit-malformed",
+        "Submit: HTTP 200, truncated JSON",
+        (_f("malformed_json"),),
+        "ResponseFormatError",
+        tasks=0,
+        may_exist=True,
+    ),
+    Case(
+        "submit-reset-before",
+        "Submit: connection reset before the server handled it",
+        (_f("reset_before"),),
+        "APIConnectionError",
+        tasks=0,
+        may_exist=True,
+    ),
+    Case(
+        "submit-reset-after",
+        "Submit: connection reset after the task was created",
+        (_f("reset_after"),),
+        "APIConnectionError",
+        may_exist=True,
+    ),
+    Case(
+        "submit-read-timeout",
+        f"Submit: answer held 1 s > client timeout {REQUEST_TIMEOUT} s",
+        (_f("slow_response", seconds=1.0),),
+        "APITimeoutError",
+        may_exist=True,
+    ),
     Case("submit-queue-full", "Submit: 421 queue full ×2", (_f("queue_full", times=2),), submits=3),
-    Case("submit-queue-full-persistent", "Submit: 421 queue full, every time",
-         (_f("queue_full", times=None),), "RateLimitError", submits=1 + C.DEFAULT_MAX_RETRIES, tasks=0),
-    Case("submit-rate-limit", "Submit: 1003 / HTTP 429, Retry-After: 1", (_f("rate_limit", retry_after=1),),
-         submits=2, min_seconds=0.95),
-    Case("submit-conn-refused", "Submit while the service restarts (connection refused, downtime 0.5 s)",
-         restart="submit", retry_base=C.RETRY_BASE_DELAY),
+    Case(
+        "submit-queue-full-persistent",
+        "Submit: 421 queue full, every time",
+        (_f("queue_full", times=None),),
+        "RateLimitError",
+        submits=1 + C.DEFAULT_MAX_RETRIES,
+        tasks=0,
+    ),
+    Case(
+        "submit-rate-limit",
+        "Submit: 1003 / HTTP 429, Retry-After: 1",
+        (_f("rate_limit", retry_after=1),),
+        submits=2,
+        min_seconds=0.95,
+    ),
+    Case(
+        "submit-conn-refused",
+        "Submit while the service restarts (connection refused, downtime 0.5 s)",
+        restart="submit",
+        retry_base=C.RETRY_BASE_DELAY,
+    ),
     # -- polling (free, idempotent)
     Case("query-5xx-json", "Query: HTTP 500 burst ×2, JSON body", (_f("http_error", QUERY, 2),)),
-    Case("query-5xx-html", "Query: HTTP 502 burst ×2, HTML body",
-         (_f("http_error", QUERY, 2, body="html", status=502),)),
+    Case(
+        "query-5xx-html",
+        "Query: HTTP 502 burst ×2, HTML body",
+        (_f("http_error", QUERY, 2, body="html", status=502),),
+    ),
     Case("query-malformed", "Query: HTTP 200, truncated JSON", (_f("malformed_json", QUERY),)),
     Case("query-reset-before", "Query: connection reset before handling", (_f("reset_before", QUERY),)),
     Case("query-reset-after", "Query: connection reset after handling", (_f("reset_after", QUERY),)),
-    Case("query-read-timeout", f"Query: answer held 1 s > client timeout {REQUEST_TIMEOUT} s",
-         (_f("slow_response", QUERY, seconds=1.0),)),
-    Case("query-rate-limit", "Query: 1003 / HTTP 429, Retry-After: 0",
-         (_f("rate_limit", QUERY, retry_after=0),)),
-    Case("query-5xx-persistent", "Query: HTTP 500 on every poll (service down for polls)",
-         (_f("http_error", QUERY, None),), "ServerError", resume="success"),
+    Case(
+        "query-read-timeout",
+        f"Query: answer held 1 s > client timeout {REQUEST_TIMEOUT} s",
+        (_f("slow_response", QUERY, seconds=1.0),),
+    ),
+    Case(
+        "query-rate-limit",
+        "Query: 1003 / HTTP 429, Retry-After: 0",
+        (_f("rate_limit", QUERY, retry_after=0),),
+    ),
+    Case(
+        "query-5xx-persistent",
+        "Query: HTTP 500 on every poll (service down for polls)",
+        (_f("http_error", QUERY, None),),
+        "ServerError",
+        resume="success",
+    ),
     # -- the task itself
-    Case("task-failed", "Task ends FAILED (1501 moderation)", (("fail_tasks", {"times": 1, "code": "1501"}),),
-         "TaskFailedError"),
-    Case("task-never-finishes", f"Task never finishes (wait {PENDING_WAIT} s)",
-         (("never_finish", {"times": 1}),), "pending", resume="pending"),
-    Case("task-outlasts-wait", f"Task takes 0.6 s, wait {PENDING_WAIT} s", expect="pending", resume="success",
-         duration=0.6),
-    Case("restart-mid-task", "Emulator restarts (0.5 s down) while a wait polls", duration=0.7,
-         restart="polling", retry_base=0.15),
+    Case(
+        "task-failed",
+        "Task ends FAILED (1501 moderation)",
+        (("fail_tasks", {"times": 1, "code": "1501"}),),
+        "TaskFailedError",
+    ),
+    Case(
+        "task-never-finishes",
+        f"Task never finishes (wait {PENDING_WAIT} s)",
+        (("never_finish", {"times": 1}),),
+        "pending",
+        resume="pending",
+    ),
+    Case(
+        "task-outlasts-wait",
+        f"Task takes 0.6 s, wait {PENDING_WAIT} s",
+        expect="pending",
+        resume="success",
+        duration=0.6,
+    ),
+    Case(
+        "restart-mid-task",
+        "Emulator restarts (0.5 s down) while a wait polls",
+        duration=0.7,
+        restart="polling",
+        retry_base=0.15,
+    ),
 ]
 
 
@@ -254,10 +340,15 @@ def run_langchain(emu: Emulator, case: Case) -> Outcome:
         if case.resume and out.task_id:
             if case.expect != "pending":
                 emu.faults.clear()
-            waiter = RunningHubTool(name="wait_task", client=sync, async_client=asy,
-                                    wait=PENDING_WAIT if case.resume == "pending" else WAIT)
-            later = _lc_outcome(waiter.invoke({"type": "tool_call", "id": "c2", "name": "wait_task",
-                                               "args": {"task_id": out.task_id}}))
+            waiter = RunningHubTool(
+                name="wait_task",
+                client=sync,
+                async_client=asy,
+                wait=PENDING_WAIT if case.resume == "pending" else WAIT,
+            )
+            later = _lc_outcome(
+                waiter.invoke({"type": "tool_call", "id": "c2", "name": "wait_task", "args": {"task_id": out.task_id}})
+            )
             assert later.task_id == out.task_id
             out.done_later = later.kind
     return out
@@ -280,8 +371,14 @@ async def run_mcp(emu: Emulator, case: Case) -> Outcome:
     from mcp_server import ServerConfig, build_server
 
     wait = PENDING_WAIT if case.expect == "pending" else WAIT
-    config = ServerConfig(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02, heartbeat=0.2,
-                          tools=[ENDPOINT], max_wait=wait)
+    config = ServerConfig(
+        api_key=TEST_KEY,
+        base_url=emu.base_url,
+        poll_interval=0.02,
+        heartbeat=0.2,
+        tools=[ENDPOINT],
+        max_wait=wait,
+    )
     async with Client(build_server(config)) as client:
         out = _mcp_outcome(await client.call_tool(ENDPOINT, dict(ARGS)))
         if case.resume and out.task_id:
@@ -399,8 +496,14 @@ def test_async_twin_does_not_resend_a_lost_submit(emu: Emulator) -> None:
 # ------------------------------------------------------------------ the real stdio server stays up
 
 
-STDIO_CASES = ["submit-reset-after", "submit-malformed", "submit-read-timeout", "query-reset-before",
-               "task-failed", "task-never-finishes"]
+STDIO_CASES = [
+    "submit-reset-after",
+    "submit-malformed",
+    "submit-read-timeout",
+    "query-reset-before",
+    "task-failed",
+    "task-never-finishes",
+]
 
 
 async def test_stdio_server_survives_the_faults(emu: Emulator) -> None:
@@ -410,11 +513,20 @@ async def test_stdio_server_survives_the_faults(emu: Emulator) -> None:
 
     emu.faults.clear()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNINGHUB_", "RH_MCP_"))}
-    env.update({"RUNNINGHUB_API_KEY": TEST_KEY, "RUNNINGHUB_BASE_URL": emu.base_url,
-                "RUNNINGHUB_POLL_INTERVAL": "0.02", "RUNNINGHUB_TIMEOUT": str(REQUEST_TIMEOUT)})
-    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", "--tools", ENDPOINT,
-                                                                 "--max-wait", str(PENDING_WAIT * 2)],
-                                   env=env, cwd=str(ROOT))
+    env.update(
+        {
+            "RUNNINGHUB_API_KEY": TEST_KEY,
+            "RUNNINGHUB_BASE_URL": emu.base_url,
+            "RUNNINGHUB_POLL_INTERVAL": "0.02",
+            "RUNNINGHUB_TIMEOUT": str(REQUEST_TIMEOUT),
+        }
+    )
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_server", "--tools", ENDPOINT, "--max-wait", str(PENDING_WAIT * 2)],
+        env=env,
+        cwd=str(ROOT),
+    )
     by_id = {c.id: c for c in CASES}
     async with Client(params) as client:
         for cid in STDIO_CASES:
@@ -448,8 +560,7 @@ def _client_cell(m: Measured, case: Case) -> str:
             how += f", honouring Retry-After (run took {m.seconds:.1f} s)"
         return f"success {how}".strip()
     if o.kind == "pending":
-        later = {"pending": "wait again: still pending, same id",
-                 "success": "wait again: success"}[o.done_later or ""]
+        later = {"pending": "wait again: still pending, same id", "success": "wait again: success"}[o.done_later or ""]
         return f"`TaskTimeoutError` with task_id; {later}"
     bits = [f"`{o.error}`"]
     if o.task_id:
@@ -468,7 +579,7 @@ def _tool_cell(m: Measured, surface: str) -> str:
         return "result with output URLs"
     if o.kind == "pending":
         return f"pending result with task_id; `wait_task` → {o.done_later}"
-    bits = ["`ToolMessage(status=\"error\")`" if surface == "langchain" else "`isError` result"]
+    bits = ['`ToolMessage(status="error")`' if surface == "langchain" else "`isError` result"]
     if o.task_id:
         bits.append("with task_id")
     bits.append(f"retryable: {'yes' if o.retryable else 'no'}")
@@ -480,8 +591,10 @@ def _tool_cell(m: Measured, surface: str) -> str:
 
 
 def _table() -> str:
-    rows = ["| Fault | Fault hits | Client outcome | Submits received | Tasks created "
-            "| LangChain tool | MCP tool |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| Fault | Fault hits | Client outcome | Submits received | Tasks created | LangChain tool | MCP tool |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for case in CASES:
         ms = [RESULTS.get((case.id, s)) for s in SURFACES]
         if any(m is None for m in ms):
@@ -490,8 +603,10 @@ def _table() -> str:
         counts = {(m.submits, m.tasks) for m in ms}  # type: ignore[union-attr]
         assert len(counts) == 1, (case.id, counts)
         hits = str(client.hits) if case.faults else "–"
-        rows.append(f"| {case.label} | {hits} | {_client_cell(client, case)} | {client.submits} "
-                    f"| {client.tasks} | {_tool_cell(lc, 'langchain')} | {_tool_cell(mcp, 'mcp')} |")
+        rows.append(
+            f"| {case.label} | {hits} | {_client_cell(client, case)} | {client.submits} "
+            f"| {client.tasks} | {_tool_cell(lc, 'langchain')} | {_tool_cell(mcp, 'mcp')} |"
+        )
     return "\n".join(rows)
 
 
@@ -510,4 +625,3 @@ def _write_doc_table() -> Iterator[None]:
     _, _, tail = rest.partition(end)
     stamp = "<!-- generated by RH_RELIABILITY_DOC=1 pytest tests/test_reliability_faults.py -->"
     DOC.write_text(f"{head}{start}\n{stamp}\n{table}\n{end}{tail}", encoding="utf-8")
-

@@ -45,7 +45,7 @@ def assert_clean(*blobs: Any, where: str = "") -> None:
         text = blob if isinstance(blob, str) else repr(blob)
         for needle in (KEY, KEY[:16], KEY[16:]):
             at = text.find(needle)
-            assert at < 0, f"{where}: the API key leaked: ...{text[max(0, at - 80):][:200]}"
+            assert at < 0, f"{where}: the API key leaked: ...{text[max(0, at - 80) :][:200]}"
 
 
 def _error_views(err: BaseException) -> list[str]:
@@ -91,8 +91,9 @@ def _logs_clean(caplog: pytest.LogCaptureFixture, *, need: tuple[str, ...] = ("h
 # ------------------------------------------------------------------ every route, logged at DEBUG
 
 
-def test_successful_calls_on_every_auth_style(fresh: Emulator, all_logs: pytest.LogCaptureFixture,
-                                              tmp_path: Path) -> None:
+def test_successful_calls_on_every_auth_style(
+    fresh: Emulator, all_logs: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     lora = tmp_path / "style.safetensors"
     lora.write_bytes(b"\x00" * 256)
     outputs: list[Any] = []
@@ -114,8 +115,11 @@ def test_successful_calls_on_every_auth_style(fresh: Emulator, all_logs: pytest.
 def test_async_twin_logs_and_results(fresh: Emulator, all_logs: pytest.LogCaptureFixture) -> None:
     async def go() -> list[Any]:
         async with AsyncRunningHub(api_key=KEY, base_url=fresh.base_url, poll_interval=0.02) as rh:
-            return [await rh.run("grok_image_to_image", GROK), await rh.get_ai_app(SAMPLE_WEBAPP_ID),
-                    await rh.account()]
+            return [
+                await rh.run("grok_image_to_image", GROK),
+                await rh.get_ai_app(SAMPLE_WEBAPP_ID),
+                await rh.account(),
+            ]
 
     assert_clean(*asyncio.run(go()), where="async results")
     _logs_clean(all_logs)
@@ -140,8 +144,13 @@ ERROR_CASES: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize("name,fault", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
-def test_errors_never_show_the_key(fresh: Emulator, all_logs: pytest.LogCaptureFixture,
-                                   monkeypatch: pytest.MonkeyPatch, name: str, fault: Any) -> None:
+def test_errors_never_show_the_key(
+    fresh: Emulator,
+    all_logs: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    fault: Any,
+) -> None:
     from rh_tools import _constants as C
 
     monkeypatch.setattr(C, "RETRY_BASE_DELAY", 0.01)
@@ -217,8 +226,13 @@ def test_environment_key_is_not_in_the_config_repr(monkeypatch: pytest.MonkeyPat
 # ------------------------------------------------------------------ the CLI
 
 
-def test_cli_output(fresh: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                    all_logs: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+def test_cli_output(
+    fresh: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    all_logs: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
     from rh_tools import _constants as C
     from rh_tools.cli import main
 
@@ -231,7 +245,10 @@ def test_cli_output(fresh: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: py
         ["run", "grok_image_to_image", "--prompt", "fox", "--image", str(image), "--json"],
         ["run", "grok_image_to_image", "--prompt", "fox", "--image", IMG, "--download", str(tmp_path / "o")],
         ["run", "grok_image_to_image", "--prompt", "fox", "--image", IMG, "--no-wait"],
-        ["account"], ["account", "--json"], ["upload", str(image)], ["task", "404404"],
+        ["account"],
+        ["account", "--json"],
+        ["upload", str(image)],
+        ["task", "404404"],
         ["run", "grok_image_to_image", "--prompt", "fox", "--image", IMG, "--model", "g-99"],
     ]
     codes = [main(argv) for argv in runs]
@@ -261,11 +278,15 @@ def test_langchain_content_artifacts_and_errors(fresh: Emulator, all_logs: pytes
 
     def use(kit: RunningHubToolkit) -> None:
         tools = {t.name: t for t in kit.get_tools()}
-        calls = [("grok_image_to_image", GROK), ("grok_image_to_image", {"prompt": 5}),
-                 ("get_account", {}), ("get_task", {"task_id": "404404"}),
-                 ("describe_workflow", {"webapp_id": SAMPLE_WEBAPP_ID}),
-                 ("run_workflow", {"workflow_id": SAMPLE_WORKFLOW_ID}),
-                 ("upload_file", {"path": "/nope.png"})]
+        calls = [
+            ("grok_image_to_image", GROK),
+            ("grok_image_to_image", {"prompt": 5}),
+            ("get_account", {}),
+            ("get_task", {"task_id": "404404"}),
+            ("describe_workflow", {"webapp_id": SAMPLE_WEBAPP_ID}),
+            ("run_workflow", {"workflow_id": SAMPLE_WORKFLOW_ID}),
+            ("upload_file", {"path": "/nope.png"}),
+        ]
         for name, args in calls:
             msg = tools[name].invoke({"type": "tool_call", "id": "c", "name": name, "args": args})
             assert isinstance(msg, ToolMessage)
@@ -273,9 +294,11 @@ def test_langchain_content_artifacts_and_errors(fresh: Emulator, all_logs: pytes
         blobs.append(asyncio.run(tools["get_account"].ainvoke({})).__repr__())
 
     def kit() -> RunningHubToolkit:
-        return RunningHubToolkit(client=RunningHub(api_key=KEY, base_url=fresh.base_url, poll_interval=0.02),
-                                 async_client=AsyncRunningHub(api_key=KEY, base_url=fresh.base_url),
-                                 tools=["grok_image_to_image"])
+        return RunningHubToolkit(
+            client=RunningHub(api_key=KEY, base_url=fresh.base_url, poll_interval=0.02),
+            async_client=AsyncRunningHub(api_key=KEY, base_url=fresh.base_url),
+            tools=["grok_image_to_image"],
+        )
 
     use(kit())
     fresh.set_config(keys={TEST_KEY})  # every call now fails authentication
@@ -296,13 +319,21 @@ async def test_mcp_in_memory_results(fresh: Emulator, all_logs: pytest.LogCaptur
     blobs = []
     for keys in (None, {TEST_KEY}):
         fresh.set_config(keys=keys)
-        config = ServerConfig(api_key=KEY, base_url=fresh.base_url, poll_interval=0.02,
-                              tools=["grok_image_to_image"], log_level="DEBUG")
+        config = ServerConfig(
+            api_key=KEY,
+            base_url=fresh.base_url,
+            poll_interval=0.02,
+            tools=["grok_image_to_image"],
+            log_level="DEBUG",
+        )
         async with Client(build_server(config)) as client:
-            for name, args in (("grok_image_to_image", GROK), ("get_account", {}),
-                               ("describe_workflow", {"webapp_id": SAMPLE_WEBAPP_ID}),
-                               ("run_model", {"name": "grok_image_to_image", "params": {"prompt": 1}}),
-                               ("get_task", {"task_id": "1"})):
+            for name, args in (
+                ("grok_image_to_image", GROK),
+                ("get_account", {}),
+                ("describe_workflow", {"webapp_id": SAMPLE_WEBAPP_ID}),
+                ("run_model", {"name": "grok_image_to_image", "params": {"prompt": 1}}),
+                ("get_task", {"task_id": "1"}),
+            ):
                 result = await client.call_tool(name, args)
                 blobs.append(result.model_dump_json())
     assert_clean(*blobs, where="MCP results")
@@ -322,7 +353,9 @@ async def test_mcp_stdio_server_debug_stderr(fresh: Emulator, tmp_path: Path) ->
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "mcp_server", "--log-level", "DEBUG", "--tools", "grok_image_to_image"],
-        env=_server_env(fresh, RUNNINGHUB_API_KEY=KEY), cwd=str(ROOT))
+        env=_server_env(fresh, RUNNINGHUB_API_KEY=KEY),
+        cwd=str(ROOT),
+    )
     log = tmp_path / "stderr.log"
     with open(log, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
@@ -333,8 +366,7 @@ async def test_mcp_stdio_server_debug_stderr(fresh: Emulator, tmp_path: Path) ->
     assert not ok.is_error and not demo.is_error and denied.is_error
     text = log.read_text()
     assert "DEBUG" in text and "apiCallDemo" in text, text[-2000:]  # the log did record the query-key route
-    assert_clean(text, ok.model_dump_json(), demo.model_dump_json(), denied.model_dump_json(),
-                 where="stdio server")
+    assert_clean(text, ok.model_dump_json(), demo.model_dump_json(), denied.model_dump_json(), where="stdio server")
 
 
 def _free_port() -> int:
@@ -353,10 +385,24 @@ async def test_mcp_http_server_debug_stderr_with_key_header(fresh: Emulator, tmp
     log = tmp_path / "http.log"
     with open(log, "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(port),
-             "--log-level", "DEBUG", "--tools", "grok_image_to_image"],
-            env=_server_env(fresh, RH_MCP_TOKEN="tok-" + KEY), cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=err)
+            [
+                sys.executable,
+                "-m",
+                "mcp_server",
+                "--transport",
+                "http",
+                "--port",
+                str(port),
+                "--log-level",
+                "DEBUG",
+                "--tools",
+                "grok_image_to_image",
+            ],
+            env=_server_env(fresh, RH_MCP_TOKEN="tok-" + KEY),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -374,8 +420,7 @@ async def test_mcp_http_server_debug_stderr_with_key_header(fresh: Emulator, tmp
             fresh.set_config(keys={TEST_KEY})
             denied = await client.call_tool("get_account", {})
         async with httpx2.AsyncClient() as plain:
-            refused = await plain.post(f"http://127.0.0.1:{port}/mcp", json={},
-                                       headers={"Authorization": "Bearer x"})
+            refused = await plain.post(f"http://127.0.0.1:{port}/mcp", json={}, headers={"Authorization": "Bearer x"})
     finally:
         proc.terminate()
         try:
@@ -385,8 +430,14 @@ async def test_mcp_http_server_debug_stderr_with_key_header(fresh: Emulator, tmp
     assert not ok.is_error and not demo.is_error and denied.is_error and refused.status_code == 401
     text = log.read_text()
     assert "DEBUG" in text, text[-2000:]
-    assert_clean(text, ok.model_dump_json(), denied.model_dump_json(), refused.text, str(refused.headers),
-                 where="HTTP server")
+    assert_clean(
+        text,
+        ok.model_dump_json(),
+        denied.model_dump_json(),
+        refused.text,
+        str(refused.headers),
+        where="HTTP server",
+    )
 
 
 # ------------------------------------------------------------------ cassettes written in record mode
@@ -396,8 +447,7 @@ def test_cassette_recorded_through_the_scrubber(fresh: Emulator, tmp_path: Path)
     import vcr
     from cassette_support import SECRET_PATTERNS, body_matcher, make_vcr_config
 
-    recorder = vcr.VCR(cassette_library_dir=str(tmp_path), record_mode="all",
-                       **make_vcr_config(fresh.base_url))
+    recorder = vcr.VCR(cassette_library_dir=str(tmp_path), record_mode="all", **make_vcr_config(fresh.base_url))
     recorder.register_matcher("rh_body", body_matcher)
     with recorder.use_cassette("secrets.yaml"):
         with RunningHub(api_key=KEY, base_url=fresh.base_url, poll_interval=0.02) as rh:

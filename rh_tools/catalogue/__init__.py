@@ -108,7 +108,9 @@ class Catalogue:
                 continue
             if ep.deprecated and not include_deprecated:
                 continue
-            hay_name = " ".join((ep.tool_name.replace("_", " "), ep.sidebar_name, ep.path, ep.model, *ep.aliases)).lower()
+            hay_name = " ".join(
+                (ep.tool_name.replace("_", " "), ep.sidebar_name, ep.path, ep.model, *ep.aliases)
+            ).lower()
             hay_all = " ".join((hay_name, ep.description, ep.task, ep.category, ep.provider)).lower()
             score = 0
             for w in words:

@@ -31,7 +31,6 @@ from ._schema import Endpoint, Param
 __all__ = ["AgentSchema", "EndpointInput", "build_input_model", "validate_params"]
 
 
-
 class AgentSchema(GenerateJsonSchema):
     """JSON schemas for agents, who read them on every call: no auto titles, no "X or null".
 
@@ -74,7 +73,7 @@ class EndpointInput(BaseModel):
     def to_body(self) -> dict[str, Any]:
         """Body keys verbatim; values the caller set, plus registry defaults of required fields."""
         body: dict[str, Any] = {}
-        for attr, param in zip(type(self).model_fields, self.__rh_endpoint__.params):
+        for attr, param in zip(type(self).model_fields, self.__rh_endpoint__.params, strict=True):
             if attr in self.model_fields_set or (param.required and param.default is not None):
                 body[param.key] = getattr(self, attr)
         if self.model_extra:  # only for endpoints whose parameters are unpublished (open_params)
@@ -217,7 +216,7 @@ def _describe_error(err: Any) -> tuple[str, str]:
     elif kind == "extra_forbidden":
         msg = "unknown parameter"
     elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):].removeprefix(f"{loc}: ")
+        msg = msg[len("Value error, ") :].removeprefix(f"{loc}: ")
     return loc, msg
 
 

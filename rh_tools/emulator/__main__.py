@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
     keys = "pinned keys" if args.keys else "any 32-hex key"
     print(
-        f"RunningHub emulator on {emu.base_url} ({len(emu.core.endpoints)} model endpoints, {keys}); "
-        "Ctrl-C stops",
+        f"RunningHub emulator on {emu.base_url} ({len(emu.core.endpoints)} model endpoints, {keys}); Ctrl-C stops",
         flush=True,
     )
     try:

@@ -73,9 +73,7 @@ class Core:
             on_end=self._on_end,
             max_tasks=lambda: self.config.max_tasks,
         )
-        self.webhooks = Webhooks(
-            self.stats, lambda: (self.config.webhook_timeout, self.config.webhook_retry_delays)
-        )
+        self.webhooks = Webhooks(self.stats, lambda: (self.config.webhook_timeout, self.config.webhook_retry_delays))
         self.endpoints: dict[str, Any] = {}
         self.set_catalogue(catalogue)
 
@@ -167,9 +165,7 @@ class Core:
         wait = self.limiter.check(key, cfg.rate_limit, cfg.rate_limit_burst)
         if wait is not None:
             self.stats.count_code(1003)
-            raise Refusal(
-                legacy_error(1003, status_code=cfg.rate_limit_http_status, headers=self._rate_headers(wait))
-            )
+            raise Refusal(legacy_error(1003, status_code=cfg.rate_limit_http_status, headers=self._rate_headers(wait)))
         return key
 
     def is_wrong_kind(self, key: str) -> bool:
@@ -290,9 +286,7 @@ class Core:
         task.fail = self._pick_failure(submit_path)
         task.never_finish = self.faults.take("never_finish", submit_path) is not None
         instant = cfg.instant_success
-        if (
-            instant is True or (isinstance(instant, frozenset) and endpoint in instant)
-        ) and not task.never_finish:
+        if (instant is True or (isinstance(instant, frozenset) and endpoint in instant)) and not task.never_finish:
             self.store.add_finished(task, "FAILED" if task.fail else "SUCCESS")
         elif not self.store.admit(task, queue_seconds=cfg.queue_seconds):
             self.stats.count_code(421)

@@ -115,9 +115,7 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
         unknown = set(params) - set(_DEFAULTS[kind])
         if unknown:
-            raise TypeError(
-                f"fault {kind!r} takes {sorted(_DEFAULTS[kind]) or 'no parameters'}, not {sorted(unknown)}"
-            )
+            raise TypeError(f"fault {kind!r} takes {sorted(_DEFAULTS[kind]) or 'no parameters'}, not {sorted(unknown)}")
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 (or None for unlimited)")
         fault = Fault(kind, path, times, method, {**_DEFAULTS[kind], **params})
@@ -197,9 +195,7 @@ def _canned(kind: str, fault: Fault, path: str) -> Response:
     family = family_of(path)
     if kind == "html_error" or (kind == "http_error" and p["body"] == "html"):
         status = int(p["status"])
-        return HTMLResponse(
-            _HTML_PAGE.format(status=status, reason=_REASONS.get(status, "Error")), status_code=status
-        )
+        return HTMLResponse(_HTML_PAGE.format(status=status, reason=_REASONS.get(status, "Error")), status_code=status)
     if kind == "http_error":
         status = int(p["status"])
         if p["body"] == "text":
@@ -212,9 +208,7 @@ def _canned(kind: str, fault: Fault, path: str) -> Response:
             return json_response({"code": 1005, "message": v2_message("1005"), "data": None}, status)
         return json_response({"code": 500, "msg": "UNKNOWN_ERROR", "data": None}, status)
     if kind == "malformed_json":
-        return Response(
-            b'{"taskId":"20135087861107302', status_code=int(p["status"]), media_type="application/json"
-        )
+        return Response(b'{"taskId":"20135087861107302', status_code=int(p["status"]), media_type="application/json")
     if kind == "queue_full":
         if family == "v2":
             return json_response(v2_error_body("421"))

@@ -139,9 +139,7 @@ class UploadStore:
     def tmp_path(self) -> Path:
         return self.dir / f"part-{secrets.token_hex(8)}"
 
-    def add(
-        self, file_name: str, src: Path, *, size: int, media_type: str, kind: str, key: str
-    ) -> StoredFile:
+    def add(self, file_name: str, src: Path, *, size: int, media_type: str, kind: str, key: str) -> StoredFile:
         dest = self.dir / file_name.replace("/", "__")
         os.replace(src, dest)
         stored = StoredFile(file_name, dest, size, media_type, kind, key)

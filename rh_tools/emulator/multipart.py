@@ -147,9 +147,7 @@ async def read_multipart(
         _, disp = parse_header(headers.get("content-disposition", ""))
         name = disp.get("name", "")
         if "filename" in disp:
-            upload = UploadPart(
-                disp["filename"], headers.get("content-type", "application/octet-stream"), new_path()
-            )
+            upload = UploadPart(disp["filename"], headers.get("content-type", "application/octet-stream"), new_path())
             part = _Part(name, upload, open(upload.path, "wb"))  # noqa: SIM115 - closed in end_part
         else:
             part = _Part(name, None, None)

@@ -17,8 +17,7 @@ from .media import asset_for
 __all__ = ["file_routes"]
 
 _DENIED = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    "<Message>Access Denied.</Message></Error>"
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>'
 )
 _MISSING = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code></Error>'
 
@@ -37,12 +36,7 @@ def file_routes(core: Core) -> list[Route]:
             _, task_id, name = (rest.split("/") + ["", ""])[:3]
             task = core.store.get(task_id)
             stem, _, ext = name.partition(".")
-            if (
-                task is None
-                or task.final != "SUCCESS"
-                or not stem.isdigit()
-                or int(stem) >= len(task.outputs)
-            ):
+            if task is None or task.final != "SUCCESS" or not stem.isdigit() or int(stem) >= len(task.outputs):
                 return _xml(_MISSING, 404)
             file, media_type = asset_for(task.outputs[int(stem)].ext)
             core.stats.count_download()

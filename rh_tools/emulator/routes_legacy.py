@@ -144,9 +144,7 @@ async def upload(core: Core, request: Request) -> Response:
         kind = KIND_BY_EXT.get(ext, "file")
         # zip archives are stored without an extension (their fileName is a bare hash).
         file_name = f"api/{part.sha256}" + (f".{ext}" if ext and kind != "zip" else "")
-        core.uploads.add(
-            file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key
-        )
+        core.uploads.add(file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key)
         core.stats.count_upload(part.size)
         return envelope({"fileName": file_name, "fileType": form.fields.get("fileType") or "input"})
     finally:
@@ -240,9 +238,7 @@ async def lora_put(core: Core, request: Request) -> Response:
     path = request.url.path
     q = request.query_params
     if q.get("q-signature") != lora_signature(path, q.get("q-sign-time", ""), core.signer_secret):
-        return Response(
-            "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, media_type="application/xml"
-        )
+        return Response("<Error><Code>SignatureDoesNotMatch</Code></Error>", 403, media_type="application/xml")
     end = q.get("q-sign-time", "").partition(";")[2]
     if end.isdigit() and int(end) < time.time():
         return Response(

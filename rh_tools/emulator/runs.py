@@ -69,15 +69,11 @@ def _webhook(body: Mapping[str, Any], api: str) -> str | None:
     if url in (None, ""):
         return None
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-        raise _refuse(
-            api, 301, "1007", "'webhookUrl' must be an http(s) URL", "webhookUrl 必须是 http(s) 地址"
-        )
+        raise _refuse(api, 301, "1007", "'webhookUrl' must be an http(s) URL", "webhookUrl 必须是 http(s) 地址")
     return url
 
 
-def start_workflow(
-    core: Core, request: Request, key: str, body: Mapping[str, Any], workflow_id: Any, api: str
-) -> Task:
+def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, Any], workflow_id: Any, api: str) -> Task:
     """Check and start a workflow run (unknown id 380, bad nodeInfoList 803, bad JSON 433)."""
     prompt: Any = None
     if isinstance(body.get("workflow"), str) and body["workflow"].strip():
@@ -86,9 +82,7 @@ def start_workflow(
         except ValueError:
             prompt = None
         if not isinstance(prompt, Mapping):
-            raise _refuse(
-                api, 433, "1007", "'workflow' is not API-format JSON", "workflow 不是 API 格式的 JSON"
-            )
+            raise _refuse(api, 433, "1007", "'workflow' is not API-format JSON", "workflow 不是 API 格式的 JSON")
     else:
         wid = str(workflow_id or "").strip()
         if not wid:

@@ -48,15 +48,11 @@ class _JSON(JSONResponse):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def json_response(
-    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     return _JSON(content, status_code=status_code, headers=headers)
 
 
-def v2_error_body(
-    code: str, en_detail: str = "", zh_detail: str = "", message: str | None = None
-) -> dict[str, Any]:
+def v2_error_body(code: str, en_detail: str = "", zh_detail: str = "", message: str | None = None) -> dict[str, Any]:
     """The task object with an empty taskId: how the v2 API reports a refused request."""
     return {
         "taskId": "",

@@ -270,9 +270,7 @@ def _check_media(
     for i, item in enumerate(items):
         where = f"{k}[{i}]" if p.multiple else k
         if not is_media_reference(item, file_name_ok=names_ok):
-            what_en = "an http(s) URL, a data URI, an asset:// id" + (
-                " or an uploaded fileName" if by_name else ""
-            )
+            what_en = "an http(s) URL, a data URI, an asset:// id" + (" or an uploaded fileName" if by_name else "")
             what_zh = "http(s) URL、data URI、asset:// 或" + ("上传返回的 fileName" if by_name else "素材ID")
             return Problem(where, f"'{where}' must be {what_en}", f"{where} 必须是 {what_zh}")
         size = _data_uri_bytes(item) if isinstance(item, str) else None

@@ -116,14 +116,10 @@ class Webhooks:
             try:
                 resp = await self._client.post(url, json=rec.payload, timeout=timeout)
                 ok = 200 <= resp.status_code < 300
-                rec.callback_response = (
-                    resp.text[:500] if ok else f"HTTP {resp.status_code}: {resp.text[:200]}"
-                )
+                rec.callback_response = resp.text[:500] if ok else f"HTTP {resp.status_code}: {resp.text[:200]}"
             except httpx.HTTPError as exc:
                 ok = False
-                rec.callback_response = f'I/O error on POST request for "{url}": {type(exc).__name__}: {exc}'[
-                    :500
-                ]
+                rec.callback_response = f'I/O error on POST request for "{url}": {type(exc).__name__}: {exc}'[:500]
             rec.update_time = time.time()
             if ok:
                 rec.callback_status = "SUCCESS"

@@ -36,9 +36,7 @@ def make_png(width: int = 64, height: int = 64) -> bytes:
     """A truecolour gradient PNG (so the file is visibly an image, not a blank square)."""
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     rows = bytearray()
     for y in range(height):
@@ -64,8 +62,7 @@ def make_wav(seconds: float = 0.25, rate: int = 8000) -> bytes:
         w.setsampwidth(2)
         w.setframerate(rate)
         frames = b"".join(
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-            for i in range(int(seconds * rate))
+            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(seconds * rate))
         )
         w.writeframes(frames)
     return buf.getvalue()
@@ -120,9 +117,7 @@ def main() -> int:
     ffmpeg = os.environ.get("FFMPEG") or shutil.which("ffmpeg")
     if ffmpeg:
         for name, args in _FFMPEG_JOBS.items():
-            subprocess.run(
-                [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(HERE / name)], check=True
-            )
+            subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(HERE / name)], check=True)
     else:
         print("ffmpeg not found: kept the committed sample.jpg/mp4/mp3", file=sys.stderr)
     return 0
