@@ -81,7 +81,10 @@ class SQLiteStore:
         conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")  # stays "delete" where WAL is impossible (network FS): fine
+            try:  # stays "delete" where WAL is impossible (network FS): fine
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:  # read-only file or folder: reading may still work
+                pass
             conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no committed row
             if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
                 with _transaction(conn):
@@ -89,7 +92,10 @@ class SQLiteStore:
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
             if self.retention_days > 0:
-                self._prune(conn, time.time() - self.retention_days * 86400)
+                try:
+                    self._prune(conn, time.time() - self.retention_days * 86400)
+                except sqlite3.OperationalError:  # read-only or busy: pruning can wait for the next process
+                    pass
         except BaseException:
             conn.close()
             raise
