@@ -121,7 +121,9 @@ class TestSQLiteStore:
             s.add_duration("ai:x", float(i))
         s.add_duration("ai:y", 1.5)
         assert s.durations("ai:x", 3) == [67.0, 68.0, 69.0]
+        s.prune(0)
         assert len(s.durations("ai:x", 1000)) == sqlite_module._MAX_DURATIONS
+        assert s.durations("ai:x", 1000)[-1] == 69.0
         assert s.durations("ai:y", 16) == [1.5] and s.durations("zz", 16) == []
 
     def test_prune_by_age_and_on_open(self, tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ _FIELDS = (
     "cost", "coins", "pid", "data",
 )  # fmt: skip
 _COLUMNS = ", ".join(_FIELDS)
+_TRIM_DURATIONS = """DELETE FROM durations WHERE rowid IN (
+    SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER (PARTITION BY key ORDER BY at DESC, rowid DESC) AS n
+                       FROM durations) WHERE n > ?)"""
 _INSERT = f"INSERT OR IGNORE INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})"
 
 
@@ -164,19 +167,18 @@ class SQLiteStore:
         with self._lock:
             rows = (
                 self._db()
-                .execute("SELECT seconds FROM durations WHERE key = ? ORDER BY at DESC LIMIT ?", (key, max(0, limit)))
+                .execute(
+                    "SELECT seconds FROM durations WHERE key = ? ORDER BY at DESC, rowid DESC LIMIT ?",
+                    (key, max(0, limit)),
+                )
                 .fetchall()
             )
         return [float(r[0]) for r in reversed(rows)]
 
     def add_duration(self, key: str, seconds: float) -> None:
+        # One insert per completion; the per-key cap is applied by prune (on open), off the hot path.
         with self._write() as db:
             db.execute("INSERT INTO durations (key, seconds, at) VALUES (?, ?, ?)", (key, float(seconds), time.time()))
-            db.execute(
-                "DELETE FROM durations WHERE key = ? AND rowid NOT IN "
-                "(SELECT rowid FROM durations WHERE key = ? ORDER BY at DESC LIMIT ?)",
-                (key, key, _MAX_DURATIONS),
-            )
 
     def prune(self, older_than: float) -> int:
         with self._lock:
@@ -187,6 +189,7 @@ class SQLiteStore:
         with _transaction(db):
             removed = db.execute("DELETE FROM tasks WHERE created_at < ?", (older_than,)).rowcount
             db.execute("DELETE FROM durations WHERE at < ?", (older_than,))
+            db.execute(_TRIM_DURATIONS, (_MAX_DURATIONS,))
         return int(removed)
 
 
