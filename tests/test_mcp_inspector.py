@@ -8,6 +8,7 @@ see docs/mcp.md); if it cannot be installed or run, the test fails, it is not sk
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,8 @@ def stdio_target(emu: Emulator, *server_args: str) -> list[str]:
         f"RUNNINGHUB_API_KEY={TEST_KEY}",
         f"RUNNINGHUB_BASE_URL={emu.base_url}",
         "RUNNINGHUB_POLL_INTERVAL=0.05",
+        # The inspector starts the server with a minimal environment: name the test's journal.
+        f"RUNNINGHUB_STORE={os.environ['RUNNINGHUB_STORE']}",
     ]
     return [
         *(x for e in env for x in ("-e", e)),
