@@ -62,7 +62,7 @@ def _passes(ep: Endpoint, inputs: frozenset[str], filters: dict[str, str], inclu
     return not filters.get("input_type") or filters["input_type"] in inputs
 
 
-def _browse_hint(text: str, models: list[Endpoint], filters: dict[str, str]) -> list[str]:
+def _browse_hint(models: list[Endpoint], filters: dict[str, str]) -> list[str]:
     if models:
         return []
     shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
@@ -164,12 +164,12 @@ class Catalogue:
         raw |= {"variant": variant, "input_type": input_type}
         filters = self._check_filters({k: v for k, v in raw.items() if v})
         index = self._search_index
-        rows = [r for r in index.rows if _passes(r.ep, r.inputs, filters, include_deprecated)]
+        allowed = [pos for pos, r in enumerate(index.rows) if _passes(r.ep, r.inputs, filters, include_deprecated)]
         plan = analyse(text)
         if not plan.terms and not plan.concepts:
-            models = [r.ep for r in rows]
-            return SearchResult(models, [0.0] * len(models), suggestions=_browse_hint(text, models, filters))
-        ranked = index.rank(plan, rows)
+            models = [index.rows[pos].ep for pos in allowed]
+            return SearchResult(models, [0.0] * len(models), suggestions=_browse_hint(models, filters))
+        ranked = index.rank(plan, allowed)
         models, scores = [ep for _, _, ep in ranked], [s for s, _, _ in ranked]
         if models:
             return SearchResult(models, scores, notes=plan.notes)
@@ -182,7 +182,7 @@ class Catalogue:
         index = self._search_index
         tips: list[str] = []
         if filters:
-            loose = index.rank(plan, [r for r in index.rows if include_deprecated or not r.ep.deprecated])
+            loose = index.rank(plan, [p for p, r in enumerate(index.rows) if include_deprecated or not r.ep.deprecated])
             if loose:
                 groups = Counter((ep.category, ep.task) for _, _, ep in loose[:20])
                 shown = ", ".join(f"category={c!r} task={t!r}" for (c, t), _ in groups.most_common(3))

@@ -23,9 +23,9 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ._schema import Endpoint
 from ._vocabulary import (
@@ -40,7 +40,7 @@ from ._vocabulary import (
     WEAK_OUT_MARKERS,
 )
 
-__all__ = ["SearchIndex", "SearchResult", "analyse", "endpoint_concepts", "QueryPlan"]
+__all__ = ["QueryPlan", "SearchIndex", "SearchResult", "analyse", "endpoint_concepts", "word_forms"]
 
 # How much a matched concept is worth, by its kind; a concept's query weight (0..1) multiplies this.
 CONCEPT_WEIGHT = {"task": 3.0, "kind": 3.0, "out": 2.0, "in": 1.5, "variant": 1.0}
@@ -107,8 +107,11 @@ def _words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower().replace("_", " "))
 
 
-def _forms(word: str) -> set[str]:
-    """The stemmed forms a row is found by: the word itself, its glued parts, 'v2.5' as '2.5'."""
+@lru_cache(maxsize=8192)
+def word_forms(word: str) -> frozenset[str]:
+    """The stemmed forms a row is found by: the word itself, its glued parts, 'v2.5' as '2.5'.
+
+    Cached: the ~330 rows repeat the same few thousand words."""
     canon = SYNONYMS.get(word, word)
     forms = {_stem(canon)}
     parts = _PART.findall(word)
@@ -117,14 +120,14 @@ def _forms(word: str) -> set[str]:
     version = _VERSION.match(word)
     if version:
         forms.add(version.group(1))
-    return forms
+    return frozenset(forms)
 
 
 def _field_tokens(texts: Iterable[str]) -> frozenset[str]:
     out: set[str] = set()
     for text in texts:
         for w in _words(text):
-            out |= _forms(w)
+            out |= word_forms(w)
     return frozenset(out)
 
 
@@ -345,7 +348,11 @@ class SearchResult:
 
 
 class SearchIndex:
-    """The rows' words and concepts, built once per catalogue (on its first search)."""
+    """The rows' words and concepts, built once per catalogue (on its first search).
+
+    Posting lists (word -> rows, concept -> rows) make a query cost what its words touch, not what the
+    catalogue holds: well under a millisecond for most queries.
+    """
 
     def __init__(self, endpoints: Sequence[Endpoint]) -> None:
         self.rows: list[_Row] = []
@@ -358,82 +365,95 @@ class SearchIndex:
                 "description": _field_tokens((ep.description,)),
             }
             self.rows.append(_Row(ep, fields, endpoint_concepts(ep), frozenset(inputs)))
-        df: Counter[str] = Counter()
-        for row in self.rows:
-            df.update(frozenset().union(*row.fields.values()))
+        # word -> {row position: weight of the best field holding it}
+        self.words: dict[str, dict[int, float]] = {}
+        self.concepts: dict[str, set[int]] = {}
+        self.inputs: dict[str, set[int]] = {}
+        for pos, row in enumerate(self.rows):
+            for fname, tokens in row.fields.items():
+                for tok in tokens:
+                    posting = self.words.setdefault(tok, {})
+                    posting[pos] = max(posting.get(pos, 0.0), FIELD_WEIGHT[fname])
+            for concept in row.concepts:
+                self.concepts.setdefault(concept, set()).add(pos)
+            for media in row.inputs:
+                self.inputs.setdefault(media, set()).add(pos)
         n = len(self.rows)
-        self.idf = {tok: math.log(1 + n / count) for tok, count in df.items()}
+        self.idf = {tok: math.log(1 + n / len(posting)) for tok, posting in self.words.items()}
         self.vocabulary = sorted(self.idf)
 
     # -- words
 
-    def _term_forms(self, term: str) -> list[tuple[set[str], float]]:
-        """Ways a query word can be found, each with its weight factor: exact, as a prefix, or a near spelling."""
-        exact = _forms(term)
+    def _term_forms(self, term: str) -> list[tuple[str, float]]:
+        """Row words a query word finds, each with its factor: itself, its parts, a prefix, a near spelling."""
         whole = _stem(SYNONYMS.get(term, term))
         if whole in self.idf:
-            return [({whole}, 1.0)]
-        if exact & self.idf.keys():
-            return [(exact & self.idf.keys(), 0.9)]
-        if len(term) >= 4:
-            prefixed = {tok for tok in self.vocabulary if tok.startswith(whole)}
-            if prefixed:
-                return [(prefixed, PREFIX_FACTOR)]
-            near = difflib.get_close_matches(whole, self.vocabulary, n=2, cutoff=0.84)
-            if near:
-                return [(set(near), FUZZY_FACTOR)]
-        return []
+            return [(whole, 1.0)]
+        parts = word_forms(term) & self.idf.keys()
+        if parts:
+            return [(tok, 0.9) for tok in sorted(parts)]
+        if len(whole) < 4:
+            return []
+        prefixed = [tok for tok in self.vocabulary if tok.startswith(whole)]
+        if prefixed:
+            return [(tok, PREFIX_FACTOR) for tok in prefixed]
+        if len(whole) < 5:
+            return []
+        # Near spellings share the first letter and about the length: a short list for difflib.
+        alike = [t for t in self.vocabulary if t[0] == whole[0] and abs(len(t) - len(whole)) <= 2]
+        return [(tok, FUZZY_FACTOR) for tok in difflib.get_close_matches(whole, alike, n=2, cutoff=0.84)]
 
-    def _lexical(self, row: _Row, looked_up: list[list[tuple[set[str], float]]]) -> float:
-        score = 0.0
-        for ways in looked_up:
-            best = 0.0
-            for tokens, factor in ways:
-                for fname, ftokens in row.fields.items():
-                    hit = tokens & ftokens
-                    if hit:
-                        best = max(best, factor * FIELD_WEIGHT[fname] * max(self.idf[t] for t in hit))
-            score += best
-        return score
+    def _lexical(self, plan: QueryPlan) -> dict[int, float]:
+        scores: dict[int, float] = {}
+        for term in plan.terms:
+            best: dict[int, float] = {}
+            for tok, factor in self._term_forms(term):
+                weight = factor * self.idf[tok]
+                for pos, field_weight in self.words[tok].items():
+                    best[pos] = max(best.get(pos, 0.0), weight * field_weight)
+            for pos, value in best.items():
+                scores[pos] = scores.get(pos, 0.0) + value
+        return scores
 
     # -- concepts
 
-    @staticmethod
-    def _conceptual(row: _Row, plan: QueryPlan) -> float:
-        score = 0.0
+    def _conceptual(self, plan: QueryPlan) -> dict[int, float]:
+        scores: dict[int, float] = {}
         for concept, weight in plan.concepts.items():
             kind, _, value = concept.partition(":")
-            if concept in row.concepts:
-                score += CONCEPT_WEIGHT[kind] * weight
-            elif kind == "in" and value in row.inputs:
-                score += CONCEPT_WEIGHT[kind] * weight * PARAM_INPUT_FACTOR
+            full = self.concepts.get(concept, set())
+            for pos in full:
+                scores[pos] = scores.get(pos, 0.0) + CONCEPT_WEIGHT[kind] * weight
+            if kind == "in":  # takes it as an optional parameter rather than as its main input
+                for pos in self.inputs.get(value, set()) - full:
+                    scores[pos] = scores.get(pos, 0.0) + CONCEPT_WEIGHT[kind] * weight * PARAM_INPUT_FACTOR
         asks_input = any(c.startswith("in:") for c in plan.concepts)
-        if not asks_input and any(c.startswith("out:") for c in plan.concepts) and "in:text" in row.concepts:
-            score += PROMPT_INPUT_BONUS
-        return score
+        if not asks_input and any(c.startswith("out:") for c in plan.concepts):
+            for pos in self.concepts.get("in:text", set()):
+                scores[pos] = scores.get(pos, 0.0) + PROMPT_INPUT_BONUS
+        return scores
 
-    def rank(self, plan: QueryPlan, rows: Iterable[_Row]) -> list[tuple[float, int, Endpoint]]:
-        """(score, position, row) of the rows that match, best first.
+    def rank(self, plan: QueryPlan, allowed: Collection[int] | None = None) -> list[tuple[float, int, Endpoint]]:
+        """(score, position, endpoint) of the rows that match, best first; only ``allowed`` positions if given.
 
         A row matches when its total score reaches ``RELATIVE_CUTOFF`` of the best total, or its intent
         score alone reaches that share of the best intent score: a rare word in one row's name ("tts")
         must not hide the rows that do what was asked.
         """
-        looked_up = [self._term_forms(t) for t in plan.terms]
-        scored: list[tuple[float, float, int, Endpoint]] = []
-        for i, row in enumerate(rows):
-            intent = self._conceptual(row, plan)
-            total = self._lexical(row, looked_up) + intent
-            if total > 0:
-                scored.append((round(total, 9), intent, i, row.ep))
+        lexical, intent = self._lexical(plan), self._conceptual(plan)
+        positions = lexical.keys() | intent.keys()
+        if allowed is not None:
+            positions &= set(allowed)
+        scored = [(round(lexical.get(p, 0.0) + intent.get(p, 0.0), 9), intent.get(p, 0.0), p) for p in positions]
+        scored = [t for t in scored if t[0] > 0]
         if not scored:
             return []
         best_total = max(t[0] for t in scored)
         best_intent = max(t[1] for t in scored)
         kept = [
-            (total, i, ep)
-            for total, intent, i, ep in scored
-            if total >= RELATIVE_CUTOFF * best_total or (best_intent > 0 and intent >= RELATIVE_CUTOFF * best_intent)
+            (total, pos, self.rows[pos].ep)
+            for total, concepts, pos in scored
+            if total >= RELATIVE_CUTOFF * best_total or (best_intent > 0 and concepts >= RELATIVE_CUTOFF * best_intent)
         ]
         kept.sort(key=lambda t: (-t[0], t[1]))
         return kept
