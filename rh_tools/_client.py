@@ -99,6 +99,29 @@ class _Base:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._config.base_url!r}, api_key={self._config.api_key!r})"
 
+    def search(
+        self,
+        text: str = "",
+        *,
+        category: str | None = None,
+        output_type: str | None = None,
+        task: str | None = None,
+        variant: str | None = None,
+        input_type: str | None = None,
+        limit: int | None = None,
+    ) -> list[Endpoint]:
+        """Models for ``text`` ("animate this photo", "kling video"), best first: a local catalogue
+        look-up (no request, no credits), the same on both twins. See :func:`rh_tools.catalogue.search`."""
+        return catalogue.search(
+            text,
+            category=category,
+            output_type=output_type,
+            task=task,
+            variant=variant,
+            input_type=input_type,
+            limit=limit,
+        )
+
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
 
