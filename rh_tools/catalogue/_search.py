@@ -158,9 +158,11 @@ def _takes(ep: Endpoint) -> tuple[set[str], set[str]]:
         main = {ep.task.split("-to-", 1)[0]}
     else:
         main = {p.type for p in ep.params if p.is_media}
+    params = {p.type for p in ep.params if p.is_media}
+    if params and "text" not in main and not main & params:
+        main = params  # the task name says less than the parameters (kling lip-sync's identify-face takes a video)
     if ep.tool_name.startswith("kling_v2_ai_avatar"):
         main.add("image")  # a portrait and an audio track
-    params = {p.type for p in ep.params if p.is_media}
     if any(p.name in _PROMPT_KEYS or p.key in _PROMPT_KEYS for p in ep.params):
         params.add("text")
     return main, params | main
