@@ -164,12 +164,12 @@ class Catalogue:
         raw |= {"variant": variant, "input_type": input_type}
         filters = self._check_filters({k: v for k, v in raw.items() if v})
         index = self._search_index
-        allowed = [pos for pos, r in enumerate(index.rows) if _passes(r.ep, r.inputs, filters, include_deprecated)]
+        allowed = {pos for pos, r in enumerate(index.rows) if _passes(r.ep, r.inputs, filters, include_deprecated)}
         plan = analyse(text)
         if not plan.terms and not plan.concepts:
-            models = [index.rows[pos].ep for pos in allowed]
+            models = [index.rows[pos].ep for pos in sorted(allowed)]
             return SearchResult(models, [0.0] * len(models), suggestions=_browse_hint(models, filters))
-        ranked = index.rank(plan, allowed)
+        ranked = index.rank(plan, allowed, self._live(include_deprecated))
         models, scores = [ep for _, _, ep in ranked], [s for s, _, _ in ranked]
         if models:
             return SearchResult(models, scores, notes=plan.notes)
@@ -177,12 +177,17 @@ class Catalogue:
             [], [], notes=plan.notes, suggestions=self._suggest(text, plan, filters, include_deprecated)
         )
 
+    def _live(self, include_deprecated: bool) -> set[int]:
+        """Positions of the rows a search may show regardless of filters."""
+        return {p for p, r in enumerate(self._search_index.rows) if include_deprecated or not r.ep.deprecated}
+
     def _suggest(self, text: str, plan: QueryPlan, filters: dict[str, str], include_deprecated: bool) -> list[str]:
         """What to try when nothing matched: the filters to drop, else nearby words and the tasks there are."""
         index = self._search_index
         tips: list[str] = []
         if filters:
-            loose = index.rank(plan, [p for p, r in enumerate(index.rows) if include_deprecated or not r.ep.deprecated])
+            live = self._live(include_deprecated)
+            loose = index.rank(plan, live, live)
             if loose:
                 groups = Counter((ep.category, ep.task) for _, _, ep in loose[:20])
                 shown = ", ".join(f"category={c!r} task={t!r}" for (c, t), _ in groups.most_common(3))

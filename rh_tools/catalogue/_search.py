@@ -429,33 +429,48 @@ class SearchIndex:
             if kind == "in":  # takes it as an optional parameter rather than as its main input
                 for pos in self.inputs.get(value, set()) - full:
                     scores[pos] = scores.get(pos, 0.0) + CONCEPT_WEIGHT[kind] * weight * PARAM_INPUT_FACTOR
-        asks_input = any(c.startswith("in:") for c in plan.concepts)
-        if not asks_input and any(c.startswith("out:") for c in plan.concepts):
-            for pos in self.concepts.get("in:text", set()):
-                scores[pos] = scores.get(pos, 0.0) + PROMPT_INPUT_BONUS
         return scores
 
-    def rank(self, plan: QueryPlan, allowed: Collection[int] | None = None) -> list[tuple[float, int, Endpoint]]:
+    def _prompt_bonus(self, plan: QueryPlan, matched: Iterable[int]) -> dict[int, float]:
+        """The PROMPT_INPUT_BONUS for rows already matched otherwise, when the query names no input."""
+        asks_input = any(c.startswith("in:") for c in plan.concepts)
+        if asks_input or not any(c.startswith("out:") for c in plan.concepts):
+            return {}
+        prompt_rows = self.concepts.get("in:text", set())
+        return {pos: PROMPT_INPUT_BONUS for pos in matched if pos in prompt_rows}
+
+    def rank(
+        self, plan: QueryPlan, allowed: Collection[int] | None = None, universe: Collection[int] | None = None
+    ) -> list[tuple[float, int, Endpoint]]:
         """(score, position, endpoint) of the rows that match, best first; only ``allowed`` positions if given.
 
         A row matches when its total score reaches ``RELATIVE_CUTOFF`` of the best total, or its intent
         score alone reaches that share of the best intent score: a rare word in one row's name ("tts")
-        must not hide the rows that do what was asked.
+        must not hide the rows that do what was asked. The best scores are taken over ``universe`` (all
+        rows if not given), not over the filtered rows: a filter narrows the matches, it does not turn
+        the best of a bad lot ("clone my voice" among 3D models) into one.
         """
         lexical, intent = self._lexical(plan), self._conceptual(plan)
-        positions = lexical.keys() | intent.keys()
-        if allowed is not None:
-            positions &= set(allowed)
-        scored = [(round(lexical.get(p, 0.0) + intent.get(p, 0.0), 9), intent.get(p, 0.0), p) for p in positions]
-        scored = [t for t in scored if t[0] > 0]
-        if not scored:
+        matched = lexical.keys() | intent.keys()
+        bonus = self._prompt_bonus(plan, matched)
+        scored: dict[int, tuple[float, float]] = {}
+        for pos in matched:
+            concepts = intent.get(pos, 0.0) + bonus.get(pos, 0.0)
+            total = round(lexical.get(pos, 0.0) + concepts, 9)
+            if total > 0:
+                scored[pos] = (total, concepts)
+        pool = [v for p, v in scored.items() if universe is None or p in universe]
+        if not pool:
             return []
-        best_total = max(t[0] for t in scored)
-        best_intent = max(t[1] for t in scored)
+        best_total = max(t for t, _ in pool)
+        best_intent = max(c for _, c in pool)
         kept = [
             (total, pos, self.rows[pos].ep)
-            for total, concepts, pos in scored
-            if total >= RELATIVE_CUTOFF * best_total or (best_intent > 0 and concepts >= RELATIVE_CUTOFF * best_intent)
+            for pos, (total, concepts) in scored.items()
+            if (allowed is None or pos in allowed)
+            and (
+                total >= RELATIVE_CUTOFF * best_total or (best_intent > 0 and concepts >= RELATIVE_CUTOFF * best_intent)
+            )
         ]
         kept.sort(key=lambda t: (-t[0], t[1]))
         return kept
