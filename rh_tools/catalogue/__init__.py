@@ -189,11 +189,12 @@ class Catalogue:
             live = self._live(include_deprecated)
             loose = index.rank(plan, live, live)
             if loose:
-                groups = Counter((ep.category, ep.task) for _, _, ep in loose[:20])
-                shown = ", ".join(f"category={c!r} task={t!r}" for (c, t), _ in groups.most_common(3))
+                # the kinds of the best matches, best first (a Counter keeps first-seen order)
+                groups = Counter((ep.category, ep.task) for _, _, ep in loose)
+                shown = ", ".join(f"category={c!r} task={t!r} ({n})" for (c, t), n in list(groups.items())[:3])
                 tips.append(
                     f"{len(loose)} models match {text!r} without the filters "
-                    f"({', '.join(f'{k}={v!r}' for k, v in filters.items())}); most are {shown}."
+                    f"({', '.join(f'{k}={v!r}' for k, v in filters.items())}), best first: {shown}."
                 )
                 return tips
         near = index.near_words(plan.terms, extra=self.tasks)
