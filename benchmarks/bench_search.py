@@ -97,18 +97,18 @@ def bm25_search(with_concepts: bool) -> Search:
     from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]  # benchmark-only: pip install rank-bm25
 
     rows = [r for r in SearchIndex(catalogue.all()).rows if not r.ep.deprecated]
-    docs = []
+    docs: list[list[str]] = []
     for row in rows:
-        tokens = sorted(frozenset().union(*row.fields.values()))
+        tokens = sorted(set[str]().union(*row.fields.values()))
         docs.append(tokens + (sorted(row.concepts) if with_concepts else []))
-    bm25 = BM25Okapi(docs)
+    bm25: Any = BM25Okapi(docs)
 
     def search(text: str, filters: dict[str, Any]) -> Sequence[Endpoint]:
         plan = analyse(text)
         query = sorted({form for term in plan.terms for form in word_forms(term)})
         if with_concepts:
             query += sorted(plan.concepts)
-        scores = bm25.get_scores(query)
+        scores: list[float] = [float(x) for x in bm25.get_scores(query)]
         order = sorted(range(len(rows)), key=lambda i: (-scores[i], i))
         return [rows[i].ep for i in order[:3] if scores[i] > 0]
 
@@ -121,7 +121,8 @@ def evaluate(queries: Sequence[Query], search: Search = default_search, repeats:
     outcomes: list[Outcome] = []
     for query in queries:
         times: list[float] = []
-        for _ in range(repeats):
+        found: list[Endpoint] = []
+        for _ in range(max(1, repeats)):
             started = time.perf_counter()
             found = list(search(query.q, query.filters))[:3]
             times.append(time.perf_counter() - started)
@@ -179,7 +180,7 @@ def report(outcomes: Sequence[Outcome], show_misses: bool = False) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--split", choices=["tune", "holdout", "all"], default="all")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--repeats", type=int, default=7, help="runs per query for the timing (median kept)")

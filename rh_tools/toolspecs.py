@@ -265,7 +265,7 @@ def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float 
 
 def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
     filters = {"category": a.category, "output_type": a.output_type, "task": a.task, "variant": a.variant}
-    found = catalogue.find(a.query, **filters)
+    found = catalogue.find(a.query, category=a.category, output_type=a.output_type, task=a.task, variant=a.variant)
     shown = found.models[: a.limit]
     asked = (f" {a.query!r}" if a.query.strip() else "") + "".join(
         f" {k}={v}" for k, v in filters.items() if v is not None

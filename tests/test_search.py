@@ -198,7 +198,7 @@ def test_filters_task_variant_input_type_category() -> None:
         ({"input_type": "3d"}, "input_type", "image, video, audio, text"),
     ],
 )
-def test_unknown_filter_values_are_refused_with_the_valid_ones(kwargs: dict[str, str], field: str, hint: str) -> None:
+def test_unknown_filter_values_are_refused_with_the_valid_ones(kwargs: dict[str, Any], field: str, hint: str) -> None:
     with pytest.raises(InvalidInputError) as err:
         catalogue.search("video", **kwargs)
     assert field in err.value.message and hint in (err.value.hint or "")

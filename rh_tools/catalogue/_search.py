@@ -114,7 +114,7 @@ def word_forms(word: str) -> frozenset[str]:
     Cached: the ~330 rows repeat the same few thousand words."""
     canon = SYNONYMS.get(word, word)
     forms = {_stem(canon)}
-    parts = _PART.findall(word)
+    parts: list[str] = _PART.findall(word)
     if len(parts) > 1:
         forms.update(_stem(SYNONYMS.get(p, p)) for p in parts if len(p) > 1 or p.isdigit())
     version = _VERSION.match(word)
@@ -229,9 +229,9 @@ def endpoint_concepts(ep: Endpoint) -> frozenset[str]:
 class QueryPlan:
     """A query, read: the words to look up, the concepts asked for (0..1) and notes for the agent."""
 
-    terms: list[str] = field(default_factory=list)
-    concepts: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list[str])
+    concepts: dict[str, float] = field(default_factory=dict[str, float])
+    notes: list[str] = field(default_factory=list[str])
 
     def want(self, concept: str, weight: float) -> None:
         self.concepts[concept] = max(self.concepts.get(concept, 0.0), weight)
@@ -341,8 +341,8 @@ class SearchResult:
 
     models: list[Endpoint]
     scores: list[float]
-    notes: list[str] = field(default_factory=list)
-    suggestions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list[str])
+    suggestions: list[str] = field(default_factory=list[str])
 
     @property
     def total(self) -> int:

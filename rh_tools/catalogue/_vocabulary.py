@@ -47,7 +47,7 @@ class Intent:
     backgrounds although no model is called "background remover".
     """
 
-    concepts: dict[str, float] = field(default_factory=dict)
+    concepts: dict[str, float] = field(default_factory=dict[str, float])
     role: Role | None = None
     note: str | None = None
 
