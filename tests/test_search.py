@@ -212,11 +212,12 @@ def test_no_price_filter_is_pretended() -> None:
 # ---- every surface -----------------------------------------------------------------------------
 
 
-def test_client_twins_search_locally() -> None:
+async def test_client_twins_search_locally() -> None:
     with RunningHub(api_key=KEY, base_url=NOWHERE) as rh:
         assert rh.search("clone my voice", limit=1)[0].tool_name == "minimax_voice_clone"
-    arh = AsyncRunningHub(api_key=KEY, base_url=NOWHERE)
-    assert arh.search("text to 3d", task="text-to-3d", limit=5)[0].task == "text-to-3d"
+    async with AsyncRunningHub(api_key=KEY, base_url=NOWHERE) as arh:
+        found = await arh.search("text to 3d", task="text-to-3d", limit=5)
+    assert found and all(ep.task == "text-to-3d" for ep in found)
 
 
 def test_tool_plan_ranks_notes_and_suggests() -> None:

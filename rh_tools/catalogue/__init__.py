@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 from .._exceptions import InvalidInputError, UnknownEndpointError
 from ._schema import TOOL_NAME_RE, Category, Endpoint, OutputType, Param
@@ -29,6 +29,7 @@ __all__ = [
     "Endpoint",
     "OutputType",
     "Param",
+    "SearchFilters",
     "SearchResult",
     "all",
     "find",
@@ -38,6 +39,20 @@ __all__ = [
 ]
 
 VARIANTS = ("low-price", "official")
+
+
+class SearchFilters(TypedDict, total=False):
+    """The keyword filters of :func:`search` (for ``**filters`` signatures such as ``rh.search``)."""
+
+    category: str | None
+    output_type: str | None
+    task: str | None
+    variant: str | None
+    input_type: str | None
+    include_deprecated: bool
+    limit: int | None
+
+
 # What a model can be given: media kinds of its parameters, or text (a prompt).
 INPUT_TYPES = ("image", "video", "audio", "text")
 
