@@ -296,7 +296,7 @@ def test_langchain_list_tasks_sees_what_run_model_paid_for(emu: Emulator) -> Non
          "args": {"name": GROK, "params": {"prompt": "a fox", "imageUrl": "https://example.com/a.png"}}}
     )  # fmt: skip
     assert isinstance(ran, ToolMessage) and ran.status == "success"
-    listed = tools["list_tasks"].invoke({"type": "tool_call", "id": "2", "name": "list_tasks", "args": {"hours": 1}})
+    listed = tools["list_tasks"].invoke({"type": "tool_call", "id": "2", "name": "list_tasks", "args": {"name": "grok"}})
     assert isinstance(listed, ToolMessage) and listed.status == "success"
     assert listed.artifact["tasks"][0]["task_id"] == ran.artifact["task_id"]
     assert 'prompt "a fox"' in listed.content and "SUCCESS" in listed.content
@@ -307,7 +307,7 @@ async def test_langchain_async_list_tasks_filters(emu: Emulator) -> None:
     asy = AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.05)
     tools = {t.name: t for t in RunningHubToolkit(async_client=asy).get_tools()}
     task = await asy.submit(GROK, prompt="later", imageUrl="https://example.com/a.png")
-    out = await tools["list_tasks"].ainvoke({"status": "unfinished"})
+    out = await tools["list_tasks"].ainvoke({"unfinished": True})
     assert task.task_id in out and "wait_task" in out
     bad = await tools["list_tasks"].ainvoke({"type": "tool_call", "id": "3", "name": "list_tasks",
                                              "args": {"status": "DONE"}})  # fmt: skip
@@ -340,7 +340,7 @@ async def test_a_new_mcp_server_finds_what_an_earlier_one_paid_for(held: Emulato
     task_id = ran.structured_content["task_id"]
     held.set_config(key_overrides=RELEASE)
     async with connect(held, api_key=HELD_KEY) as second:
-        listed = await second.call_tool("list_tasks", {"status": "unfinished"})
+        listed = await second.call_tool("list_tasks", {"unfinished": True})
         assert [t["task_id"] for t in listed.structured_content["tasks"]] == [task_id]
         collected = await second.call_tool("wait_task", {"task_id": task_id, "wait_seconds": 60})
     assert not collected.is_error and collected.structured_content["status"] == "SUCCESS"
