@@ -296,7 +296,9 @@ def test_langchain_list_tasks_sees_what_run_model_paid_for(emu: Emulator) -> Non
          "args": {"name": GROK, "params": {"prompt": "a fox", "imageUrl": "https://example.com/a.png"}}}
     )  # fmt: skip
     assert isinstance(ran, ToolMessage) and ran.status == "success"
-    listed = tools["list_tasks"].invoke({"type": "tool_call", "id": "2", "name": "list_tasks", "args": {"name": "grok"}})
+    listed = tools["list_tasks"].invoke(
+        {"type": "tool_call", "id": "2", "name": "list_tasks", "args": {"name": "grok"}}
+    )
     assert isinstance(listed, ToolMessage) and listed.status == "success"
     assert listed.artifact["tasks"][0]["task_id"] == ran.artifact["task_id"]
     assert 'prompt "a fox"' in listed.content and "SUCCESS" in listed.content
