@@ -374,12 +374,15 @@ def _interrupted(args: argparse.Namespace) -> int:
             f"Interrupted ({how}). Task {task_id} keeps running and is in the task journal. "
             f"Collect it with: {resume} (or rh-tools resume for every unfinished task)."
         )
-    else:
+    elif args.command == "run":
         resume = None
         text = (
             f"Interrupted ({how}) before a task id was received. If the submit had already been sent, "
             "the task may exist anyway: rh-tools tasks lists what the journal knows."
         )
+    else:  # a command that submits nothing
+        resume = None
+        text = f"Interrupted ({how})."
     if getattr(args, "json", False):
         print(json.dumps({"interrupted": True, "task_id": task_id, "resume": resume}), flush=True)
     print(text, file=sys.stderr, flush=True)
