@@ -131,6 +131,7 @@ class Task(_Loose):
     usage: Usage | None = None
     failed_reason: Any = None
     prompt_tips: str | None = None
+    note: str | None = Field(None, description="What RunningHub's answer implies beyond the fields above.")
 
     @property
     def done(self) -> bool:
