@@ -27,6 +27,7 @@ __all__ = [
     "cancel_call",
     "envelope_data",
     "legacy_outputs_call",
+    "legacy_status_call",
     "numeric_id",
     "list_ai_apps_call",
     "lora_upload_url_call",
@@ -36,7 +37,9 @@ __all__ = [
     "resend_webhook_call",
     "submit_call",
     "task_from_v2",
+    "task_from_webhook",
     "upload_call",
+    "uploaded_file",
     "v2_object",
     "webhook_detail_call",
     "workflow_call",
@@ -192,13 +195,52 @@ def submit_call(path: str, body: dict[str, Any]) -> Call[Task]:
 
 
 def query_call(task_id: str, endpoint: str | None = None) -> Call[Task]:
-    return Call(
-        "POST",
-        "/openapi/v2/query",
-        lambda b: task_from_v2(b, endpoint),
-        body={"taskId": task_id},
-        task_id=task_id,
-    )
+    def parse(b: Any) -> Task:
+        task = task_from_v2(b, endpoint)
+        if not task.task_id:  # some answers leave taskId out; it is the one we asked about
+            task.task_id = task_id
+        return task
+
+    return Call("POST", "/openapi/v2/query", parse, body={"taskId": task_id}, task_id=task_id)
+
+
+def legacy_status_call(task_id: str) -> Call[Task]:
+    """/task/openapi/status: ``data`` is the bare status string (deprecated; the docs' example is "")."""
+
+    def parse(b: Any) -> Task:
+        data = envelope_data(b)
+        return Task(task_id=task_id, status=_status(data) if isinstance(data, str) else "")
+
+    return Call("POST", "/task/openapi/status", parse, body={"taskId": task_id}, auth="body", task_id=task_id)
+
+
+def task_from_webhook(payload: Any) -> Task:
+    """The task a TASK_END callback reports, in both forms RunningHub sends: ``eventData`` as the v2
+    task object (Standard Model tasks) or as a JSON string holding the /task/openapi/outputs answer
+    (workflow / AI-app tasks). The callback is unauthenticated: confirm with a query before trusting it."""
+    if not isinstance(payload, dict) or not payload.get("taskId"):
+        raise ResponseFormatError("Expected a TASK_END payload with a taskId")
+    task_id = str(payload["taskId"])
+    data = payload.get("eventData")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise ResponseFormatError("eventData is neither an object nor JSON text") from None
+    if isinstance(data, dict) and "code" in data and "taskId" not in data:
+        return _task_from_legacy_outputs(data, task_id)
+    task = task_from_v2(data)
+    if not task.task_id:
+        task.task_id = task_id
+    return task
+
+
+def uploaded_file(body: Any) -> UploadedFile:
+    """An upload answer (v2 ``{code, message, data}`` or legacy ``{code, msg, data}``)."""
+    data = envelope_data(body)
+    if not isinstance(data, dict):
+        raise ResponseFormatError(f"Expected the uploaded file in data, got {type(data).__name__}")
+    return UploadedFile.model_validate(data)
 
 
 def legacy_outputs_call(task_id: str) -> Call[Task]:
@@ -454,7 +496,10 @@ def lora_upload_url_call(lora_name: str, md5_hex: str) -> Call[dict[str, Any]]:
 
 def apply_upload(body: dict[str, Any], key: str, index: int | None, uploaded: UploadedFile, ref: str) -> None:
     """Put an upload's URL (or file name, for '##' workflow slots) where the local file was."""
-    value = uploaded.file_name if ref == "file_name" or not uploaded.download_url else uploaded.download_url
+    if ref == "file_name":
+        value = uploaded.file_name or uploaded.download_url
+    else:
+        value = uploaded.download_url or uploaded.file_name
     if index is None:
         body[key] = value
     else:
@@ -466,7 +511,7 @@ def upload_call(source: MediaSource) -> Call[UploadedFile]:
     return Call(
         "POST",
         "/openapi/v2/media/upload/binary",
-        lambda b: UploadedFile.model_validate(envelope_data(b)),
+        uploaded_file,
         kind="upload",
         upload=source,
     )

@@ -117,6 +117,8 @@ class Waiter:
         self.failures += 1
         if error.task_id is None:
             error.task_id = self.task_id
+        if isinstance(error, TaskFailedError):  # the answer says the task ended: final, whatever retryable says
+            raise error
         if not error.retryable or self.failures >= C.MAX_POLL_FAILURES:
             if not error.hint.endswith("later."):
                 error.hint = (error.hint + " " if error.hint else "") + (
