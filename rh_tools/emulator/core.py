@@ -428,7 +428,7 @@ class Core:
         if status == "QUEUED":
             return 813, None
         if status == "RUNNING":
-            return 804, {"netWssUrl": None}
+            return 804, {"netWssUrl": self._wss_url(task)}
         if status in ("FAILED", "CANCEL"):
             if task.fail and task.fail[2]:
                 reason = task.fail[2]
@@ -451,15 +451,17 @@ class Core:
             items.append(item)
         return 0, items
 
+    def _wss_url(self, task: Task) -> str:
+        """The progress WebSocket a running workflow task reports (the emulator serves none: the docs
+        call it unstable and advise polling)."""
+        host = task.origin.split("://", 1)[-1]
+        token = self.signer.sign("/ws", 0)
+        return f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={token}"
+
     def legacy_submit_data(self, task: Task) -> dict[str, Any]:
         status = task.status(self.store.clock())
-        wss = None
-        if status == "RUNNING":
-            host = task.origin.split("://", 1)[-1]
-            token = self.signer.sign("/ws", 0)
-            wss = f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={token}"
         return {
-            "netWssUrl": wss,
+            "netWssUrl": self._wss_url(task) if status == "RUNNING" else None,
             "taskId": task.task_id,
             "clientId": task.client_id,
             "taskStatus": status,

@@ -104,12 +104,14 @@ async def account_status(core: Core, request: Request) -> Response:
     running, _waiting = core.store.counts(key)
     acct = core.store.account(key)
     cfg = core.config
+    # A consumer key has coins and no wallet: remainMoney and currency null (S01).
+    wallet = cfg.key_kind(key) != "consumer"
     return envelope(
         {
             "remainCoins": str(cfg.key_setting(key, "remain_coins")),
             "currentTaskCounts": str(running),
-            "remainMoney": money_text(acct.balance),
-            "currency": cfg.currency,
+            "remainMoney": money_text(acct.balance) if wallet else None,
+            "currency": cfg.currency if wallet else None,
             "apiType": cfg.api_type,
         }
     )

@@ -39,10 +39,16 @@ async def read_json(request: Request, api: str) -> dict[str, Any]:
     return body
 
 
-def _refuse(api: str, legacy_code: int, v2_code: str, en: str = "", zh: str = "") -> Refusal:
+def _refuse(api: str, legacy_code: int, v2_code: str, en: str = "", zh: str = "", *, msg: str | None = None) -> Refusal:
     if api == "legacy":
-        return Refusal(legacy_error(legacy_code))
+        return Refusal(legacy_error(legacy_code, msg=msg))
     return Refusal(v2_error(v2_code, en, zh))
+
+
+def _node_mismatch(api: str, node_id: Any, field: Any, en: str, zh: str) -> Refusal:
+    """803 with the detail a real answer gives in ``msg`` (S08), not only the identifier."""
+    detail = f"NODE_INFO_MISMATCH(nodeId={node_id}, fieldName={field}, reason=node_not_found_in_workflow)"
+    return _refuse(api, 803, "803", en, zh, msg=detail)
 
 
 def _node_list(body: Mapping[str, Any], api: str, required: bool) -> list[Mapping[str, Any]]:
@@ -112,10 +118,10 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
     for n in nodes:
         node = prompt.get(str(n["nodeId"]))
         if not isinstance(node, Mapping) or str(n["fieldName"]) not in (node.get("inputs") or {}):
-            raise _refuse(
+            raise _node_mismatch(
                 api,
-                803,
-                "803",
+                n["nodeId"],
+                n["fieldName"],
                 f"node {n['nodeId']} has no input {n['fieldName']!r}",
                 f"节点 {n['nodeId']} 没有输入 {n['fieldName']}",
             )
@@ -166,10 +172,10 @@ def start_app(
     known = {(str(n.get("nodeId")), str(n.get("fieldName"))) for n in app.get("nodeInfoList", [])}
     for n in nodes:
         if (str(n["nodeId"]), str(n["fieldName"])) not in known:
-            raise _refuse(
+            raise _node_mismatch(
                 api,
-                803,
-                "803",
+                n["nodeId"],
+                n["fieldName"],
                 f"the app has no field {n['nodeId']}/{n['fieldName']}",
                 f"应用没有字段 {n['nodeId']}/{n['fieldName']}",
             )
