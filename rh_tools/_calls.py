@@ -77,6 +77,9 @@ def _status(raw: Any) -> str:
 
 def envelope_data(body: Any) -> Any:
     """``data`` of a ``{code, msg|message, data}`` envelope, raising the mapped error when code != 0."""
+    if isinstance(body, dict) and "code" not in body and body.get("errorCode") not in (None, ""):
+        # A v2-style refusal on an envelope route (gateways answer alike on every route).
+        raise error_for_code(body["errorCode"], body.get("errorMessage"), details=body.get("failedReason"))
     if not isinstance(body, dict) or "code" not in body:
         raise ResponseFormatError("Expected a {code, msg, data} envelope")
     if body["code"] not in (0, "0"):
