@@ -329,7 +329,7 @@ class RunningHub(_Base):
             core.decode_response(call, resp.status_code, resp.headers, resp.content)
         except RunningHubError as err:
             return False if is_key_refusal(err) else None
-        except httpx.HTTPError:
+        except Exception:  # a question about the key must never become a different failure
             return None
         return True
 
@@ -657,7 +657,7 @@ class AsyncRunningHub(_Base):
             core.decode_response(call, resp.status_code, resp.headers, resp.content)
         except RunningHubError as err:
             return False if is_key_refusal(err) else None
-        except httpx.HTTPError:
+        except Exception:  # a question about the key must never become a different failure
             return None
         return True
 
