@@ -161,8 +161,8 @@ class WaitTaskArgs(_Args):
 
 class ListTasksArgs(_Args):
     # Lean on purpose: every default tool's schema is paid for in each tools/list (goal: ~2,000 tokens).
-    unfinished: bool = False
-    name: str | None = Field(None, description="Part of a model name.")
+    unfinished: bool | None = None
+    name: str | None = None  # part of a model name; self-explanatory, so no description to pay for
 
 
 class UploadFileArgs(_Args):
@@ -173,13 +173,34 @@ class NoArgs(_Args):
     pass
 
 
-class RunWorkflowArgs(_Args):
-    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
+_RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+
+
+class _RunOptionArgs(_Args):
+    """Optional run fields of workflows and AI apps, as one object to keep the tool list short; the
+    client checks each value (see calls.RunOptions)."""
+
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Optional: instance_type ('plus' = 48 GB GPU), use_personal_queue, retain_seconds, "
+        "access_password.",
+    )
+
+    def run_options(self) -> dict[str, Any]:
+        unknown = sorted(set(self.options) - set(_RUN_OPTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown options {unknown}; known: {list(_RUN_OPTIONS)}")
+        return dict(self.options)
+
+
+class RunWorkflowArgs(_RunOptionArgs):
+    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
 
 
-class RunAIAppArgs(_Args):
+class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
@@ -366,7 +387,7 @@ def _finish_tasks(records: list[Any]) -> ToolResult:
 
 def _plan_list_tasks(a: ListTasksArgs, ctx: ToolContext) -> Step:
     kwargs: dict[str, Any] = {
-        "unfinished": a.unfinished,
+        "unfinished": bool(a.unfinished),
         "endpoint": a.name,
         "limit": 20,
         "require_key": ctx.tasks_need_key,
@@ -409,11 +430,18 @@ def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
 
 
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    if a.workflow_id is None and a.workflow is None:
+        raise InvalidInputError("Give workflow_id, or a workflow in API format (or both)")
     return Step(
         "run_workflow",
         (a.workflow_id, a.node_info_list or None),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}"),
+        {
+            "timeout": ctx.wait_for(None, a.wait_seconds),
+            "on_status": ctx.on_status,
+            "workflow": a.workflow,
+            **a.run_options(),
+        },
+        finish=_finish_run(f"workflow {a.workflow_id or 'inline'}"),
         download=True,
     )
 
@@ -422,7 +450,7 @@ def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
         (a.webapp_id, a.node_info_list),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status, **a.run_options()},
         finish=_finish_run(f"ai-app {a.webapp_id}"),
         download=True,
     )
@@ -503,7 +531,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "list_tasks",
             "List past tasks",
-            "Tasks paid for in this or earlier sessions, newest first. Check here before running again.",
+            "Tasks already paid for, also in earlier sessions. Check before running again.",
             ListTasksArgs,
             _plan_list_tasks,
         ),
