@@ -445,7 +445,7 @@ def test_wait_on_a_young_task_keeps_polling_from_its_submit(emulator: Emulator) 
         task = rh.submit(GROK, prompt="x", imageUrl="https://example.com/a.png")
         w, _, look_now = rh._resume(task.task_id, None, None, None, False)
         assert not look_now and w.age() < 5
-        unknown, _, look = rh._resume("123456", None, None, None, False)
+        unknown, _, look = rh._resume("1234567890123456789", None, None, None, False)
         assert not look and unknown.age() < 1
 
 
