@@ -31,7 +31,8 @@ from ._waiter import Waiter
 from ._webhooks import WebhookReceiver
 from .catalogue import Endpoint, SearchFilters
 from .catalogue._inputs import EndpointInput, validate_params
-from .types import Account, PricePreview, QueueStatus, Task, TaskResult, UploadedFile, WebhookDetail
+from .journal import Journal, SpendRow, StoreSpec, TaskQuery, TaskRecord
+from .types import Account, PricePreview, QueueStatus, Task, TaskResult, TaskStatus, UploadedFile, WebhookDetail
 
 __all__ = ["AsyncRunningHub", "RunningHub"]
 
@@ -61,6 +62,8 @@ class _Base:
         transport: Any = None,
         http_client: Any = None,
         webhook_receiver: WebhookReceiver | None = None,
+        store: StoreSpec = None,
+        library: str | Path | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -81,7 +84,15 @@ class _Base:
         self._transport = transport
         self._http: Any = http_client
         self._owns_http = http_client is None
-        self._history = DurationHistory()
+        # The task journal (rh_tools.journal): argument > RUNNINGHUB_STORE > the user's state folder.
+        self._journal = Journal(
+            store,
+            base_url=self._config.base_url,
+            site=self._config.site,
+            key=self._config.api_key.get() if self._config.api_key else None,
+            library=library,
+        )
+        self._history = DurationHistory(store=self._journal)
         self._rng = random.Random()
         self._lock = threading.Lock()
         # With a receiver, TASK_END callbacks end waits at once; polls become a slow fallback.
@@ -260,6 +271,115 @@ class _Base:
             on_status=on_status,
         )
 
+    # -- the task journal (no I/O beyond the local journal file) ----------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        """This client's task journal (see :mod:`rh_tools.journal`)."""
+        return self._journal
+
+    def _submitted(self, task: Task, endpoint: str | None, params: Any, tool: str | None = None) -> None:
+        """Journal a submit answer. Called on the line after the answer is read: nothing can run between."""
+        kind = "model" if tool else "raw"
+        if endpoint and endpoint.startswith(("workflow:", "ai-app:")):
+            kind = endpoint.split(":", 1)[0]
+        self._journal.submitted(task, endpoint=endpoint, kind=kind, params=params, tool=tool)
+
+    def _query(
+        self,
+        status: str | list[str] | None,
+        unfinished: bool,
+        endpoint: str | None,
+        max_age: float | None,
+        limit: int,
+        all_keys: bool,
+        require_key: bool,
+    ) -> TaskQuery:
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        wanted = {s.strip().upper() for s in statuses if s and s.strip()}
+        if "UNFINISHED" in wanted:
+            wanted.discard("UNFINISHED")
+            unfinished = True
+        unknown = wanted - {s.value for s in TaskStatus}
+        if unknown:
+            raise InvalidInputError(
+                f"unknown task status {sorted(unknown)}",
+                hint="Use SUCCESS, FAILED, CANCEL, RUNNING, QUEUED or unfinished.",
+            )
+        if limit < 1 or (max_age is not None and max_age < 0):
+            raise InvalidInputError("limit must be >= 1 and max_age >= 0 seconds")
+        if require_key:
+            self._config.key()  # a server shared by several callers lists a caller's own tasks only
+        return TaskQuery(
+            statuses=frozenset(wanted) or None,
+            unfinished=unfinished,
+            endpoint=endpoint.strip() if endpoint and endpoint.strip() else None,
+            since=time.time() - max_age if max_age is not None else None,
+            key_id=None if all_keys else self._journal.key_id,
+            limit=limit,
+        )
+
+    def _list_tasks(self, query: TaskQuery) -> list[TaskRecord]:
+        return self._journal.list(query)
+
+    def _resume(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_status: StatusCallback | None,
+        endpoint: str | None,
+        legacy_status: bool,
+    ) -> tuple[Waiter, core.Call[Task], bool]:
+        """A waiter for a task submitted earlier (maybe by another process), placed at the task's
+        real age with the journal's submit time, so polls aim at the learnt window of its endpoint
+        instead of starting cold. The bool says whether to look at once (the task is old enough
+        that it may already be done)."""
+        task_id = self._task_id(task_id)
+        rec = self._journal.get(task_id)
+        key = endpoint or (rec.endpoint if rec is not None else None)
+        w = self._waiter(task_id, timeout, on_status, key)
+        call = calls.legacy_outputs_call(task_id) if legacy_status else calls.query_call(task_id, key)
+        if rec is None:
+            return w, call, False
+        age = rec.age()
+        w.anchor = w.started - age
+        if not rec.done:  # the task was last seen running at this age: completion lies after it
+            w.last_not_done_at = max(0.0, min(age, rec.updated_at - rec.created_at))
+        expected = self._history.expect(key) if key else None
+        return w, call, age >= (expected.low if expected is not None else self._poll.initial)
+
+    @staticmethod
+    def _first_look(w: Waiter, task: Task) -> TaskResult | None:
+        """Observe the first poll of a resumed wait without learning from it: a task found done at
+        the first look ended at some unknown moment since it was last seen, which says nothing
+        about how long its endpoint takes."""
+        key, w.history_key = w.history_key, None
+        try:
+            return w.observe(task)
+        finally:
+            w.history_key = key
+
+    @staticmethod
+    def _finished(task: Task) -> TaskResult:
+        if isinstance(task, TaskResult):
+            return task
+        if task.status != "SUCCESS":
+            raise InvalidInputError(
+                f"task {task.task_id} is {task.status or 'UNKNOWN'}: it has no outputs to download",
+                hint=f"Wait for it first (wait / rh-tools wait {task.task_id}).",
+            )
+        return TaskResult(**task.model_dump())
+
+    def _download_dir(self, directory: str | Path | None) -> Path:
+        if directory is not None:
+            return Path(directory)
+        if self._journal.library is None:
+            raise InvalidInputError(
+                "no folder to download into",
+                hint="Pass a folder, or set RUNNINGHUB_LIBRARY (library=) to keep outputs.",
+            )
+        return self._journal.library / time.strftime("%Y-%m-%d")
+
     @staticmethod
     def _lora_source(path: str | Path) -> tuple[MediaSource, str]:
         src = MediaSource.from_path(path, label="lora")
@@ -348,11 +468,21 @@ class RunningHub(_Base):
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
+            self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return result
+                return self._keep(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
+
+    def _keep(self, result: TaskResult) -> TaskResult:
+        """With a library folder set, save the outputs there before they expire (never fails the run)."""
+        if self._journal.library is not None and result.outputs:
+            try:
+                self.download(result)
+            except (RunningHubError, OSError) as exc:
+                log.warning("task %s: outputs not saved to the library: %s", result.task_id, exc)
+        return result
 
     # -- Standard Model API ------------------------------------------------------------------
 
@@ -381,7 +511,9 @@ class RunningHub(_Base):
             calls.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return self._send(calls.submit_call(ep.path, body))
+        task = self._send(calls.submit_call(ep.path, body))
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        return task
 
     def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
         """Submit ``body`` to ``/openapi/v2/<path>`` without local validation.
@@ -389,7 +521,10 @@ class RunningHub(_Base):
         For parameters or endpoints newer than the catalogue; the API does the checking (and may
         charge for what it accepts). Prefer :meth:`submit`.
         """
-        return self._send(calls.submit_call(self._raw_path(path), dict(body)))
+        raw_path = self._raw_path(path)
+        task = self._send(calls.submit_call(raw_path, dict(body)))
+        self._submitted(task, raw_path, body)
+        return task
 
     def run(
         self,
@@ -421,7 +556,7 @@ class RunningHub(_Base):
         task = self._submit(ep, model, webhook_url)
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return self._keep(result)
         return self._wait(w, calls.query_call(task.task_id, ep.path))
 
     def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
@@ -431,7 +566,9 @@ class RunningHub(_Base):
 
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
-        return self._send(calls.query_call(self._task_id(task_id)))
+        task = self._send(calls.query_call(self._task_id(task_id)))
+        self._journal.seen(task)
+        return task
 
     def wait(
         self,
@@ -444,12 +581,62 @@ class RunningHub(_Base):
     ) -> TaskResult:
         """Wait for a submitted task; safe to call again after a :class:`TaskTimeoutError`.
 
-        ``legacy_status=True`` reads workflow/AI-app tasks through /task/openapi/outputs instead of
-        /openapi/v2/query (the v2 route is documented to serve both; the switch is there in case).
+        A task in the journal (submitted here or by an earlier process) is polled from its real
+        submit time with its endpoint's learnt durations, and looked at once right away if it may
+        already be done. ``legacy_status=True`` reads workflow/AI-app tasks through
+        /task/openapi/outputs instead of /openapi/v2/query (the v2 route is documented to serve
+        both; the switch is there in case).
         """
-        w = self._waiter(self._task_id(task_id), timeout, on_status, endpoint)
-        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
+        w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
+        if look_now:
+            try:
+                task = self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+            else:
+                self._journal.seen(task)
+                if (result := self._first_look(w, task)) is not None:
+                    return self._keep(result)
         return self._wait(w, call)
+
+    def tasks(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        unfinished: bool = False,
+        endpoint: str | None = None,
+        max_age: float | None = None,
+        limit: int = 20,
+        all_keys: bool = False,
+        require_key: bool = False,
+    ) -> list[TaskRecord]:
+        """Tasks from the journal, newest first: this key's own unless ``all_keys``.
+
+        Args:
+            status: one status or several (SUCCESS, FAILED, CANCEL, RUNNING, QUEUED, or "unfinished").
+            unfinished: only tasks not seen ending (what ``wait`` can still collect).
+            endpoint: a piece of the endpoint path or tool name.
+            max_age: only tasks submitted in the last ``max_age`` seconds.
+            require_key: refuse without an API key (servers shared by several callers).
+
+        Raises:
+            ConfigurationError: the journal is turned off or cannot be read.
+        """
+        return self._list_tasks(self._query(status, unfinished, endpoint, max_age, limit, all_keys, require_key))
+
+    def spend(
+        self, *, endpoint: str | None = None, max_age: float | None = None, all_keys: bool = False
+    ) -> list[SpendRow]:
+        """Cost per local day and endpoint from the journal (money in the account's currency, coins)."""
+        return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
+
+    def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
+        """Save a finished task's outputs (by id, or a result) into ``directory`` (default: the
+        library folder, ``RUNNINGHUB_LIBRARY``); the journal records where they went."""
+        result = self._finished(task if isinstance(task, Task) else self.get_task(task))
+        paths = result.download(self._download_dir(directory))
+        self._journal.files(result.task_id, paths)
+        return paths
 
     def cancel(self, task_id: str) -> None:
         """Cancel a queued or running task (documented for workflow/AI-app tasks)."""
@@ -545,11 +732,12 @@ class RunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         task = self._send(call)
+        self._submitted(task, task.endpoint, call.body)
         if not wait:
             return task
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return self._keep(result)
         query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return self._wait(w, query)
 
@@ -680,11 +868,20 @@ class AsyncRunningHub(_Base):
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
+            self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return result
+                return await self._keep(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)
         raise w.timeout()
+
+    async def _keep(self, result: TaskResult) -> TaskResult:
+        if self._journal.library is not None and result.outputs:
+            try:
+                await self.download(result)
+            except (RunningHubError, OSError) as exc:
+                log.warning("task %s: outputs not saved to the library: %s", result.task_id, exc)
+        return result
 
     async def submit(
         self,
@@ -705,10 +902,15 @@ class AsyncRunningHub(_Base):
             calls.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return await self._send(calls.submit_call(ep.path, body))
+        task = await self._send(calls.submit_call(ep.path, body))
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        return task
 
     async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
-        return await self._send(calls.submit_call(self._raw_path(path), dict(body)))
+        raw_path = self._raw_path(path)
+        task = await self._send(calls.submit_call(raw_path, dict(body)))
+        self._submitted(task, raw_path, body)
+        return task
 
     async def run(
         self,
@@ -726,7 +928,7 @@ class AsyncRunningHub(_Base):
         task = await self._submit(ep, model, webhook_url)
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return await self._keep(result)
         return await self._wait(w, calls.query_call(task.task_id, ep.path))
 
     async def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
@@ -735,7 +937,9 @@ class AsyncRunningHub(_Base):
         return catalogue.search(text, **filters)
 
     async def get_task(self, task_id: str) -> Task:
-        return await self._send(calls.query_call(self._task_id(task_id)))
+        task = await self._send(calls.query_call(self._task_id(task_id)))
+        self._journal.seen(task)
+        return task
 
     async def wait(
         self,
@@ -746,9 +950,42 @@ class AsyncRunningHub(_Base):
         endpoint: str | None = None,
         legacy_status: bool = False,
     ) -> TaskResult:
-        w = self._waiter(self._task_id(task_id), timeout, on_status, endpoint)
-        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
+        w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
+        if look_now:
+            try:
+                task = await self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+            else:
+                self._journal.seen(task)
+                if (result := self._first_look(w, task)) is not None:
+                    return await self._keep(result)
         return await self._wait(w, call)
+
+    async def tasks(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        unfinished: bool = False,
+        endpoint: str | None = None,
+        max_age: float | None = None,
+        limit: int = 20,
+        all_keys: bool = False,
+        require_key: bool = False,
+    ) -> list[TaskRecord]:
+        # A local file read of a few rows: cheaper inline than a thread hop.
+        return self._list_tasks(self._query(status, unfinished, endpoint, max_age, limit, all_keys, require_key))
+
+    async def spend(
+        self, *, endpoint: str | None = None, max_age: float | None = None, all_keys: bool = False
+    ) -> list[SpendRow]:
+        return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
+
+    async def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
+        result = self._finished(task if isinstance(task, Task) else await self.get_task(task))
+        paths = await result.adownload(self._download_dir(directory))
+        self._journal.files(result.task_id, paths)
+        return paths
 
     async def cancel(self, task_id: str) -> None:
         await self._send(calls.cancel_call(self._task_id(task_id)))
@@ -828,11 +1065,12 @@ class AsyncRunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         task = await self._send(call)
+        self._submitted(task, task.endpoint, call.body)
         if not wait:
             return task
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return await self._keep(result)
         query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return await self._wait(w, query)
 

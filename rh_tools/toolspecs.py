@@ -5,7 +5,7 @@ or one client call (a :class:`Step`) plus how to render its outcome. The adapter
 the step, sync or async, with :func:`execute` / :func:`aexecute`, so both surfaces behave alike.
 
 Default surface (every endpoint reachable, ~10 schemas): search_models, describe_model, run_model,
-get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
 describe_workflow. Per-endpoint tools (``grok_image_to_image`` …) come from :func:`endpoint_spec`.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,9 @@ class ToolContext:
     download_dir: Path | None = None
     check_media: MediaCheck | None = None
     on_status: StatusCallback | None = None
+    #: list_tasks answers only callers with an API key (servers shared by several users): without
+    #: one, the journal would show every caller's tasks.
+    tasks_need_key: bool = False
 
     def wait_for(self, output_type: str | None, requested: float | None = None) -> float:
         wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT)
@@ -153,6 +157,12 @@ class TaskArgs(_Args):
 class WaitTaskArgs(_Args):
     task_id: str = _TASK_ID
     wait_seconds: float | None = _WAIT
+
+
+class ListTasksArgs(_Args):
+    # Lean on purpose: every default tool's schema is paid for in each tools/list (goal: ~2,000 tokens).
+    unfinished: bool | None = None
+    name: str | None = None  # part of a model name; self-explanatory, so no description to pay for
 
 
 class UploadFileArgs(_Args):
@@ -343,6 +353,48 @@ def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
     )
 
 
+def _finish_tasks(records: list[Any]) -> ToolResult:
+    now = time.time()
+    rows: list[dict[str, Any]] = []
+    lines = [f"{len(records)} task(s), newest first:" if records else "No tasks in the journal match."]
+    for r in records:
+        age = r.age(now)
+        prompt = r.params.get("prompt") if isinstance(r.params.get("prompt"), str) else None
+        rows.append(
+            {
+                "task_id": r.task_id,
+                "model": r.tool or r.endpoint,
+                "status": r.status,
+                "done": r.done,
+                "age_seconds": round(age),
+                "cost": r.cost,
+                "params": r.params,
+                "outputs": r.outputs,
+                "files": r.files,
+            }
+        )
+        line = f"- {r.task_id} {r.tool or r.endpoint} {r.status}, {age / 60:.0f} min ago"
+        line += f", cost {r.cost:g}" if r.cost is not None else ""
+        line += f', prompt "{prompt[:80]}"' if prompt else ""
+        line += f", {len(r.outputs)} output(s)" if r.outputs else ""
+        lines.append(line)
+    if any(not r.done for r in records):
+        lines.append("Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit.")
+    elif records:
+        lines.append("get_task(task_id) gives fresh output URLs (they expire about a day after the run).")
+    return ToolResult("\n".join(lines), {"total": len(rows), "tasks": rows})
+
+
+def _plan_list_tasks(a: ListTasksArgs, ctx: ToolContext) -> Step:
+    kwargs: dict[str, Any] = {
+        "unfinished": bool(a.unfinished),
+        "endpoint": a.name,
+        "limit": 20,
+        "require_key": ctx.tasks_need_key,
+    }
+    return Step("tasks", kwargs=kwargs, finish=_finish_tasks)
+
+
 def _plan_cancel(a: TaskArgs, ctx: ToolContext) -> Step:
     def finish(_: Any) -> ToolResult:
         return ToolResult(f"Cancel requested for task {a.task_id}.", {"task_id": a.task_id, "cancelled": True})
@@ -475,6 +527,13 @@ def generic_specs() -> list[ToolSpec]:
             "Wait for a running task and return its outputs, or its status if still running.",
             WaitTaskArgs,
             _plan_wait_task,
+        ),
+        ToolSpec(
+            "list_tasks",
+            "List past tasks",
+            "Tasks already paid for, also in earlier sessions. Check before running again.",
+            ListTasksArgs,
+            _plan_list_tasks,
         ),
         ToolSpec(
             "cancel_task",
@@ -643,7 +702,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                outcome.download(ctx.download_dir)
+                client.download(outcome, ctx.download_dir)  # through the client: the journal records the files
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -665,7 +724,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await outcome.adownload(ctx.download_dir)
+                await client.download(outcome, ctx.download_dir)
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)

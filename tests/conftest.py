@@ -77,10 +77,15 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for name in list(os.environ):
         if name.startswith("RUNNINGHUB_"):
             monkeypatch.delenv(name)
+    # The task journal: each test gets its own (learnt durations must not leak between tests), and
+    # subprocesses that drop RUNNINGHUB_* still land in a temporary state folder, never the real one.
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("RUNNINGHUB_STORE", str(state / "journal.sqlite3"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
 
 
 @pytest.fixture(scope="session")
