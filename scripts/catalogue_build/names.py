@@ -93,7 +93,7 @@ def drop_shadowing_aliases(endpoints: list[dict[str, Any]], notes: list[str]) ->
         for key in (ep["tool_name"], _norm(ep["path"]), _norm(ep["sidebar_name"])):
             owner.setdefault(key, ep)
     for ep in endpoints:
-        kept = []
+        kept: list[str] = []
         for a in ep["aliases"]:
             o = owner.get(_norm(a))
             if o is not None and o is not ep:

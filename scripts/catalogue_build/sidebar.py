@@ -93,7 +93,7 @@ def map_sidebar(
 
     Differences between the seed page and the table (a group, a name only one of them lists) go to ``notes``.
     """
-    table_by_name = {}
+    table_by_name: dict[str, dict[str, str]] = {}
     for t in table:
         if t["name"] in table_by_name:
             raise SystemExit(f"sidebar table: {t['name']!r} listed twice")
