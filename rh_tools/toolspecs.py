@@ -163,13 +163,34 @@ class NoArgs(_Args):
     pass
 
 
-class RunWorkflowArgs(_Args):
-    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
+_RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+
+
+class _RunOptionArgs(_Args):
+    """Optional run fields of workflows and AI apps, as one object to keep the tool list short; the
+    client checks each value (see calls.RunOptions)."""
+
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Optional: instance_type ('plus' = 48 GB GPU), use_personal_queue, retain_seconds, "
+        "access_password.",
+    )
+
+    def run_options(self) -> dict[str, Any]:
+        unknown = sorted(set(self.options) - set(_RUN_OPTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown options {unknown}; known: {list(_RUN_OPTIONS)}")
+        return dict(self.options)
+
+
+class RunWorkflowArgs(_RunOptionArgs):
+    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
 
 
-class RunAIAppArgs(_Args):
+class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
@@ -357,11 +378,18 @@ def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
 
 
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    if a.workflow_id is None and a.workflow is None:
+        raise InvalidInputError("Give workflow_id, or a workflow in API format (or both)")
     return Step(
         "run_workflow",
         (a.workflow_id, a.node_info_list or None),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}"),
+        {
+            "timeout": ctx.wait_for(None, a.wait_seconds),
+            "on_status": ctx.on_status,
+            "workflow": a.workflow,
+            **a.run_options(),
+        },
+        finish=_finish_run(f"workflow {a.workflow_id or 'inline'}"),
         download=True,
     )
 
@@ -370,7 +398,7 @@ def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
         (a.webapp_id, a.node_info_list),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status, **a.run_options()},
         finish=_finish_run(f"ai-app {a.webapp_id}"),
         download=True,
     )
