@@ -16,14 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from . import _render as R
 from . import catalogue
 from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
+from ._toolschema import strict_ready
 from .catalogue import Endpoint
 from .catalogue._examples import example_params
 from .catalogue._inputs import AgentSchema, EndpointInput, validate_params
@@ -105,25 +106,60 @@ class ToolSpec:
 
 
 class _Args(BaseModel):
+    """Arguments of a default-surface tool. Their schema is strict-ready (see ``_toolschema``)."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
-        # The schema shows optional fields without "or null"; a null sent anyway means "not set".
+        # Optional fields are nullable in the schema (strict modes make the model send every key): null = not set.
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("schema_generator", AgentSchema)
-        return super().model_json_schema(*args, **kwargs)
+        return strict_ready(super().model_json_schema(*args, **kwargs))
+
+
+def _json_object(value: Any) -> Any:
+    """``params`` arrive as JSON text (the strict-safe form) or, from lenient clients, as an object."""
+    if isinstance(value, str):
+        text = value.strip() or "{}"
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"params is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ValueError('params must be a JSON object, e.g. {"prompt": "a red fox"}')
+    return value
+
+
+# A JSON object as text: strict modes turn a free-form object parameter into one that allows no keys.
+ParamsJSON = Annotated[dict[str, Any], BeforeValidator(_json_object), WithJsonSchema({"type": "string"})]
+
+
+class NodeOverride(BaseModel):
+    """One node input of a workflow or AI app. Extra keys copied from describe_workflow are kept."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    nodeId: str
+    fieldName: str
+    fieldValue: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})]
 
 
 _WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
 _TASK_ID = Field(description="Task id returned by a run or submit.")
 _NODES = Field(
     default_factory=list,
-    description='Node overrides: [{"nodeId": "6", "fieldName": "text", "fieldValue": "..."}]; see describe_workflow.',
+    description='Node inputs to set, e.g. [{"nodeId": "6", "fieldName": "text", "fieldValue": "a red fox"}]; '
+    "see describe_workflow.",
+)
+_PARAMS = Field(
+    default_factory=dict,
+    description="The model's arguments as a JSON object, as describe_model lists them, "
+    """e.g. '{"prompt": "a red fox"}'.""",
 )
 
 
@@ -140,8 +176,13 @@ class DescribeModelArgs(_Args):
 
 class RunModelArgs(_Args):
     name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Arguments as listed by describe_model.")
+    params: ParamsJSON = _PARAMS
     wait_seconds: float | None = _WAIT
+
+
+class PriceModelArgs(_Args):
+    name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
+    params: ParamsJSON = _PARAMS
 
 
 class TaskArgs(_Args):
@@ -163,13 +204,13 @@ class NoArgs(_Args):
 
 class RunWorkflowArgs(_Args):
     workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
-    node_info_list: list[dict[str, Any]] = _NODES
+    node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
 
 
 class RunAIAppArgs(_Args):
     webapp_id: str = Field(description="AI app id (digits).")
-    node_info_list: list[dict[str, Any]] = _NODES
+    node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
 
 
@@ -344,10 +385,14 @@ def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
     return Step("account", finish=finish)
 
 
+def _nodes(nodes: list[NodeOverride]) -> list[dict[str, Any]]:
+    return [n.model_dump() for n in nodes]
+
+
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_workflow",
-        (a.workflow_id, a.node_info_list or None),
+        (a.workflow_id, _nodes(a.node_info_list) or None),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
         finish=_finish_run(f"workflow {a.workflow_id}"),
         download=True,
@@ -357,7 +402,7 @@ def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
 def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
-        (a.webapp_id, a.node_info_list),
+        (a.webapp_id, _nodes(a.node_info_list)),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
         finish=_finish_run(f"ai-app {a.webapp_id}"),
         download=True,
@@ -527,7 +572,8 @@ def parse_arguments(spec: ToolSpec, raw: Any) -> BaseModel:
         return spec.input_model.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors(include_url=False)
+            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
         )
         raise InvalidInputError(
             f"Invalid arguments for {spec.name}: {problems}", hint="Fix the arguments and call again."
