@@ -8,8 +8,9 @@ for this is silently broken by it (a free-form ``params`` object turns into ``{}
 ``category`` enum becomes a forced choice). :func:`strict_ready` writes the schema so that the
 rewrite changes nothing that matters:
 
-- optional fields are nullable (``anyOf [X, null]``): forced to be present, they can still say
-  "not set", and a null is read as "not set" by the argument models;
+- optional choices, numbers and flags are nullable (``anyOf [X, null]``): forced to be present,
+  they can still say "not set" (a null is read as "not set" by the argument models); optional text
+  and lists say it with "" and [];
 - every object is closed (``additionalProperties: false``) and has properties (no free-form
   objects: those become JSON text fields in the argument models);
 - keywords a strict mode refuses (``default``, ``minimum`` …, ``maxLength`` …, ``minItems`` > 1,
@@ -144,8 +145,11 @@ def _node(node: dict[str, Any], *, path: str, is_root: bool = False) -> dict[str
 
 
 def _optional(node: dict[str, Any], required: bool) -> dict[str, Any]:
-    """A field that may be left out is written nullable, so a strict rewrite that requires it still fits."""
-    if required:
+    """A choice, number or flag that may be left out is written nullable, so that a strict rewrite which
+    requires it can still say "not set". Text and lists are not: "" and [] already say it, and every
+    union counts against Anthropic's per-request limit of 16 (https://platform.claude.com/docs/en/
+    build-with-claude/structured-outputs, "Explicit limits")."""
+    if required or ("enum" not in node and node.get("type") in ("string", "array")):
         return node
     description = node.pop("description", None)
     if "anyOf" in node:
