@@ -71,7 +71,7 @@ INSTRUCTIONS = (
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "task_id": {"type": ["string", "null"]},
+        "task_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},  # not a type array: MCP Inspector --strict
         "status": {"type": "string"},
         "done": {"type": "boolean"},
         "outputs": {"type": "array"},
