@@ -44,6 +44,7 @@ from rh_tools.toolspecs import (
     describe,
     endpoint_spec,
     generic_specs,
+    too_many_tools,
 )
 
 from .config import API_KEY_HEADER, ServerConfig
@@ -186,6 +187,9 @@ class RHServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.specs = {s.name: s for s in select_specs(config)}
+        advice = too_many_tools(list(self.specs.values()))
+        if advice:
+            log.warning("%s Flags: --categories, --output-types, --tools.", advice)
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None

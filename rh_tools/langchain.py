@@ -19,6 +19,7 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +43,7 @@ from .toolspecs import (
     endpoint_spec,
     execute,
     generic_specs,
+    too_many_tools,
 )
 
 __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
@@ -319,6 +321,13 @@ class RunningHubToolkit(BaseToolkit):
         """The selected tools (built once; they share this toolkit's clients and settings)."""
         if self._built is None:
             specs = self._select_generic() + [endpoint_spec(ep) for ep in self._select_endpoints()]
+            advice = too_many_tools(specs)
+            if advice:  # say so here, not as a rejected request from the model provider later
+                warnings.warn(
+                    f"{advice} Toolkit arguments: categories=[...], output_types=[...], tools=[...].",
+                    UserWarning,
+                    stacklevel=2,
+                )
             self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
         return list(self._built)
 

@@ -33,6 +33,7 @@ from .types import Task, TaskResult
 __all__ = [
     "DEFAULT_WAIT",
     "GENERIC_TOOL_NAMES",
+    "OPENAI_MAX_TOOLS",
     "Step",
     "ToolContext",
     "ToolResult",
@@ -42,6 +43,7 @@ __all__ = [
     "execute",
     "generic_specs",
     "parse_arguments",
+    "too_many_tools",
 ]
 
 # How long a tool blocks before handing back the task id. Videos take minutes, so their tools
@@ -533,6 +535,27 @@ def generic_specs() -> list[ToolSpec]:
 
 
 GENERIC_TOOL_NAMES = tuple(s.name for s in generic_specs())
+
+# OpenAI refuses a request with more than 128 tools ("tools: array too long"); several MCP clients
+# use far fewer (Cursor ~40). https://platform.openai.com/docs/api-reference/chat/create (tools).
+OPENAI_MAX_TOOLS = 128
+
+
+def too_many_tools(specs: list[ToolSpec], limit: int = OPENAI_MAX_TOOLS) -> str | None:
+    """Guidance when a selection has more tools than one OpenAI request accepts (None when it fits)."""
+    if len(specs) <= limit:
+        return None
+    by_category: dict[str, int] = {}
+    for spec in specs:
+        if spec.endpoint is not None:
+            by_category[spec.endpoint.category] = by_category.get(spec.endpoint.category, 0) + 1
+    counts = ", ".join(f"{cat} {n}" for cat, n in sorted(by_category.items(), key=lambda kv: -kv[1]))
+    return (
+        f"{len(specs)} tools selected: OpenAI refuses a request with more than {limit} (other clients use fewer; "
+        f"Cursor about 40). Per-model tools by category: {counts}. Select fewer by "
+        "category or output type, or by name (e.g. grok_image_to_image); the generic tools (search_models, "
+        "run_model …) reach every model with a dozen schemas."
+    )
 
 
 def endpoint_description(ep: Endpoint) -> str:

@@ -11,6 +11,9 @@ present, nulls and empties for "not set") runs a real model on the emulator.
 from __future__ import annotations
 
 import json
+import logging
+import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +24,7 @@ from jsonschema import Draft202012Validator
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from mcp_server import ServerConfig
+from mcp_server import ServerConfig, build_server
 from mcp_server.server import select_specs, tool_definition
 from rh_tools import AsyncRunningHub, RunningHub, catalogue
 from rh_tools.emulator import Emulator
@@ -75,6 +78,24 @@ def test_every_tool_name_fits_claude_codes_prefix() -> None:
     too_long = [n for n in names if len(n) > P.CLAUDE_CODE_MAX]
     assert not too_long and P.CLAUDE_CODE_MAX == 55
     assert all(P.OPENAI_NAME.fullmatch(n) and P.GEMINI_NAME.fullmatch(n) for n in names)
+
+
+def test_more_tools_than_openai_accepts_is_said_with_guidance(caplog: pytest.LogCaptureFixture) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default surface and a category that fits: no warning
+        RunningHubToolkit().get_tools()
+        RunningHubToolkit(categories=["3d"]).get_tools()
+    with pytest.warns(UserWarning, match=r"OpenAI refuses a request with more than 128") as caught:
+        tools = RunningHubToolkit(output_types=["video"]).get_tools()
+    text = str(caught[0].message)
+    assert len(tools) > 128 and re.search(r"video \d+", text) and "categories=[...]" in text and "run_model" in text
+
+    caplog.set_level(logging.WARNING, logger="mcp_server")
+    build_server(ServerConfig(all_tools=True))
+    assert any("more than 128" in r.getMessage() and "--categories" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    build_server(ServerConfig(categories=["image"]))
+    assert not caplog.records
 
 
 # ------------------------------------------------------------------ the rules catch what they name
