@@ -74,6 +74,10 @@ class ServerConfig:
     inline_preview: bool = False
     preview_max_kb: int = DEFAULT_PREVIEW_KB
     cancel_on_abort: bool = False
+    # Spending limits in the account's currency (None: RUNNINGHUB_MAX_COST_* or none). See rh_tools._budget.
+    max_cost_per_call: float | None = None
+    max_cost_per_session: float | None = None
+    max_cost_per_day: float | None = None
     log_level: str = "WARNING"
     # Client settings; None means the RUNNINGHUB_* environment (tests point these at the emulator).
     api_key: str | None = field(default=None, repr=False)
@@ -190,6 +194,17 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help="When the client cancels a run, also cancel the RunningHub task (default: leave it running).",
     )
 
+    m = p.add_argument_group("spending limits (in the account's currency; refused before submit)")
+    for name, what in (("call", "one run"), ("session", "this server's runs"), ("day", "runs since midnight")):
+        env_name = f"MAX_COST_PER_{name.upper()}"
+        m.add_argument(
+            f"--max-cost-per-{name}",
+            type=float,
+            default=e(env_name),  # argparse applies type= to a string default
+            metavar="AMOUNT",
+            help=f"Most that {what} may cost (default: RUNNINGHUB_{env_name}, else no limit).",
+        )
+
     f = p.add_argument_group("files")
     f.add_argument(
         "--allow-dir",
@@ -253,6 +268,9 @@ def parse_args(
         parser.error(f"unknown categories/output types {bad}; choose from {', '.join(CATEGORIES)}")
     if not ns.path.startswith("/"):
         parser.error("--path must start with '/'")
+    limits = (ns.max_cost_per_call, ns.max_cost_per_session, ns.max_cost_per_day)
+    if any(v is not None and v < 0 for v in limits):
+        parser.error("--max-cost-* must be >= 0")
     config = ServerConfig(
         transport=ns.transport,
         host=ns.host,
@@ -272,6 +290,9 @@ def parse_args(
         inline_preview=ns.inline_preview,
         preview_max_kb=ns.preview_max_kb,
         cancel_on_abort=ns.cancel_on_abort,
+        max_cost_per_call=ns.max_cost_per_call,
+        max_cost_per_session=ns.max_cost_per_session,
+        max_cost_per_day=ns.max_cost_per_day,
         log_level=ns.log_level,
     )
     return config, ns
