@@ -31,6 +31,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from rh_tools import _render as R
 from rh_tools import catalogue
+from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
 from rh_tools._download import output_filename
@@ -192,6 +193,8 @@ class RHServer:
             log.warning("%s Flags: --categories, --output-types, --tools.", advice)
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
+        # One money state per server: spending limits (flags, else RUNNINGHUB_MAX_COST_*) and the currency.
+        self.budget = Budget.resolve(config.max_cost_per_call, config.max_cost_per_session, config.max_cost_per_day)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
 
     # -- lifespan and clients ------------------------------------------------------------------
@@ -280,6 +283,7 @@ class RHServer:
                 download_dir=self.output_dir,
                 check_media=self.policy.checker(client_roots, can_ask=can_ask),
                 on_status=beat.on_status,
+                budget=self.budget,
             )
             try:
                 result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023

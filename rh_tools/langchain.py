@@ -29,6 +29,7 @@ from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError, model_validator
 
 from . import catalogue
+from ._budget import Budget
 from ._client import AsyncRunningHub, RunningHub
 from ._exceptions import InvalidInputError
 from ._media import MediaSource
@@ -74,6 +75,7 @@ def make_context(
     max_wait: float | None = None,
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
+    budget: Budget | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
@@ -82,6 +84,8 @@ def make_context(
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
     ``allowed_dirs``: if given, local files are uploaded only from inside these folders
     (``[]``: none at all); by default any file the process can read, as with the client.
+    ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -92,7 +96,8 @@ def make_context(
         raise ValueError("wait and max_wait must be >= 0 seconds")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
     check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
-    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
+    money = budget if budget is not None else Budget.resolve()
+    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
 def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
@@ -172,11 +177,13 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs") if k in data}
+        settings = {
+            k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs", "budget") if k in data
+        }
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs, not both")
+            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/budget, not both")
         return data
 
     @classmethod
@@ -261,6 +268,9 @@ class RunningHubToolkit(BaseToolkit):
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
         allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
             by default the tools upload any file path the model names that this process can read.
+        budget: spending limits shared by these tools, checked before each paid submit
+            (``Budget(per_call=0.5, per_session=5)``, in the account's currency); by default
+            ``RUNNINGHUB_MAX_COST_PER_CALL`` / ``_PER_SESSION`` / ``_PER_DAY``, else none.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -276,13 +286,14 @@ class RunningHubToolkit(BaseToolkit):
     max_wait: float | None = None
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
+    budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs)
+        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs, self.budget)
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:

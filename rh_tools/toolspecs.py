@@ -22,8 +22,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from . import _render as R
 from . import catalogue
-from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
+from ._budget import Budget, Charge
+from ._exceptions import APIConnectionError, BudgetError, InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
+from ._money import amount, format_money, usage_cost
 from ._toolschema import strict_ready
 from .catalogue import Endpoint
 from .catalogue._examples import example_params
@@ -57,13 +59,19 @@ StatusCallback = Callable[[Task, float], Any]
 
 @dataclass
 class ToolContext:
-    """Per-surface settings: waits, where downloads go, and which local files may be read."""
+    """Per-surface settings: waits, where downloads go, which local files may be read, and the
+    surface's money state (spending limits and the account's currency), shared by all its tools."""
 
     wait: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WAIT))
     max_wait: float | None = None
     download_dir: Path | None = None
     check_media: MediaCheck | None = None
     on_status: StatusCallback | None = None
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def currency(self) -> str:
+        return self.budget.money_currency
 
     def wait_for(self, output_type: str | None, requested: float | None = None) -> float:
         wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT)
@@ -87,6 +95,10 @@ class Step:
     kwargs: dict[str, Any] = field(default_factory=dict)
     finish: Callable[[Any], ToolResult] = lambda r: ToolResult(str(r), {"result": r})
     download: bool = False
+    # A paid run: (endpoint, validated input) to price before submit when spending limits are set,
+    # and how the limit error names the call. Workflows and AI apps have no price preview: None.
+    priced: tuple[Endpoint, EndpointInput] | None = None
+    label: str = ""
 
 
 Plan = Callable[[Any, ToolContext], "Step | ToolResult"]
@@ -151,7 +163,7 @@ class NodeOverride(BaseModel):
     fieldValue: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})]
 
 
-_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
+_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait before returning the task id.")
 _TASK_ID = Field(description="Task id returned by a run or submit.")
 _NODES = Field(
     default_factory=list,
@@ -183,8 +195,8 @@ class RunModelArgs(_Args):
 
 
 class PriceModelArgs(_Args):
-    name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
-    params: ParamsJSON = _PARAMS
+    name: str = Field(description="Model tool name.")
+    params: ParamsJSON = Field(default_factory=dict, description="As for run_model: a JSON object.")
 
 
 class TaskArgs(_Args):
@@ -224,7 +236,7 @@ class DescribeWorkflowArgs(_Args):
 # ------------------------------------------------------------------ rendering helpers
 
 
-def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
+def _finish_run(tool: str | None, ctx: ToolContext) -> Callable[[Any], ToolResult]:
     def finish(outcome: Any) -> ToolResult:
         if isinstance(outcome, TaskTimeoutError):
             data = {
@@ -236,14 +248,18 @@ def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
             }
             return ToolResult(R.pending_text(outcome, tool=tool), data)
         if isinstance(outcome, TaskResult):
-            return ToolResult(R.result_text(outcome, tool=tool), R.result_data(outcome, tool=tool), task=outcome)
-        return _finish_task(outcome)
+            text = R.result_text(outcome, tool=tool, currency=ctx.currency)
+            return ToolResult(text, R.result_data(outcome, tool=tool), task=outcome)
+        return _finish_task(ctx)(outcome)
 
     return finish
 
 
-def _finish_task(task: Task) -> ToolResult:
-    return ToolResult(R.task_text(task), R.task_data(task), task=task)
+def _finish_task(ctx: ToolContext) -> Callable[[Task], ToolResult]:
+    def finish(task: Task) -> ToolResult:
+        return ToolResult(R.task_text(task, currency=ctx.currency), R.task_data(task), task=task)
+
+    return finish
 
 
 def _param_line(p: Any) -> str:
@@ -299,8 +315,10 @@ def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float 
         "run",
         (ep, model),
         {"timeout": ctx.wait_for(ep.output_type, wait), "on_status": ctx.on_status},
-        finish=_finish_run(ep.tool_name),
+        finish=_finish_run(ep.tool_name, ctx),
         download=True,
+        priced=(ep, model),
+        label=ep.tool_name,
     )
 
 
@@ -339,8 +357,41 @@ def _plan_run_model(a: RunModelArgs, ctx: ToolContext) -> Step:
     return _run_step(ep, validate_params(ep, a.params), ctx, a.wait_seconds)
 
 
+def _plan_price(a: PriceModelArgs, ctx: ToolContext) -> Step:
+    ep = catalogue.get(a.name)
+    model = validate_params(ep, a.params)
+    if ctx.check_media is not None:  # the same folder policy as a run: no probing files through prices
+        ctx.check_media([src for _, _, src in model.media_sources()])
+
+    def finish(preview: Any) -> ToolResult:
+        ctx.budget.learn_currency(preview.currency)
+        price = amount(preview.estimated_price)
+        free = preview.is_free_this_call is True
+        if free:
+            said = "free this time (a free allowance covers it)"
+        elif price is not None:
+            said = f"about {format_money(price, ctx.currency)}"
+        else:
+            said = "not given by RunningHub for these arguments"
+        lines = [f"Price of one {ep.tool_name} run with these params: {said}. Pricing a call creates no task."]
+        if model.media_sources():
+            lines.append("Local files were left out of the estimate (prices depend on options, not the media).")
+        if ctx.budget.active:
+            lines.append(ctx.budget.status(ctx.currency))
+        data = {
+            "name": ep.tool_name,
+            "estimated_price": price,
+            "currency": ctx.currency,
+            "free_this_call": free,
+            **({"price_text": preview.price_text} if preview.price_text else {}),
+        }
+        return ToolResult("\n".join(lines), data)
+
+    return Step("price_preview", (ep, model), finish=finish)
+
+
 def _plan_get_task(a: TaskArgs, ctx: ToolContext) -> Step:
-    return Step("get_task", (a.task_id,), finish=_finish_task)
+    return Step("get_task", (a.task_id,), finish=_finish_task(ctx))
 
 
 def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
@@ -348,7 +399,7 @@ def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
         "wait",
         (a.task_id,),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(None),
+        finish=_finish_run(None, ctx),
         download=True,
     )
 
@@ -377,11 +428,14 @@ def _plan_upload(a: UploadFileArgs, ctx: ToolContext) -> Step:
 
 def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
     def finish(acct: Any) -> ToolResult:
-        money = f"{acct.remain_money} {acct.currency or ''}".strip() if acct.remain_money is not None else "n/a"
+        ctx.budget.learn_currency(acct.currency)
+        money = f"{acct.remain_money} {ctx.currency}" if acct.remain_money is not None else "n/a"
         text = (
-            f"Balance: {money}; coins: {acct.remain_coins or 'n/a'}; running tasks: "
+            f"Balance: {money}; RH coins: {acct.remain_coins or 'n/a'}; running tasks: "
             f"{acct.current_task_counts or '0'}; key type: {acct.api_type or 'unknown'}."
         )
+        if ctx.budget.active:
+            text += " " + ctx.budget.status(ctx.currency)
         return ToolResult(text, acct.model_dump(exclude_none=True))
 
     return Step("account", finish=finish)
@@ -396,8 +450,9 @@ def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
         "run_workflow",
         (a.workflow_id, _nodes(a.node_info_list) or None),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}"),
+        finish=_finish_run(f"workflow {a.workflow_id}", ctx),
         download=True,
+        label=f"run_workflow({a.workflow_id})",
     )
 
 
@@ -406,8 +461,9 @@ def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
         "run_ai_app",
         (a.webapp_id, _nodes(a.node_info_list)),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"ai-app {a.webapp_id}"),
+        finish=_finish_run(f"ai-app {a.webapp_id}", ctx),
         download=True,
+        label=f"run_ai_app({a.webapp_id})",
     )
 
 
@@ -468,6 +524,13 @@ def generic_specs() -> list[ToolSpec]:
             _plan_run_model,
             paid=True,
             read_only=False,
+        ),
+        ToolSpec(
+            "price_model",
+            "Price a model run",
+            "Price of a run_model call with these params, before paying. Creates no task.",
+            PriceModelArgs,
+            _plan_price,
         ),
         ToolSpec(
             "get_task",
@@ -613,8 +676,9 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
     if spec.name == "upload_file":
         values.append(raw.get("path"))
     else:
-        ep, args = spec.endpoint, raw.get("params") if spec.name == "run_model" else raw
-        if ep is None and spec.name == "run_model" and isinstance(raw.get("name"), str):
+        by_name = spec.name in ("run_model", "price_model")
+        ep, args = spec.endpoint, _params_object(raw.get("params")) if by_name else raw
+        if ep is None and by_name and isinstance(raw.get("name"), str):
             try:
                 ep = catalogue.get(raw["name"])
             except InvalidInputError:
@@ -630,6 +694,14 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
     paths = [path for path in map(_as_local_path, values) if path]
     if paths:
         ctx.check_media([MediaSource(name=Path(p).name, size=0, content_type="", path=Path(p)) for p in paths])
+
+
+def _params_object(value: Any) -> Any:
+    """run_model's params as an object, whether they came as one or as JSON text (else as given)."""
+    try:
+        return _json_object(value)
+    except ValueError:
+        return value
 
 
 def _as_local_path(value: Any) -> str | None:
@@ -658,6 +730,43 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     return result
 
 
+def _unpriced(planned: Step, err: RunningHubError) -> BudgetError:
+    return BudgetError(
+        f"{planned.label} could not be priced ({err.message}), and a spending limit is set",
+        hint="Nothing was submitted. Try again later, or run it without spending limits.",
+    )
+
+
+def _admit(spec: ToolSpec, planned: Step, ctx: ToolContext, preview: Any) -> Charge | None:
+    """Hold a paid call to the spending limits (a no-op without limits); raises BudgetError."""
+    if not (spec.paid and ctx.budget.active):
+        return None
+    price = None
+    if preview is not None:
+        ctx.budget.learn_currency(preview.currency)
+        price = 0.0 if preview.is_free_this_call is True else amount(preview.estimated_price)
+    return ctx.budget.admit(planned.label or spec.name, price, ctx.currency)
+
+
+def _settle(ctx: ToolContext, charge: Charge | None, outcome: Any) -> None:
+    """Count what the call cost: the task's reported cost, else the estimate while a task may exist."""
+    if charge is None:
+        return
+    if isinstance(outcome, Task):
+        ctx.budget.settle(charge, usage_cost(outcome.usage))
+    elif isinstance(outcome, RunningHubError) and not outcome.task_id:
+        if isinstance(outcome, APIConnectionError) and outcome.sent:
+            ctx.budget.settle(charge, None)  # the submit may have reached RunningHub: keep the estimate
+        else:
+            ctx.budget.release(charge)  # refused before a task was created
+    else:
+        ctx.budget.settle(charge, None)
+
+
+def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> bool:
+    return spec.paid and ctx.budget.active and planned.priced is not None
+
+
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
     try:
@@ -665,10 +774,21 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        preview = None
+        if _prices_first(spec, planned, ctx):
+            try:
+                preview = client.price_preview(*planned.priced)  # type: ignore[misc]
+            except RunningHubError as err:
+                raise _unpriced(planned, err) from None
+        charge = _admit(spec, planned, ctx, preview)
         try:
             outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        except RunningHubError as err:
+            _settle(ctx, charge, err)
+            raise
+        _settle(ctx, charge, outcome)
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
@@ -687,10 +807,21 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        preview = None
+        if _prices_first(spec, planned, ctx):
+            try:
+                preview = await client.price_preview(*planned.priced)  # type: ignore[misc]
+            except RunningHubError as err:
+                raise _unpriced(planned, err) from None
+        charge = _admit(spec, planned, ctx, preview)
         try:
             outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        except RunningHubError as err:
+            _settle(ctx, charge, err)
+            raise
+        _settle(ctx, charge, outcome)
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:

@@ -20,6 +20,7 @@ from conftest import ROOT, TEST_KEY
 from test_mcp_server import http_server
 
 from rh_tools.emulator import Emulator
+from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 
@@ -71,7 +72,7 @@ def stdio_target(emu: Emulator, *server_args: str) -> list[str]:
 def test_tools_list_over_stdio(emu: Emulator) -> None:
     answer = inspector("--method", "tools/list", *stdio_target(emu))
     tools = {t["name"]: t for t in answer["tools"]}
-    assert len(tools) == 11 and "run_model" in tools and "search_models" in tools
+    assert len(tools) == len(GENERIC_TOOL_NAMES) and "run_model" in tools and "search_models" in tools
     run = tools["run_model"]
     assert run["annotations"]["readOnlyHint"] is False and run["annotations"]["openWorldHint"] is True
     assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
