@@ -229,14 +229,15 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--inline-preview",
         action="store_true",
         default=_flag(env, "INLINE_PREVIEW"),
-        help="Add a small inline image preview to results (off: results carry links, not base64).",
+        help="Add thumbnails of image outputs (JPEG, <= 1,024 px) for the model to look at "
+        "(needs rh-tools[preview]; off: results carry links, not base64).",
     )
     f.add_argument(
         "--preview-max-kb",
         type=int,
         default=int(e("PREVIEW_MAX_KB", str(DEFAULT_PREVIEW_KB)) or 256),
         metavar="KB",
-        help=f"Largest image inlined by --inline-preview (default {DEFAULT_PREVIEW_KB}).",
+        help=f"Largest thumbnail --inline-preview adds, in KB (default {DEFAULT_PREVIEW_KB}).",
     )
 
     p.add_argument(
