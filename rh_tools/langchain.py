@@ -18,6 +18,7 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 from collections.abc import Callable, Sequence
@@ -31,8 +32,10 @@ from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError
 from . import catalogue
 from ._budget import Budget
 from ._client import AsyncRunningHub, RunningHub
+from ._download import afetch_output, fetch_output
 from ._exceptions import InvalidInputError
 from ._media import MediaSource
+from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -50,6 +53,7 @@ from .toolspecs import (
 __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 
 Wait = float | dict[str, float] | None
+Content = str | list[dict[str, Any]]  # text, or text and image blocks (previews)
 
 
 def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
@@ -152,6 +156,8 @@ class RunningHubTool(BaseTool):
     client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
+    # Thumbnails of image outputs as image content blocks (for models that take images in tool results).
+    preview: bool = False
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = _validation_text
@@ -177,9 +183,7 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        settings = {
-            k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs", "budget") if k in data
-        }
+        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs", "budget") if k in data}
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
@@ -188,7 +192,13 @@ class RunningHubTool(BaseTool):
 
     @classmethod
     def from_spec(
-        cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub, context: ToolContext
+        cls,
+        spec: ToolSpec,
+        client: RunningHub,
+        async_client: AsyncRunningHub,
+        context: ToolContext,
+        *,
+        preview: bool = False,
     ) -> RunningHubTool:
         return cls(
             name=spec.name,
@@ -197,6 +207,7 @@ class RunningHubTool(BaseTool):
             client=client,
             async_client=async_client,
             context=context,
+            preview=preview,
         )
 
     @property
@@ -238,15 +249,45 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
+    def _wants_preview(self, result: ToolResult) -> bool:
+        return self.preview and not result.is_error and result.task is not None
+
+    @staticmethod
+    def _with_images(result: ToolResult, shown: list[Thumbnail], notes: list[str]) -> tuple[Content, dict[str, Any]]:
+        """Text first, then one standard image block per thumbnail (what langchain-anthropic and
+        langchain-google-genai turn into images inside the tool result)."""
+        text = "\n".join([result.text, *notes])
+        if not shown:
+            return text, result.data
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        for t in shown:
+            blocks.append({"type": "image", "base64": base64.b64encode(t.data).decode(), "mime_type": t.mime_type})
+        data = {**result.data, "previews": [{"output": t.index, "width": t.width, "height": t.height} for t in shown]}
+        return blocks, data
+
     def _run(
         self, arguments: dict[str, Any], run_manager: CallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(execute(self.spec, self.client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = execute(self.spec, self.client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        def fetch(url: str) -> bytes:
+            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+
+        return self._with_images(result, *previews(result.task, fetch))
 
     async def _arun(
         self, arguments: dict[str, Any], run_manager: AsyncCallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(await aexecute(self.spec, self.async_client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = await aexecute(self.spec, self.async_client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+
+        return self._with_images(result, *await apreviews(result.task, fetch))
 
 
 class RunningHubToolkit(BaseToolkit):
@@ -268,6 +309,9 @@ class RunningHubToolkit(BaseToolkit):
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
         allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
             by default the tools upload any file path the model names that this process can read.
+        preview: add thumbnails of image outputs (JPEG, <= 1,024 px; needs ``rh-tools[preview]``) to
+            results as image content blocks, so the model can look at its work. For models that take
+            images in tool results (Claude, Gemini; OpenAI's chat completions API does not).
         budget: spending limits shared by these tools, checked before each paid submit
             (``Budget(per_call=0.5, per_session=5)``, in the account's currency); by default
             ``RUNNINGHUB_MAX_COST_PER_CALL`` / ``_PER_SESSION`` / ``_PER_DAY``, else none.
@@ -287,6 +331,7 @@ class RunningHubToolkit(BaseToolkit):
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
     budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
+    preview: bool = False
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
@@ -339,7 +384,7 @@ class RunningHubToolkit(BaseToolkit):
                     UserWarning,
                     stacklevel=2,
                 )
-            self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
+            self._built = [RunningHubTool.from_spec(s, *self._resolved(), preview=self.preview) for s in specs]
         return list(self._built)
 
     def close(self) -> None:

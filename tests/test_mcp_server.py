@@ -438,11 +438,14 @@ class TestInMemory:
         async with connect(emulator, tools=["grok_image_to_image"], inline_preview=True) as client:
             small = await client.call_tool("grok_image_to_image", GROK)
         images = [b for b in small.content if isinstance(b, types.ImageContent)]
-        assert len(images) == 1 and images[0].mime_type == "image/png" and images[0].data
+        assert len(images) == 1 and images[0].mime_type == "image/jpeg" and images[0].data  # a thumbnail
         async with connect(emulator, tools=["grok_image_to_image"], inline_preview=True, preview_max_kb=0) as client:
             capped = await client.call_tool("grok_image_to_image", GROK)
         assert not any(isinstance(b, types.ImageContent) for b in capped.content)
-        assert "No inline preview" in _text(capped)
+        assert "No preview of output 1: no thumbnail fits in 0 bytes" in _text(capped)
+        async with connect(emulator, tools=["grok_image_to_image"]) as client:
+            default = await client.call_tool("grok_image_to_image", GROK)
+        assert not any(isinstance(b, types.ImageContent) for b in default.content)
 
     async def test_resources_list_and_model_template(self, emulator: Emulator) -> None:
         async with connect(emulator) as client:
