@@ -70,7 +70,8 @@ READ_LIMIT = 64 * 1024 * 1024  # largest output served by resources/read (base64
 
 INSTRUCTIONS = (
     "RunningHub generation models (image, video, audio, 3D, text). Find one with search_models, read "
-    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits. "
+    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits: "
+    "price_model gives the price first. "
     "A run that outlasts the wait returns a task_id: collect the result with wait_task, never resubmit. "
     "Media inputs take URLs, data URIs or local paths inside the allowed folders."
 )
