@@ -29,11 +29,11 @@ _EPILOG = f"""\
 Tool surface
   By default rh-mcp lists 12 generic tools (search_models, describe_model, run_model, price_model,
   get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
-  describe_workflow), about 2,100 tokens of tools/list, which reach every RunningHub model. Per-model
-  tools such as grok_image_to_image are opt-in with --tools, --categories, --output-types or --all-tools.
-  MCP clients cap how many tools they use (Cursor sends only the first ~40, Windsurf ~50; OpenAI
-  refuses over 128) and
-  every tool costs context: --all-tools means ~335 tools (~140,000 tokens). Prefer a short --tools list.
+  describe_workflow), about 2,300 tokens of tools/list, which reach every RunningHub model.
+  Per-model tools such as grok_image_to_image are opt-in with --tools, --categories,
+  --output-types or --all-tools. MCP clients cap how many tools they use (Cursor sends only the
+  first ~40, Windsurf ~50; OpenAI refuses over 128) and every tool costs context: --all-tools
+  means ~335 tools (~145,000 tokens). Prefer a short --tools list.
 
 Local files
   Media parameters accept URLs, data URIs and local paths. Local paths are read only inside

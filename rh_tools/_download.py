@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
 from ._exceptions import APIConnectionError, InvalidInputError, RunningHubError, error_for_status
-
-if TYPE_CHECKING:
-    from .types import Output, TaskResult
 
 __all__ = [
     "adownload_outputs",
@@ -22,6 +20,24 @@ __all__ = [
 ]
 
 _EXT = re.compile(r"^[a-z0-9]{1,5}$")
+
+
+# What saving needs of ``types.Output`` / ``types.TaskResult``, as Protocols rather than an import:
+# ``TaskResult.download()`` calls this module, so importing ``types`` here would make a cycle.
+class Output(Protocol):
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def extension(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+
+
+class TaskResult(Protocol):
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def outputs(self) -> Sequence[Output]: ...
 
 
 def output_filename(task_id: str, index: int, output: Output) -> str:
