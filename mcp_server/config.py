@@ -29,7 +29,7 @@ _EPILOG = f"""\
 Tool surface
   By default rh-mcp lists 12 generic tools (search_models, describe_model, run_model, price_model,
   get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
-  describe_workflow), about 2,300 tokens of tools/list, which reach every RunningHub model.
+  describe_workflow), about 2,400 tokens of tools/list, which reach every RunningHub model.
   Per-model tools such as grok_image_to_image are opt-in with --tools, --categories,
   --output-types or --all-tools. MCP clients cap how many tools they use (Cursor sends only the
   first ~40, Windsurf ~50; OpenAI refuses over 128) and every tool costs context: --all-tools

@@ -23,8 +23,8 @@ from . import _calls as calls
 from . import _constants as C
 from . import _core as core
 from . import catalogue
-from ._config import ClientConfig
-from ._exceptions import InvalidInputError, RunningHubError, error_for_status
+from ._config import ClientConfig, LegacyAuth
+from ._exceptions import InvalidInputError, RunningHubError, error_for_status, is_key_refusal
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
@@ -56,6 +56,8 @@ class _Base:
         wait_timeout: float | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
+        legacy_auth: str | None = None,
+        site_urls: dict[str, str] | None = None,
         transport: Any = None,
         http_client: Any = None,
         webhook_receiver: WebhookReceiver | None = None,
@@ -69,7 +71,13 @@ class _Base:
             wait_timeout=wait_timeout,
             poll_interval=poll_interval,
             poll_max_interval=poll_max_interval,
+            legacy_auth=legacy_auth,
+            site_urls=site_urls,
         )
+        # Legacy-route auth in use; switches to "bearer" after the Enterprise-Shared refusal.
+        self._legacy_auth: LegacyAuth = self._config.legacy_auth
+        # Site name -> whether that site accepted this key (asked once, on a key refusal).
+        self._site_answers: dict[str, bool] = {}
         self._transport = transport
         self._http: Any = http_client
         self._owns_http = http_client is None
@@ -153,16 +161,68 @@ class _Base:
 
     @staticmethod
     def _task_id(task_id: Any) -> str:
-        if isinstance(task_id, int) and not isinstance(task_id, bool):
-            task_id = str(task_id)
-        if (
-            not isinstance(task_id, str)
-            or not task_id.strip()
-            or len(task_id) > 64
-            or any(c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip())
-        ):
-            raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
-        return task_id.strip()
+        return core.check_task_id(task_id)
+
+    def _fall_back_to_bearer(self, call: core.Call[Any], exc: Exception) -> LegacyAuth | None:
+        """Switch legacy calls to Bearer-only after the Enterprise-Shared refusal; returns the mode to
+        restore if the retried call is refused as well (the refusal had another cause)."""
+        mode = core.legacy_auth_fallback(call, exc, self._legacy_auth)
+        if mode is None:
+            return None
+        previous, self._legacy_auth = self._legacy_auth, mode
+        log.info("legacy call refused with the key in the body; retrying with Bearer-only auth")
+        return previous
+
+    def _kwargs(self, call: core.Call[Any], *, async_: bool = False) -> dict[str, Any]:
+        return core.request_kwargs(call, self._config, async_=async_, legacy_auth=self._legacy_auth)
+
+    def _site_to_ask(self, err: RunningHubError) -> tuple[str, str] | None:
+        """(other site, its base URL) worth asking whether it knows the refused key, at most once."""
+        here = self._config.site
+        if here == "custom" or not is_key_refusal(err):
+            return None
+        for name, url in self._config.site_urls.items():
+            if name != here:
+                if name in self._site_answers:
+                    self._explain_key(err, name, self._site_answers[name])
+                    return None
+                return name, url
+        return None
+
+    def _explain_key(self, err: RunningHubError, other: str, known: bool | None) -> None:
+        """Say in the error whether the refused key belongs to the other site."""
+        if known is None:
+            return
+        self._site_answers[other] = known
+        here = self._config.site
+        if known:
+            err.hint = (
+                f"This key belongs to runninghub.{other}: set RUNNINGHUB_SITE={other} (or pass site='{other}'); "
+                f"it is not a key of runninghub.{here}."
+            )
+        else:
+            err.hint = (
+                f"Neither runninghub.{here} nor runninghub.{other} accepts this key: copy it again from the "
+                "console (32 characters) and check that it is enabled."
+            )
+
+    def _run_options(
+        self,
+        webhook_url: str | None,
+        instance_type: str | None,
+        use_personal_queue: bool | None,
+        retain_seconds: int | None,
+        access_password: str | None,
+        add_metadata: bool | None = None,
+    ) -> calls.RunOptions:
+        return calls.RunOptions(
+            webhook_url=self._webhook(webhook_url),
+            instance_type=instance_type,
+            use_personal_queue=use_personal_queue,
+            retain_seconds=retain_seconds,
+            access_password=access_password,
+            add_metadata=add_metadata,
+        )
 
     def _webhook(self, webhook_url: str | None) -> str | None:
         return webhook_url or (self._receiver.url if self._receiver is not None else None)
@@ -182,7 +242,8 @@ class _Base:
         history_key: str | None,
         started: float | None = None,
     ) -> Waiter:
-        task_id = self._task_id(task_id)
+        # Ids the caller passes are checked where they come in (wait, get_task ...); an id RunningHub
+        # itself returned is polled as it is, even if its format ever changes.
         wait = self._config.wait_timeout if timeout is None else float(timeout)
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
@@ -242,15 +303,35 @@ class RunningHub(_Base):
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
+        restore: LegacyAuth | None = None
         while True:
             t0 = time.perf_counter()
             try:
-                resp = self._client().request(**core.request_kwargs(call, self._config))
+                resp = self._client().request(**self._kwargs(call))
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
+                if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
+                    continue
+                if restore is not None and isinstance(exc, RunningHubError) and is_key_refusal(exc):
+                    self._legacy_auth = restore  # Bearer-only did not help either: not that refusal
+                if isinstance(exc, RunningHubError) and (ask := self._site_to_ask(exc)) is not None:
+                    self._explain_key(exc, ask[0], self._ask_site(ask[1]))
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             time.sleep(delay)
+
+    def _ask_site(self, base_url: str) -> bool | None:
+        """One free account call to ``base_url`` with this key: True accepted, False refused, None unknown."""
+        call = calls.account_call()
+        try:
+            kw = core.request_kwargs(call, self._config, base_url=base_url, legacy_auth="both")
+            resp = self._client().request(**kw, timeout=min(self._config.timeout, 15.0))
+            core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        except RunningHubError as err:
+            return False if is_key_refusal(err) else None
+        except Exception:  # a question about the key must never become a different failure
+            return None
+        return True
 
     def _pause(self, task_id: str, delay: float) -> bool:
         """Sleep until the next poll; True if a TASK_END callback cut the sleep short."""
@@ -366,7 +447,7 @@ class RunningHub(_Base):
         ``legacy_status=True`` reads workflow/AI-app tasks through /task/openapi/outputs instead of
         /openapi/v2/query (the v2 route is documented to serve both; the switch is there in case).
         """
-        w = self._waiter(task_id, timeout, on_status, endpoint)
+        w = self._waiter(self._task_id(task_id), timeout, on_status, endpoint)
         call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
         return self._wait(w, call)
 
@@ -399,44 +480,57 @@ class RunningHub(_Base):
 
     def run_workflow(
         self,
-        workflow_id: str,
+        workflow_id: str | None,
         node_info_list: list[dict[str, Any]] | None = None,
         *,
+        workflow: str | dict[str, Any] | None = None,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
         use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         add_metadata: bool | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
-        """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
+        """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``.
+
+        ``workflow`` runs an API-format workflow given inline (a dict or its JSON) instead of, or
+        on top of, ``workflow_id``. ``instance_type='plus'`` picks a 48 GB machine;
+        ``use_personal_queue`` queues on an exclusive key's own machines instead of failing;
+        ``retain_seconds`` and ``access_password`` are passed as the API names them."""
         call = calls.workflow_call(
             workflow_id,
             node_info_list,
-            webhookUrl=self._webhook(webhook_url),
-            instanceType=instance_type,
-            usePersonalQueue=use_personal_queue,
-            addMetadata=add_metadata,
+            workflow=workflow,
+            options=self._run_options(
+                webhook_url, instance_type, use_personal_queue, retain_seconds, access_password, add_metadata
+            ),
         )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     def run_ai_app(
         self,
-        webapp_id: str,
+        webapp_id: str | int,
         node_info_list: list[dict[str, Any]],
         *,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            webapp_id,
+            node_info_list,
+            options=self._run_options(webhook_url, instance_type, use_personal_queue, retain_seconds, access_password),
         )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -541,16 +635,36 @@ class AsyncRunningHub(_Base):
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
+        restore: LegacyAuth | None = None
         while True:
             t0 = time.perf_counter()
             try:
                 async with self._slot():
-                    resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
+                    resp = await self._client().request(**self._kwargs(call, async_=True))
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
+                if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
+                    continue
+                if restore is not None and isinstance(exc, RunningHubError) and is_key_refusal(exc):
+                    self._legacy_auth = restore  # Bearer-only did not help either: not that refusal
+                if isinstance(exc, RunningHubError) and (ask := self._site_to_ask(exc)) is not None:
+                    self._explain_key(exc, ask[0], await self._ask_site(ask[1]))
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def _ask_site(self, base_url: str) -> bool | None:
+        call = calls.account_call()
+        try:
+            kw = core.request_kwargs(call, self._config, base_url=base_url, legacy_auth="both", async_=True)
+            async with self._slot():
+                resp = await self._client().request(**kw, timeout=min(self._config.timeout, 15.0))
+            core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        except RunningHubError as err:
+            return False if is_key_refusal(err) else None
+        except Exception:  # a question about the key must never become a different failure
+            return None
+        return True
 
     async def _pause(self, task_id: str, delay: float) -> bool:
         if self._receiver is None:
@@ -632,7 +746,7 @@ class AsyncRunningHub(_Base):
         endpoint: str | None = None,
         legacy_status: bool = False,
     ) -> TaskResult:
-        w = self._waiter(task_id, timeout, on_status, endpoint)
+        w = self._waiter(self._task_id(task_id), timeout, on_status, endpoint)
         call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
         return await self._wait(w, call)
 
@@ -656,14 +770,17 @@ class AsyncRunningHub(_Base):
 
     async def run_workflow(
         self,
-        workflow_id: str,
+        workflow_id: str | None,
         node_info_list: list[dict[str, Any]] | None = None,
         *,
+        workflow: str | dict[str, Any] | None = None,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
         use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         add_metadata: bool | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
@@ -671,27 +788,32 @@ class AsyncRunningHub(_Base):
         call = calls.workflow_call(
             workflow_id,
             node_info_list,
-            webhookUrl=self._webhook(webhook_url),
-            instanceType=instance_type,
-            usePersonalQueue=use_personal_queue,
-            addMetadata=add_metadata,
+            workflow=workflow,
+            options=self._run_options(
+                webhook_url, instance_type, use_personal_queue, retain_seconds, access_password, add_metadata
+            ),
         )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     async def run_ai_app(
         self,
-        webapp_id: str,
+        webapp_id: str | int,
         node_info_list: list[dict[str, Any]],
         *,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            webapp_id,
+            node_info_list,
+            options=self._run_options(webhook_url, instance_type, use_personal_queue, retain_seconds, access_password),
         )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 

@@ -136,21 +136,32 @@ class _Args(BaseModel):
         return strict_ready(super().model_json_schema(*args, **kwargs))
 
 
-def _json_object(value: Any) -> Any:
-    """``params`` arrive as JSON text (the strict-safe form) or, from lenient clients, as an object."""
-    if isinstance(value, str):
-        text = value.strip() or "{}"
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"params is not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, dict):
-        raise ValueError('params must be a JSON object, e.g. {"prompt": "a red fox"}')
-    return value
+def _json_object_of(name: str, example: str) -> Callable[[Any], Any]:
+    """Arguments that arrive as JSON text (the strict-safe form) or, from lenient clients, as an object."""
 
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip() or "{}"
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"{name} is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a JSON object, e.g. {example}")
+        return value
+
+    return parse
+
+
+_json_object = _json_object_of("params", '{"prompt": "a red fox"}')
 
 # A JSON object as text: strict modes turn a free-form object parameter into one that allows no keys.
 ParamsJSON = Annotated[dict[str, Any], BeforeValidator(_json_object), WithJsonSchema({"type": "string"})]
+OptionsJSON = Annotated[
+    dict[str, Any],
+    BeforeValidator(_json_object_of("options", '{"instance_type": "plus"}')),
+    WithJsonSchema({"type": "string"}),
+]
 
 
 class NodeOverride(BaseModel):
@@ -214,13 +225,34 @@ class NoArgs(_Args):
     pass
 
 
-class RunWorkflowArgs(_Args):
-    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
+_RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+
+
+class _RunOptionArgs(_Args):
+    """Optional run fields of workflows and AI apps, as one JSON object to keep the tool list short (and
+    strict-ready: a free-form object parameter is not); the client checks each value (calls.RunOptions)."""
+
+    options: OptionsJSON = Field(
+        default_factory=dict,
+        description="Optional JSON object: instance_type ('plus' = 48 GB GPU), use_personal_queue, "
+        "retain_seconds, access_password.",
+    )
+
+    def run_options(self) -> dict[str, Any]:
+        unknown = sorted(set(self.options) - set(_RUN_OPTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown options {unknown}; known: {list(_RUN_OPTIONS)}")
+        return dict(self.options)
+
+
+class RunWorkflowArgs(_RunOptionArgs):
+    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
 
 
-class RunAIAppArgs(_Args):
+class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
     node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
@@ -454,13 +486,20 @@ def _nodes(nodes: list[NodeOverride]) -> list[dict[str, Any]]:
 
 
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    if a.workflow_id is None and a.workflow is None:
+        raise InvalidInputError("Give workflow_id, or a workflow in API format (or both)")
     return Step(
         "run_workflow",
         (a.workflow_id, _nodes(a.node_info_list) or None),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}", ctx),
+        {
+            "timeout": ctx.wait_for(None, a.wait_seconds),
+            "on_status": ctx.on_status,
+            "workflow": a.workflow,
+            **a.run_options(),
+        },
+        finish=_finish_run(f"workflow {a.workflow_id or 'inline'}", ctx),
         download=True,
-        label=f"run_workflow({a.workflow_id})",
+        label=f"run_workflow({a.workflow_id or 'inline'})",
     )
 
 
@@ -468,7 +507,7 @@ def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
         (a.webapp_id, _nodes(a.node_info_list)),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status, **a.run_options()},
         finish=_finish_run(f"ai-app {a.webapp_id}", ctx),
         download=True,
         label=f"run_ai_app({a.webapp_id})",

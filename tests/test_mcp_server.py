@@ -38,8 +38,8 @@ from rh_tools.emulator import Emulator
 from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 # tools/list of the default (generic) surface, wire JSON chars / 4: 1,948 tokens when this was written;
-# 2,069 with price_model and strict-ready schemas (nullable optional choices and numbers, issue #13).
-DEFAULT_TOOLS_TOKEN_BUDGET = 2_150
+# 2,178 with price_model, strict-ready schemas (issue #13) and the workflow options of issue #10.
+DEFAULT_TOOLS_TOKEN_BUDGET = 2_250
 FAST = {"image": 0.2, "video": 0.5, "audio": 0.2, "3d": 0.2, "text": 0.2}
 IMAGE_URL = "https://example.com/fox.png"
 GROK = {"prompt": "a red fox, watercolor", "imageUrl": IMAGE_URL}
