@@ -156,10 +156,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     ep = catalogue.get(args.name)
-    params = json.loads(args.params) if args.params else {}
-    if not isinstance(params, dict):
-        raise InvalidInputError("--params must be a JSON object")
-    params.update(_parse_extra(ep, extra))
+    params = _params_from(args, ep, extra)
     progress = _Progress(not args.json and not args.quiet)
     with _client(args) as rh:
         if args.no_wait:
@@ -177,6 +174,31 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         if args.download:
             rh.download(result, args.download)
         _out(args, R.result_text(result, tool=ep.tool_name), R.result_data(result, tool=ep.tool_name))
+    return EXIT_OK
+
+
+def _params_from(args: argparse.Namespace, ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
+    params = json.loads(args.params) if args.params else {}
+    if not isinstance(params, dict):
+        raise InvalidInputError("--params must be a JSON object")
+    params.update(_parse_extra(ep, extra))
+    return params
+
+
+def cmd_price(args: argparse.Namespace, extra: list[str]) -> int:
+    """The price preview of one run (creates no task), in the currency RunningHub answers with."""
+    from ._money import amount, default_currency, format_money
+
+    ep = catalogue.get(args.name)
+    params = _params_from(args, ep, extra)
+    with _client(args) as rh:
+        preview = rh.price_preview(ep, params)
+    currency = (preview.currency or default_currency()).upper()
+    price = amount(preview.estimated_price)
+    free = preview.is_free_this_call is True
+    said = "free this time" if free else format_money(price, currency) if price is not None else "no price given"
+    data = {"name": ep.tool_name, "estimated_price": price, "currency": currency, "free_this_call": free}
+    _out(args, f"{ep.tool_name}: {said} per run (estimate; nothing was submitted)", data)
     return EXIT_OK
 
 
@@ -450,6 +472,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--download", metavar="DIR", help="save outputs here")
     r.add_argument("--webhook-url", help="ask RunningHub to POST the result here too")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    pr = add("price", "price of one run, before paying: rh-tools price NAME --prompt '...' [--param value ...]")
+    pr.add_argument("name")
+    pr.add_argument("--params", help="parameters as a JSON object (flags override it)")
     add("task", "show a task's status").add_argument("task_id")
     w = add("wait", "wait for a task and print its outputs")
     w.add_argument("task_id")
@@ -493,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(argv[1:])
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "run":
+    if extra and args.command not in ("run", "price"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handlers = {
         "models": cmd_models,
@@ -512,6 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args, extra)
+        if args.command == "price":
+            return cmd_price(args, extra)
         if args.command == "demo":
             from ._demo import run_demo
 
