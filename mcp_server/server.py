@@ -233,6 +233,7 @@ class RHServer:
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
         client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
             yield _State(client, http)
         finally:

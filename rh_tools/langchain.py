@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, Vali
 
 from . import catalogue
 from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
-from ._budget import Budget
+from ._budget import Budget, SpendJournal
 from ._client import AsyncRunningHub, RunningHub
 from ._download import afetch_output, fetch_output
 from ._exceptions import InvalidInputError
@@ -81,6 +81,8 @@ def make_context(
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
     budget: Budget | None = None,
+    *,
+    journal: SpendJournal | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
@@ -90,7 +92,8 @@ def make_context(
     ``allowed_dirs``: if given, local files are uploaded only from inside these folders
     (``[]``: none at all); by default any file the process can read, as with the client.
     ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
-    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none. ``journal``: the clients' task
+    journal; the per-day limit reads the day's spend of every process from it (when it is on).
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -102,6 +105,7 @@ def make_context(
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
     check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
     money = budget if budget is not None else Budget.resolve()
+    money.read_day_from(journal)
     return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
@@ -201,7 +205,7 @@ class RunningHubTool(BaseTool):
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
         settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
-            data["context"] = make_context(**settings)
+            data["context"] = make_context(**settings, journal=data["client"].journal)
         elif settings:
             raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/budget, not both")
         return data
@@ -369,7 +373,9 @@ class RunningHubToolkit(BaseToolkit):
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs, self.budget)
+        self._context = make_context(
+            self.wait, self.max_wait, self.download_dir, self.allowed_dirs, self.budget, journal=self.client.journal
+        )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:

@@ -882,19 +882,33 @@ def _admit(spec: ToolSpec, planned: Step, ctx: ToolContext, preview: Any) -> Cha
     return ctx.budget.admit(planned.label or spec.name, price, ctx.currency)
 
 
+def _kwargs(planned: Step, ctx: ToolContext, charge: Charge | None) -> dict[str, Any]:
+    """The step's keywords; under a spending limit its status callback also names the charge's task as
+    soon as the submit answers, so a day total read from the journal counts that task once."""
+    if charge is None or "on_status" not in planned.kwargs:
+        return planned.kwargs
+    watch = planned.kwargs["on_status"]
+
+    def on_status(task: Task, elapsed: float) -> Any:
+        ctx.budget.created(charge, task.task_id)
+        return watch(task, elapsed) if watch is not None else None
+
+    return {**planned.kwargs, "on_status": on_status}
+
+
 def _settle(ctx: ToolContext, charge: Charge | None, outcome: Any) -> None:
     """Count what the call cost: the task's reported cost, else the estimate while a task may exist."""
     if charge is None:
         return
     if isinstance(outcome, Task):
-        ctx.budget.settle(charge, usage_cost(outcome.usage))
+        ctx.budget.settle(charge, usage_cost(outcome.usage), outcome.task_id)
     elif isinstance(outcome, RunningHubError) and not outcome.task_id:
         if isinstance(outcome, APIConnectionError) and outcome.sent:
             ctx.budget.settle(charge, None)  # the submit may have reached RunningHub: keep the estimate
         else:
             ctx.budget.release(charge)  # refused before a task was created
     else:
-        ctx.budget.settle(charge, None)
+        ctx.budget.settle(charge, None, getattr(outcome, "task_id", None))
 
 
 def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> bool:
@@ -916,7 +930,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
         try:
-            outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
+            outcome = getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
             outcome = exc
         except RunningHubError as err:
@@ -949,7 +963,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
         try:
-            outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
+            outcome = await getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
             outcome = exc
         except RunningHubError as err:
