@@ -169,3 +169,41 @@ def test_json_and_quiet_draw_nothing_even_on_a_terminal(emu: Emulator, flag: str
     code, out = term.finish()
     assert code == EXIT_OK and "SUCCESS" in out
     assert term.raw == ""
+
+
+def test_both_forms_show_a_queue_position_when_an_answer_carries_one() -> None:
+    """RunningHub documents none, so only an answer that carries one shows it (Task keeps unknown fields)."""
+    import io
+
+    from rich.console import Console
+
+    from rh_tools._cli_display import LiveDisplay, PlainDisplay
+    from rh_tools.types import Task
+
+    tid = "2127812648048263168"
+    seen = [
+        Task.model_validate({"task_id": tid, "status": "QUEUED", "queuePosition": "3"}),
+        Task.model_validate({"task_id": tid, "status": "QUEUED", "queuePosition": "3"}),
+        Task.model_validate({"task_id": tid, "status": "QUEUED"}),
+        Task.model_validate({"task_id": tid, "status": "RUNNING", "queuePosition": 0}),
+        Task.model_validate({"task_id": tid, "status": "CANCEL"}),
+    ]
+    lines = io.StringIO()
+    plain = PlainDisplay(GROK, stream=lines)
+    for i, task in enumerate(seen):
+        plain.status(task, float(i))
+    assert lines.getvalue().splitlines() == [
+        f"task {tid}: QUEUED, queue position 3 (0.0s)",  # once: the same words are not repeated
+        f"task {tid}: QUEUED (2.0s)",
+        f"task {tid}: RUNNING (3.0s)",  # a position means nothing once running
+        f"task {tid}: CANCELLED (4.0s)",
+    ]
+
+    screen = io.StringIO()
+    live = LiveDisplay(GROK, console=Console(file=screen, force_terminal=True, width=160, color_system=None))
+    with live:
+        live.status(seen[0], 1.0)
+        live.live.refresh()
+        assert f"{GROK} · task {tid} · QUEUED, queue position 3 · " in _ANSI.sub("", screen.getvalue())
+        live.status(seen[-1], 5.0)
+    assert f"task {tid} · CANCELLED · 0:05" in _ANSI.sub("", screen.getvalue())  # frozen at the end
