@@ -16,6 +16,7 @@ install stays httpx + pydantic.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -220,10 +221,9 @@ def _live_possible(stream: IO[str]) -> bool:
     try:
         if not stream.isatty():
             return False
-        import rich  # noqa: F401 - only asks whether the optional extra is installed
-    except (ImportError, ValueError, AttributeError):
+    except (ValueError, AttributeError):  # closed, or not a real stream
         return False
-    return True
+    return importlib.util.find_spec("rich") is not None  # the optional extra is installed
 
 
 def make_display(*, silent: bool, label: str | None = None) -> Display:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 from ._exceptions import InvalidInputError
 from .catalogue import Endpoint, Param
@@ -101,7 +101,7 @@ def parse_params_json(text: str | None) -> dict[str, Any]:
             f"--params must be a JSON object, got {type(value).__name__}",
             hint='Give a JSON object in single quotes: --params \'{"prompt": "a red fox"}\'.',
         )
-    return value
+    return cast("dict[str, Any]", value)  # JSON object keys are always strings
 
 
 def _needed_media(ep: Endpoint) -> list[Param]:
@@ -115,12 +115,12 @@ def _needed_media(ep: Endpoint) -> list[Param]:
     return [next((p for p in media if p.type == kind), media[0])]
 
 
-def _flag_value(p: Param, value: Any) -> list[str]:
-    if p.type == "json" or (isinstance(value, (dict, list)) and not p.multiple):
-        return [json.dumps(value, ensure_ascii=False)]
+def _flag_value(p: Param, value: Any) -> str:
+    if p.type == "json":
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
-        return ["true" if value else "false"]
-    return [str(value)]
+        return "true" if value else "false"
+    return str(value)
 
 
 def cli_example(ep: Endpoint, *, reserved: Collection[str] = ()) -> str:
@@ -137,18 +137,18 @@ def cli_example(ep: Endpoint, *, reserved: Collection[str] = ()) -> str:
     for p in ep.params:
         if p.name not in needed:
             continue
-        value = example_value(p)
+        sample: Any = example_value(p)  # a list when p.multiple
+        values: list[Any] = list(sample) if p.multiple else [sample]
         if p.is_media:
-            ext = str(value[0] if isinstance(value, list) else value).rsplit(".", 1)[-1]
+            ext = str(values[0]).rsplit(".", 1)[-1]
             files[ext] = files.get(ext, 0) + 1
-            local = f"./input{'' if files[ext] == 1 else f'-{files[ext]}'}.{ext}"
-            value = [local] if p.multiple else local
+            values = [f"./input{'' if files[ext] == 1 else f'-{files[ext]}'}.{ext}"]
         flag = p.type if first.get(p.type) is p else p.name
         if p.name in reserved or flag in reserved:
-            in_json[p.name] = value
+            in_json[p.name] = values if p.multiple else values[0]
             continue
-        for item in value if p.multiple and isinstance(value, list) else [value]:
-            argv += [f"--{flag}", *_flag_value(p, item)]
+        for value in values:
+            argv += [f"--{flag}", _flag_value(p, value)]
     if in_json:
         argv += ["--params", json.dumps(in_json, ensure_ascii=False)]
     return shlex.join(argv)

@@ -10,7 +10,7 @@ signatures, and when none is installed nothing is counted or called.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ _observer: ContextVar[TransferObserver | None] = ContextVar("rh_tools_transfer_o
 
 
 @contextmanager
-def observe_transfers(observer: TransferObserver) -> Iterator[None]:
+def observe_transfers(observer: TransferObserver) -> Generator[None, None, None]:
     """Report every upload and download made inside the block to ``observer``."""
     token = _observer.set(observer)
     try:
@@ -52,7 +52,9 @@ class Meter:
 
     def __init__(self, direction: Literal["upload", "download"], name: str, total: int | None) -> None:
         self._observer = _observer.get()
-        self.direction, self.name, self.total = direction, name, total
+        self.direction: Literal["upload", "download"] = direction
+        self.name = name
+        self.total = total
         self.done = 0
         self._tell(False)
 

@@ -291,7 +291,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not (args.json or args.quiet):
             print(f"Resuming {len(todo)} unfinished task(s)...", file=sys.stderr)
-        running = []
+        running: list[Any] = []
         for rec in todo:
             args.current = rec.task_id
             try:
