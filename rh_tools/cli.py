@@ -1,10 +1,10 @@
 """rh-tools: RunningHub from the shell — find models, run them, follow tasks, try it all offline.
 
-Exit codes: 0 ok · 2 bad input or missing configuration (nothing was sent) · 3 API, auth or
-network error · 4 the task failed or was cancelled · 5 still running when the wait ended (the
-message says how to resume) · 130 interrupted (Ctrl-C or SIGTERM; the message gives the task id
-and how to resume). A reader that stops early (``rh-tools models | head -1``) is no error: the
-command ends with the code it would have had.
+Exit codes: 0 ok · 1 an unexpected error (a bug: please report it) · 2 bad input or missing
+configuration (nothing was sent) · 3 API, auth or network error · 4 the task failed or was
+cancelled · 5 still running when the wait ended (the message says how to resume) · 130
+interrupted (Ctrl-C or SIGTERM; the message gives the task id and how to resume). A reader that
+stops early (``rh-tools models | head -1``) is no error: the command ends with its own code.
 
 Every submitted task is in the task journal: `rh-tools tasks` lists them, `rh-tools resume`
 collects the unfinished ones.
@@ -40,7 +40,7 @@ from ._version import __version__
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INPUT, EXIT_API, EXIT_FAILED, EXIT_PENDING = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_API, EXIT_FAILED, EXIT_PENDING = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells expect after Ctrl-C
 
 # Flags every command takes, before or after the command name (rh-tools --json tasks = rh-tools tasks --json).
@@ -157,10 +157,20 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             return EXIT_OK
         with _display(args, ep.tool_name) as display:
             result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=display.status)
-            if args.download:
-                rh.download(result, args.download)
+            _save(rh, args, result)
         _out(args, R.result_text(result, tool=ep.tool_name), R.result_data(result, tool=ep.tool_name))
     return EXIT_OK
+
+
+def _save(rh: Any, args: argparse.Namespace, result: Any) -> None:
+    """``--download``: a paid result whose files cannot be saved is still printed (with its URLs)."""
+    if not args.download:
+        return
+    try:
+        rh.download(result, args.download)
+    except (RunningHubError, OSError) as err:
+        reason = err.message if isinstance(err, RunningHubError) else f"{err.strerror or err}"
+        print(f"Not saved to {args.download}: {reason}. The output URLs still work for about 24 h.", file=sys.stderr)
 
 
 def cmd_task(args: argparse.Namespace) -> int:
@@ -175,8 +185,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
     with _client(args) as rh:
         with _display(args) as display:
             result = rh.wait(args.task_id, args.timeout, on_status=display.status)
-            if args.download:
-                rh.download(result, args.download)
+            _save(rh, args, result)
     _out(args, R.result_text(result), R.result_data(result))
     return EXIT_OK
 
@@ -615,6 +624,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # a reader went away while argparse or a command was still writing
         _stdout_gone()
         return EXIT_OK
+    except OSError as exc:  # a local file or folder (network errors arrive as RunningHubError)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a bug: one clear line rather than a traceback, and how to report it
+        print(
+            f"rh-tools: unexpected error ({type(exc).__name__}: {exc}). This is a bug in rh-tools; "
+            "please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

@@ -302,3 +302,26 @@ def test_describe_example_runs_verbatim(
     assert main(shlex.split(example)[1:] + ["--json"]) == EXIT_OK
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "SUCCESS" and _journalled(result["task_id"])["imageUrl"] == {"local_file": "input.png"}
+
+
+def test_a_result_that_cannot_be_saved_is_still_printed(
+    env: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    code = main(["run", "grok_image_to_image", "--prompt", "x", "--quiet", "--download", str(blocked / "out")])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK and captured.out.startswith("SUCCESS: task ") and "http" in captured.out
+    assert f"Not saved to {blocked / 'out'}: " in captured.err and "Traceback" not in captured.err
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(catalogue, "find", broken)
+    assert main(["models", "kling"]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error (RuntimeError: boom)" in err and "please report" in err and "Traceback" not in err
