@@ -285,8 +285,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             text = f"Task {rec.task_id} is still running: rh-tools wait {rec.task_id}" if pending else _error_text(err)
             outcomes.append({**err.to_dict(), "task_id": rec.task_id, "collected": False})
         else:
-            if args.download:
-                rh.download(result, args.download)
+            _save(rh, args, result)
             text = R.result_text(result, tool=rec.tool)
             outcomes.append({**R.result_data(result, tool=rec.tool), "collected": True})
         if not args.json:
