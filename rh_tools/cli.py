@@ -173,6 +173,23 @@ def _save(rh: Any, args: argparse.Namespace, result: Any) -> None:
         print(f"Not saved to {args.download}: {reason}. The output URLs still work for about 24 h.", file=sys.stderr)
 
 
+def cmd_price(args: argparse.Namespace, extra: list[str]) -> int:
+    """The price preview of one run (creates no task), in the currency RunningHub answers with."""
+    from ._money import amount, default_currency, format_money
+
+    ep = catalogue.get(args.name)
+    params = _params_from(args, ep, extra)
+    with _client(args) as rh:
+        preview = rh.price_preview(ep, params)
+    currency = (preview.currency or default_currency()).upper()
+    price = amount(preview.estimated_price)
+    free = preview.is_free_this_call is True
+    said = "free this time" if free else format_money(price, currency) if price is not None else "no price given"
+    data = {"name": ep.tool_name, "estimated_price": price, "currency": currency, "free_this_call": free}
+    _out(args, f"{ep.tool_name}: {said} per run (estimate; nothing was submitted)", data)
+    return EXIT_OK
+
+
 def cmd_task(args: argparse.Namespace) -> int:
     with _client(args) as rh:
         task = rh.get_task(args.task_id)
@@ -509,6 +526,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, help="seconds to wait (default 900)")
     r.add_argument("--download", metavar="DIR", help="save outputs here")
     r.add_argument("--webhook-url", help="ask RunningHub to POST the result here too")
+    pr = add("price", "price of one run, before paying: rh-tools price NAME --prompt '...' [--param value ...]")
+    pr.add_argument("name")
+    pr.add_argument("--params", help="parameters as a JSON object (flags override it)")
     add("task", "show a task's status").add_argument("task_id")
     w = add("wait", "wait for a task and print its outputs")
     w.add_argument("task_id")
@@ -556,7 +576,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "upload": cmd_upload,
     "account": cmd_account,
 }
-MODEL_COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {"run": cmd_run}
+MODEL_COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {"run": cmd_run, "price": cmd_price}
 
 
 def _run_emulator(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
