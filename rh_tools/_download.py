@@ -10,6 +10,7 @@ from typing import Protocol
 import httpx
 
 from ._exceptions import APIConnectionError, InvalidInputError, RunningHubError, error_for_status
+from ._transfer import ametered, metered
 
 __all__ = [
     "adownload_outputs",
@@ -68,6 +69,12 @@ def _target_dir(directory: Path) -> Path:
     return directory.resolve()
 
 
+def _size(resp: httpx.Response) -> int | None:
+    """The file's size when the server says (for progress bars), else None."""
+    length = resp.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
 def download_outputs(result: TaskResult, directory: Path, *, timeout: float = 300.0) -> list[Path]:
     target = _target_dir(directory)
     paths: list[Path] = []
@@ -82,7 +89,7 @@ def download_outputs(result: TaskResult, directory: Path, *, timeout: float = 30
                         if resp.status_code >= 400:
                             raise error_for_status(resp.status_code, f"Downloading output {i} failed")
                         with open(path, "wb") as fh:
-                            for chunk in resp.iter_bytes(1 << 20):
+                            for chunk in metered(resp.iter_bytes(1 << 20), "download", path.name, _size(resp)):
                                 fh.write(chunk)
                 except httpx.TransportError as exc:
                     raise APIConnectionError(
@@ -109,7 +116,7 @@ async def adownload_outputs(result: TaskResult, directory: Path, *, timeout: flo
                             raise error_for_status(resp.status_code, f"Downloading output {i} failed")
                         fh = await asyncio.to_thread(open, path, "wb")
                         try:
-                            async for chunk in resp.aiter_bytes(1 << 20):
+                            async for chunk in ametered(resp.aiter_bytes(1 << 20), "download", path.name, _size(resp)):
                                 await asyncio.to_thread(fh.write, chunk)
                         finally:
                             await asyncio.to_thread(fh.close)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._exceptions import InvalidInputError
+from ._transfer import ametered, metered
 
 __all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "sniff_extension"]
 
@@ -272,11 +273,11 @@ class Multipart:
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.head
-        yield from self.source.iter_chunks()
+        yield from metered(self.source.iter_chunks(), "upload", self.source.name, self.source.size)
         yield self.tail
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.head
-        async for chunk in self.source.aiter_chunks():
+        async for chunk in ametered(self.source.aiter_chunks(), "upload", self.source.name, self.source.size):
             yield chunk
         yield self.tail
