@@ -29,8 +29,8 @@ from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError
 
 from . import catalogue
 from ._client import AsyncRunningHub, RunningHub
-from ._exceptions import InvalidInputError
 from ._media import MediaSource
+from ._paths import FolderPolicy
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -49,20 +49,23 @@ __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 Wait = float | dict[str, float] | None
 
 
+_HOW_TO_ALLOW = (
+    "Let the tools read a folder with RunningHubToolkit(allowed_dirs=['/path/to/folder']) "
+    "(or RunningHubTool(..., allowed_dirs=[...])); allow_any_file=True lifts the limit entirely."
+)
+
+
 def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
-    roots = [Path(d).expanduser().resolve() for d in dirs]
+    """The check_media callback for ``allowed_dirs``: the same policy as rh-mcp's ``--allow-dir``."""
+    policy = FolderPolicy(dirs, how_to_allow=_HOW_TO_ALLOW)
+    roots = tuple(policy.roots)
 
     def check(sources: list[MediaSource]) -> None:
         for src in sources:
             if src.path is None:
                 continue
-            real = src.path.expanduser().resolve()  # judged where it really is: '..' and symlinks followed
-            if not any(real.is_relative_to(root) for root in roots):
-                raise InvalidInputError(
-                    f"Local file {str(src.path)!r} refused: outside the folders this agent may read",
-                    hint="Pass a public URL instead, or a file in an allowed folder.",
-                )
-            src.path = real  # upload what was checked, even if the link changes afterwards
+            src.path = policy.check_path(src.path)  # judged where it really is: '..' and symlinks followed
+            src.roots = roots  # and the upload checks the opened file again (no swap after the check)
 
     return check
 
@@ -72,14 +75,17 @@ def make_context(
     max_wait: float | None = None,
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
+    allow_any_file: bool = False,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
     ``wait``: seconds a tool blocks before returning the task id, either one number for every
     tool or a dict by output type (``{"video": 20}``; the key ``""`` is for get/wait_task and
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
-    ``allowed_dirs``: if given, local files are uploaded only from inside these folders
-    (``[]``: none at all); by default any file the process can read, as with the client.
+    ``allowed_dirs``: local files are uploaded only from inside these folders. By default (None)
+    no local file is read: a model naming ``~/.ssh/id_rsa`` must not make the tools upload it.
+    ``allow_any_file=True`` lets the tools upload any file this process can read (as the client
+    itself does); use it only when every prompt the model sees is trusted.
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -88,8 +94,10 @@ def make_context(
         waits = {k: float(wait) for k in (*waits, "")}
     if any(v < 0 for v in waits.values()) or (max_wait is not None and max_wait < 0):
         raise ValueError("wait and max_wait must be >= 0 seconds")
+    if allow_any_file and allowed_dirs is not None:
+        raise ValueError("pass allowed_dirs or allow_any_file=True, not both")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
-    check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
+    check = None if allow_any_file else _only_inside(allowed_dirs or ())
     return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
 
 
@@ -170,11 +178,12 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs") if k in data}
+        names = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file")
+        settings = {k: data.pop(k) for k in names if k in data}
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs, not both")
+            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file, not both")
         return data
 
     @classmethod
@@ -257,8 +266,11 @@ class RunningHubToolkit(BaseToolkit):
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
-        allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
-            by default the tools upload any file path the model names that this process can read.
+        allowed_dirs: only upload local files from inside these folders. By default no local file
+            is read (the refusal tells the agent to pass a URL): a prompt injection must not turn
+            the tools into a way to upload ``~/.ssh/id_rsa``.
+        allow_any_file: upload any file path the model names that this process can read (off by
+            default; only for agents whose every input is trusted).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -274,13 +286,16 @@ class RunningHubToolkit(BaseToolkit):
     max_wait: float | None = None
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
+    allow_any_file: bool = False
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs)
+        self._context = make_context(
+            self.wait, self.max_wait, self.download_dir, self.allowed_dirs, allow_any_file=self.allow_any_file
+        )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:

@@ -89,3 +89,12 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 def vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     target: Target = request.getfixturevalue("rh_target")
     return make_vcr_config(target.base_url if target.mode == "emulator" else None)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the hostile tests' attack counts (and, with RH_RELIABILITY_DOC=1, write them to the docs)."""
+    import attack_log
+
+    if attack_log.ATTACKS:
+        terminalreporter.write_line(attack_log.summary())
+        attack_log.write_doc_table(ROOT / "docs" / "reliability.md")
