@@ -22,9 +22,11 @@ import httpx
 from . import _calls as calls
 from . import _constants as C
 from . import _core as core
+from . import _net as net
 from . import catalogue
 from ._config import ClientConfig
-from ._exceptions import InvalidInputError, RunningHubError, error_for_status
+from ._download import FetchPolicy
+from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
@@ -38,6 +40,8 @@ __all__ = ["AsyncRunningHub", "RunningHub"]
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
 core.install_log_redaction("httpx")  # httpx logs request URLs at INFO; some carry the key (apiCallDemo)
+core.install_log_redaction("rh_tools")  # our own lines may quote an answer that quoted the key
+MAX_API_REDIRECTS = 5
 StatusCallback = Callable[[Task, float], Any]
 FileInput = str | Path | bytes | IO[bytes] | MediaSource
 
@@ -56,6 +60,8 @@ class _Base:
         wait_timeout: float | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
         transport: Any = None,
         http_client: Any = None,
         webhook_receiver: WebhookReceiver | None = None,
@@ -69,7 +75,10 @@ class _Base:
             wait_timeout=wait_timeout,
             poll_interval=poll_interval,
             poll_max_interval=poll_max_interval,
+            max_download_mb=max_download_mb,
+            download_timeout=download_timeout,
         )
+        core.register_secret(self._config.api_key.get() if self._config.api_key else None)
         self._transport = transport
         self._http: Any = http_client
         self._owns_http = http_client is None
@@ -101,6 +110,40 @@ class _Base:
 
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
+
+    def _request_timeout(self) -> httpx.Timeout:
+        """This request's socket timeouts: the configured ones, cut to what the call's deadline leaves.
+
+        Our own transports also cut every single read and write to the deadline (``_net``); this
+        covers injected transports and clients, which only see per-request timeouts.
+        """
+        left = net.remaining()
+        if left is None:
+            return self._timeouts()
+        t = max(min(self._config.timeout, left), 0.001)
+        return httpx.Timeout(t, connect=max(min(self._config.connect_timeout, left), 0.001))
+
+    def _fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy.for_api(
+            self._config.base_url,
+            max_bytes=int(self._config.max_download_mb * 1024 * 1024),
+            timeout=self._config.download_timeout,
+        )
+
+    def _own(self, result: TaskResult) -> TaskResult:
+        """Hand a result out, knowing how its outputs may be fetched (the API origin is trusted)."""
+        result._fetch = self._fetch_policy()
+        return result
+
+    def _call_deadline(self, timeout: float | None, started: float) -> float:
+        """When a run/wait must be over: its timeout from ``started``, plus a grace for the last request."""
+        return started + self._wait_seconds(timeout) + C.DEADLINE_GRACE
+
+    def _wait_seconds(self, timeout: float | None) -> float:
+        wait = self._config.wait_timeout if timeout is None else float(timeout)
+        if not wait >= 0:  # also refuses NaN
+            raise InvalidInputError("timeout must be >= 0 seconds")
+        return wait
 
     def _prepare(
         self, endpoint: str | Endpoint, params: dict[str, Any] | EndpointInput | None, kwargs: dict[str, Any]
@@ -139,13 +182,28 @@ class _Base:
             resp.status_code,
             (time.perf_counter() - t0) * 1000,
         )
-        return core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        # An API that quotes the key back must not put it into results or errors: scrub it first.
+        return core.decode_response(call, resp.status_code, resp.headers, core.scrub_answer(resp.content))
+
+    def _redirect(self, resp: httpx.Response, hops: int) -> str | None:
+        """Where to resend after ``resp``, or None when it is the answer. API calls follow only
+        same-origin redirects (or the https upgrade of the same host), at most MAX_API_REDIRECTS."""
+        if not resp.is_redirect:
+            return None
+        target = core.redirect_target(str(resp.request.url), resp.headers.get("location"))
+        if hops >= MAX_API_REDIRECTS:
+            raise ResponseFormatError(f"RunningHub redirected more than {MAX_API_REDIRECTS} times", retryable=False)
+        return target
 
     def _retry_or_raise(self, call: core.Call[Any], attempt: int, exc: Exception) -> float:
         """The delay before retrying ``call`` after ``exc``; raises the mapped error when not retrying."""
         err = core.transport_error(exc, call) if isinstance(exc, httpx.TransportError) else exc
         assert isinstance(err, RunningHubError)
+        core.scrub_error(err)
         delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
+        left = net.remaining()
+        if delay is not None and left is not None and delay >= left:
+            delay = None  # the call's deadline comes first: report now, do not sleep past it
         if delay is None:
             raise err from None
         log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
@@ -161,8 +219,35 @@ class _Base:
             or len(task_id) > 64
             or any(c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip())
         ):
-            raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
+            raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {_shown(task_id)}")
         return task_id.strip()
+
+    @classmethod
+    def _api_task_id(cls, task: Task) -> str:
+        """The id of a task a paid submit just created. If we cannot use it, the task still exists:
+        the error must not say "nothing was sent" (that invites a second, paid submit)."""
+        try:
+            return cls._task_id(task.task_id)
+        except InvalidInputError:
+            raise ResponseFormatError(
+                f"RunningHub created a task but answered with a task id rh-tools cannot use: {_shown(task.task_id)}",
+                retryable=False,
+                hint="The submit was sent and a task may have been created and billed. Check recent tasks "
+                "(RunningHub console) before submitting again.",
+            ) from None
+
+    @staticmethod
+    def _numeric_id(value: Any, name: str) -> str:
+        """A workflow or AI-app id: the digits of a RunningHub snowflake id (19 digits today)."""
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return str(value)
+        text = value.strip() if isinstance(value, str) else None
+        if not text or not text.isascii() or not text.isdigit() or len(text) > 32:
+            raise InvalidInputError(
+                f"{name} must be the numeric id from the RunningHub page (e.g. '1904136902449209346'), "
+                f"got {_shown(value)}"
+            )
+        return text
 
     def _webhook(self, webhook_url: str | None) -> str | None:
         return webhook_url or (self._receiver.url if self._receiver is not None else None)
@@ -183,9 +268,7 @@ class _Base:
         started: float | None = None,
     ) -> Waiter:
         task_id = self._task_id(task_id)
-        wait = self._config.wait_timeout if timeout is None else float(timeout)
-        if wait < 0:
-            raise InvalidInputError("timeout must be >= 0 seconds")
+        wait = self._wait_seconds(timeout)
         now = time.monotonic()
         t0 = now if started is None else started  # the deadline counts from the start of the call
         return Waiter(
@@ -222,9 +305,7 @@ class RunningHub(_Base):
         if self._http is None:
             with self._lock:  # agents call tools from several threads at once; make one client, not many
                 if self._http is None:
-                    self._http = httpx.Client(
-                        timeout=self._timeouts(), transport=self._transport, follow_redirects=True
-                    )
+                    self._http = net.make_client(timeout=self._timeouts(), transport=self._transport)
         return self._http  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -245,12 +326,24 @@ class RunningHub(_Base):
         while True:
             t0 = time.perf_counter()
             try:
-                resp = self._client().request(**core.request_kwargs(call, self._config))
-                return self._decode(call, resp, t0)
+                return self._decode(call, self._request(call), t0)
             except (httpx.TransportError, RunningHubError) as exc:
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             time.sleep(delay)
+
+    def _request(self, call: core.Call[Any]) -> httpx.Response:
+        """Send ``call`` once, following only the redirects :meth:`_redirect` allows."""
+        url: str | None = None
+        for hops in range(MAX_API_REDIRECTS + 1):
+            kw = core.request_kwargs(call, self._config)  # fresh each time: an upload body is a one-shot stream
+            if url is not None:
+                kw["url"] = url
+            resp = self._client().request(**kw, timeout=self._request_timeout(), follow_redirects=False)
+            url = self._redirect(resp, hops)
+            if url is None:
+                return resp
+        raise AssertionError("unreachable: _redirect raises after MAX_API_REDIRECTS")
 
     def _pause(self, task_id: str, delay: float) -> bool:
         """Sleep until the next poll; True if a TASK_END callback cut the sleep short."""
@@ -268,7 +361,7 @@ class RunningHub(_Base):
                 w.poll_failed(err)
                 continue
             if (result := w.observe(task)) is not None:
-                return result
+                return self._own(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
@@ -337,11 +430,12 @@ class RunningHub(_Base):
         """
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
-        task = self._submit(ep, model, webhook_url)
-        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return result
-        return self._wait(w, calls.query_call(task.task_id, ep.path))
+        with net.deadline(self._call_deadline(timeout, started)):  # the whole call, uploads and submit included
+            task = self._submit(ep, model, webhook_url)
+            w = self._waiter(self._api_task_id(task), timeout, on_status, ep.path, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._own(result)
+            return self._wait(w, calls.query_call(w.task_id, ep.path))
 
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
@@ -363,7 +457,8 @@ class RunningHub(_Base):
         """
         w = self._waiter(task_id, timeout, on_status, endpoint)
         call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
-        return self._wait(w, call)
+        with net.deadline(w.deadline + C.DEADLINE_GRACE):
+            return self._wait(w, call)
 
     def cancel(self, task_id: str) -> None:
         """Cancel a queued or running task (documented for workflow/AI-app tasks)."""
@@ -408,7 +503,7 @@ class RunningHub(_Base):
     ) -> TaskResult | Task:
         """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
         call = calls.workflow_call(
-            workflow_id,
+            self._numeric_id(workflow_id, "workflow_id"),
             node_info_list,
             webhookUrl=self._webhook(webhook_url),
             instanceType=instance_type,
@@ -431,7 +526,10 @@ class RunningHub(_Base):
     ) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            self._numeric_id(webapp_id, "webapp_id"),
+            node_info_list,
+            webhookUrl=self._webhook(webhook_url),
+            instanceType=instance_type,
         )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -445,22 +543,23 @@ class RunningHub(_Base):
     ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
-        task = self._send(call)
         if not wait:
-            return task
-        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return result
-        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
-        return self._wait(w, query)
+            return self._send(call)
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = self._send(call)
+            w = self._waiter(self._api_task_id(task), timeout, on_status, task.endpoint, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._own(result)
+            query = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id)
+            return self._wait(w, query)
 
     def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
         """The workflow in ComfyUI API format: node ids, class types and inputs."""
-        return self._send(calls.workflow_json_call(workflow_id))
+        return self._send(calls.workflow_json_call(self._numeric_id(workflow_id, "workflow_id")))
 
     def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
         """An AI app's API call example, including the nodeInfoList to copy and edit."""
-        return self._send(calls.ai_app_demo_call(webapp_id))
+        return self._send(calls.ai_app_demo_call(self._numeric_id(webapp_id, "webapp_id")))
 
     def list_ai_apps(
         self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
@@ -516,9 +615,7 @@ class AsyncRunningHub(_Base):
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
-            self._http = httpx.AsyncClient(
-                timeout=self._timeouts(), transport=self._transport, follow_redirects=True, limits=limits
-            )
+            self._http = net.make_async_client(timeout=self._timeouts(), limits=limits, transport=self._transport)
         return self._http  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
@@ -540,12 +637,24 @@ class AsyncRunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 async with self._slot():
-                    resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
+                    resp = await self._request(call)
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def _request(self, call: core.Call[Any]) -> httpx.Response:
+        url: str | None = None
+        for hops in range(MAX_API_REDIRECTS + 1):
+            kw = core.request_kwargs(call, self._config, async_=True)
+            if url is not None:
+                kw["url"] = url
+            resp = await self._client().request(**kw, timeout=self._request_timeout(), follow_redirects=False)
+            url = self._redirect(resp, hops)
+            if url is None:
+                return resp
+        raise AssertionError("unreachable: _redirect raises after MAX_API_REDIRECTS")
 
     async def _pause(self, task_id: str, delay: float) -> bool:
         if self._receiver is None:
@@ -562,7 +671,7 @@ class AsyncRunningHub(_Base):
                 w.poll_failed(err)
                 continue
             if (result := w.observe(task)) is not None:
-                return result
+                return self._own(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)
         raise w.timeout()
@@ -604,11 +713,12 @@ class AsyncRunningHub(_Base):
     ) -> TaskResult:
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
-        task = await self._submit(ep, model, webhook_url)
-        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return result
-        return await self._wait(w, calls.query_call(task.task_id, ep.path))
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = await self._submit(ep, model, webhook_url)
+            w = self._waiter(self._api_task_id(task), timeout, on_status, ep.path, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._own(result)
+            return await self._wait(w, calls.query_call(w.task_id, ep.path))
 
     async def get_task(self, task_id: str) -> Task:
         return await self._send(calls.query_call(self._task_id(task_id)))
@@ -624,7 +734,8 @@ class AsyncRunningHub(_Base):
     ) -> TaskResult:
         w = self._waiter(task_id, timeout, on_status, endpoint)
         call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
-        return await self._wait(w, call)
+        with net.deadline(w.deadline + C.DEADLINE_GRACE):
+            return await self._wait(w, call)
 
     async def cancel(self, task_id: str) -> None:
         await self._send(calls.cancel_call(self._task_id(task_id)))
@@ -659,7 +770,7 @@ class AsyncRunningHub(_Base):
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         call = calls.workflow_call(
-            workflow_id,
+            self._numeric_id(workflow_id, "workflow_id"),
             node_info_list,
             webhookUrl=self._webhook(webhook_url),
             instanceType=instance_type,
@@ -681,7 +792,10 @@ class AsyncRunningHub(_Base):
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            self._numeric_id(webapp_id, "webapp_id"),
+            node_info_list,
+            webhookUrl=self._webhook(webhook_url),
+            instanceType=instance_type,
         )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -695,20 +809,21 @@ class AsyncRunningHub(_Base):
     ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
-        task = await self._send(call)
         if not wait:
-            return task
-        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return result
-        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
-        return await self._wait(w, query)
+            return await self._send(call)
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = await self._send(call)
+            w = self._waiter(self._api_task_id(task), timeout, on_status, task.endpoint, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._own(result)
+            query = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id)
+            return await self._wait(w, query)
 
     async def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
-        return await self._send(calls.workflow_json_call(workflow_id))
+        return await self._send(calls.workflow_json_call(self._numeric_id(workflow_id, "workflow_id")))
 
     async def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
-        return await self._send(calls.ai_app_demo_call(webapp_id))
+        return await self._send(calls.ai_app_demo_call(self._numeric_id(webapp_id, "webapp_id")))
 
     async def list_ai_apps(
         self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
@@ -743,3 +858,9 @@ def _share_docstrings() -> None:
 
 
 _share_docstrings()
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a refused value, cut short: an oversized id must not flood an agent's context."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}... ({len(text)} characters)"

@@ -73,6 +73,9 @@ class ClientConfig:
     wait_timeout: float = C.DEFAULT_WAIT_TIMEOUT
     poll: PollPolicy = field(default_factory=PollPolicy)
     user_agent: str = f"rh-tools/{__version__}"
+    # Fetching outputs (download(), previews): largest file and longest time per output.
+    max_download_mb: float = C.DEFAULT_MAX_DOWNLOAD_MB
+    download_timeout: float = C.DEFAULT_DOWNLOAD_TIMEOUT
 
     @property
     def site(self) -> str:
@@ -101,6 +104,8 @@ class ClientConfig:
         wait_timeout: float | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         env = os.environ if env is None else env
@@ -141,7 +146,15 @@ class ClientConfig:
             ),
             wait_timeout=float(_pick(wait_timeout, _env_float(env, "WAIT_TIMEOUT"), C.DEFAULT_WAIT_TIMEOUT)),
             poll=poll,
+            max_download_mb=float(
+                _pick(max_download_mb, _env_float(env, "MAX_DOWNLOAD_MB"), C.DEFAULT_MAX_DOWNLOAD_MB)
+            ),
+            download_timeout=float(
+                _pick(download_timeout, _env_float(env, "DOWNLOAD_TIMEOUT"), C.DEFAULT_DOWNLOAD_TIMEOUT)
+            ),
         )
+        if config.max_download_mb <= 0 or config.download_timeout <= 0:
+            raise ConfigurationError("max_download_mb and download_timeout must be > 0")
         if config.max_retries < 0 or config.timeout <= 0 or config.wait_timeout < 0:
             raise ConfigurationError("max_retries must be >= 0, timeout > 0 and wait_timeout >= 0")
         return config

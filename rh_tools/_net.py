@@ -274,26 +274,40 @@ def _pool_kwargs(transport: Any, limits: httpx.Limits) -> dict[str, Any]:
 
 
 def make_client(
-    *, timeout: httpx.Timeout, limits: httpx.Limits | None = None, guard: AddressGuard | None = None
+    *,
+    timeout: httpx.Timeout,
+    limits: httpx.Limits | None = None,
+    guard: AddressGuard | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """A blocking client on our backend: deadlines honoured, ``guard`` applied, no cookies, no redirects."""
+    """A blocking client on our backend: deadlines honoured, ``guard`` applied, no cookies, no redirects.
+
+    An injected ``transport`` (tests, custom networking) replaces our backend: it then gets only
+    per-request timeouts.
+    """
     limits = limits or httpx.Limits()
-    transport = httpx.HTTPTransport(limits=limits)
-    transport._pool = httpcore.ConnectionPool(network_backend=_Backend(guard), **_pool_kwargs(transport, limits))
+    if transport is None:
+        ours = httpx.HTTPTransport(limits=limits)
+        ours._pool = httpcore.ConnectionPool(network_backend=_Backend(guard), **_pool_kwargs(ours, limits))
+        transport = ours
     client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
     _no_cookies(client)
     return client
 
 
 def make_async_client(
-    *, timeout: httpx.Timeout, limits: httpx.Limits | None = None, guard: AddressGuard | None = None
+    *,
+    timeout: httpx.Timeout,
+    limits: httpx.Limits | None = None,
+    guard: AddressGuard | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The awaitable twin of :func:`make_client`."""
     limits = limits or httpx.Limits()
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    transport._pool = httpcore.AsyncConnectionPool(
-        network_backend=_AsyncBackend(guard), **_pool_kwargs(transport, limits)
-    )
-    client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+    if transport is None:
+        ours = httpx.AsyncHTTPTransport(limits=limits)
+        ours._pool = httpcore.AsyncConnectionPool(network_backend=_AsyncBackend(guard), **_pool_kwargs(ours, limits))
+        transport = ours
+    client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False, limits=limits)
     _no_cookies(client)
     return client

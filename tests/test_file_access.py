@@ -29,7 +29,7 @@ import pytest
 from conftest import ROOT, TEST_KEY
 
 from rh_tools import RunningHub
-from rh_tools._download import download_outputs, output_filename
+from rh_tools._download import FetchPolicy, download_outputs, output_filename
 from rh_tools.emulator import Emulator
 from rh_tools.types import Output, TaskResult
 
@@ -240,7 +240,7 @@ def test_download_stays_in_the_folder_and_does_not_follow_planted_links(emu: Emu
     victim.write_text("untouched")
     planted = out / output_filename(hostile.task_id, 0, hostile.outputs[0])
     planted.symlink_to(victim)
-    paths = download_outputs(hostile, out)
+    paths = download_outputs(hostile, out, policy=FetchPolicy.for_api(emu.base_url))  # the emulator's origin
     assert victim.read_text() == "untouched"  # the link was replaced, not written through
     assert {p.parent for p in paths} == {out.resolve()} and all(SAFE_NAME.match(p.name) for p in paths)
     assert not planted.is_symlink() and planted.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
