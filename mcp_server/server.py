@@ -29,12 +29,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from rh_tools import _net as net
 from rh_tools import _render as R
 from rh_tools import catalogue
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import output_filename
-from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._download import FetchPolicy, afetch_bytes, output_filename
+from rh_tools._exceptions import DownloadError, InvalidInputError, RunningHubError, UnknownEndpointError
 from rh_tools._version import __version__
 from rh_tools.toolspecs import (
     ToolContext,
@@ -47,6 +48,7 @@ from rh_tools.toolspecs import (
 )
 
 from .config import API_KEY_HEADER, ServerConfig
+from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 
@@ -174,10 +176,16 @@ def _mime(name: str) -> str | None:
 
 @dataclass
 class _State:
-    """What the lifespan shares across all sessions: one connection pool, one default client."""
+    """What the lifespan shares across all sessions: one connection pool, one default client.
+
+    ``fetch`` is a separate pool for inline previews: it refuses private addresses (output URLs
+    come from outside) and never carries the API key.
+    """
 
     client: AsyncRunningHub
     http: httpx.AsyncClient
+    fetch: httpx.AsyncClient
+    fetch_policy: FetchPolicy
 
 
 class RHServer:
@@ -199,16 +207,20 @@ class RHServer:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
-        http = httpx.AsyncClient(
+        # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
+        # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).
+        http = net.make_async_client(
             timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            follow_redirects=True,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
+        fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
         client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
         try:
-            yield _State(client, http)
+            yield _State(client, http, fetch, policy)
         finally:
             await http.aclose()
+            await fetch.aclose()
 
     def _client_for(self, ctx: Any, state: _State) -> AsyncRunningHub:
         """The caller's own key (HTTP header) if it sent one, else the server's key; same pool either way."""
@@ -350,37 +362,36 @@ class RHServer:
                     )
                 )
             if self.config.inline_preview:
-                content.extend(await self._preview(task, state.http))
+                content.extend(await self._preview(task, state))
         return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
 
-    async def _preview(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
-        """The first image output inline, if it is small enough (no resizing: no imaging dependency)."""
+    async def _preview(self, task: Any, state: _State) -> list[Any]:
+        """The first image output inline, if it is small enough (no resizing: no imaging dependency).
+
+        Fetched under the same guard as downloads: a URL pointing at this machine or a private
+        network is refused, so its bytes never reach the model.
+        """
         cap = self.config.preview_max_kb * 1024
         for i, out in enumerate(task.outputs):
             if out.kind != "image" or not out.url or not out.url.lower().startswith(("http://", "https://")):
                 continue
             mime = _mime(output_filename(task.task_id, i, out)) or "image/png"
             try:
-                async with http.stream("GET", out.url, timeout=20) as resp:
-                    if resp.status_code >= 400:
-                        return []
-                    size = int(resp.headers.get("content-length") or 0)
-                    data = b""
-                    if size <= cap:
-                        async for chunk in resp.aiter_bytes():
-                            data += chunk
-                            if len(data) > cap:
-                                break
-            except (httpx.HTTPError, ValueError):
-                log.debug("preview download failed", exc_info=True)
+                data = await afetch_bytes(
+                    out.url, policy=state.fetch_policy, limit=cap, client=state.fetch, task_id=task.task_id
+                )
+            except DownloadError as err:
+                log.debug("preview not fetched: %s", err.message)
+                why = (
+                    f"the image is over {self.config.preview_max_kb} KB"
+                    if err.reason == "too_large"
+                    else "its URL points at a private address"
+                    if err.reason == "blocked_address"
+                    else "it could not be fetched"
+                )
+                return [types.TextContent(text=f"(No inline preview: {why}; open the link instead.)")]
+            if not data:
                 return []
-            if size > cap or len(data) > cap or not data:
-                return [
-                    types.TextContent(
-                        text=f"(No inline preview: the image is over {self.config.preview_max_kb} KB; "
-                        "open the link instead.)"
-                    )
-                ]
             return [types.ImageContent(data=base64.b64encode(data).decode(), mime_type=mime)]
         return []
 
@@ -461,5 +472,7 @@ def build_server(config: ServerConfig | None = None) -> Server[Any]:
         on_list_resource_templates=rh.list_resource_templates,
         on_read_resource=rh.read_resource,
     )
+    # Malformed requests (non-object arguments, unpaired surrogates, deep nesting) get tool errors.
+    server.middleware.append(EdgeMiddleware())
     server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
     return server

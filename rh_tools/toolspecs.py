@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import _render as R
 from . import catalogue
+from ._constants import DEADLINE_GRACE
 from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
 from .catalogue import Endpoint
@@ -589,6 +591,15 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     return result
 
 
+def _download_budget(planned: Step, started: float) -> float | None:
+    """What the tool call's wait leaves for saving its outputs: the wait bounds the whole call
+    (an MCP client abandons calls that outlast it), so a slow download ends as "not saved"."""
+    wait = planned.kwargs.get("timeout")
+    if wait is None:
+        return None
+    return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())
+
+
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
     try:
@@ -596,6 +607,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        started = time.monotonic()
         try:
             outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
@@ -603,7 +615,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                outcome.download(ctx.download_dir)
+                outcome.download(ctx.download_dir, timeout=_download_budget(planned, started))
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -618,6 +630,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        started = time.monotonic()
         try:
             outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
@@ -625,7 +638,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await outcome.adownload(ctx.download_dir)
+                await outcome.adownload(ctx.download_dir, timeout=_download_budget(planned, started))
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
