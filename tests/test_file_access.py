@@ -6,7 +6,8 @@
   sockets and folders inside them. Nothing is uploaded and no task is created.
 * Downloads land only in the output folder, under names built from ``[A-Za-z0-9_-]`` whatever the
   task id, URL or ``outputType`` say; a symlink planted under an output name is replaced, not followed.
-* ``rh-mcp --transport http`` listens on loopback unless told otherwise, and with a token refuses
+* ``rh-mcp --transport http`` listens on loopback unless told otherwise, refuses a non-loopback
+  address without a token unless ``--allow-unauthenticated`` says so, and with a token refuses
   every request that does not carry it.
 """
 
@@ -381,11 +382,14 @@ def test_http_defaults_to_loopback_and_requires_the_token(emu: Emulator, tmp_pat
         _stop(proc)
 
 
-def test_http_on_all_interfaces_without_a_token_warns(emu: Emulator, tmp_path: Path) -> None:
-    port = _free_port()
+def test_http_on_all_interfaces_without_a_token_refuses_unless_told(emu: Emulator, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNINGHUB_", "RH_MCP_"))}
     log = tmp_path / "server.log"
-    proc = _start(["--host", "0.0.0.0", "--port", str(port)], env, log)
+    refused = _start(["--host", "0.0.0.0", "--port", str(_free_port())], env, log)
+    assert refused.wait(20) == 2
+    assert "refusing to listen on 0.0.0.0 without a token" in log.read_text() and "RH_MCP_TOKEN" in log.read_text()
+    port = _free_port()
+    proc = _start(["--host", "0.0.0.0", "--port", str(port), "--allow-unauthenticated"], env, log)
     try:
         _wait_listening(proc, port, log)
         assert "WARNING" in log.read_text() and "--auth-token" in log.read_text()
