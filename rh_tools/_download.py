@@ -111,8 +111,6 @@ class _Meter:
 
     def add(self, chunk: bytes, raw_so_far: int) -> None:
         self.decoded += len(chunk)
-        if max(self.decoded, raw_so_far) > self.limit:
-            raise self._too_large(max(self.decoded, raw_so_far))
         if self.decoded > BOMB_FLOOR and self.decoded > BOMB_RATIO * max(raw_so_far, 1):
             raise DownloadError(
                 f"Output {self.index} is a compressed body that expands more than {BOMB_RATIO}x "
@@ -122,6 +120,8 @@ class _Meter:
                 index=self.index,
                 task_id=self.task_id,
             )
+        if max(self.decoded, raw_so_far) > self.limit:
+            raise self._too_large(max(self.decoded, raw_so_far))
 
     def _too_large(self, size: int) -> DownloadError:
         return DownloadError(
