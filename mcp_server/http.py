@@ -10,11 +10,13 @@ What stands between the network and the MCP handlers, outermost first:
    an OAuth dance instead of asking for the token.
 3. The bearer token (:class:`BearerAuth`), when one is set. A non-loopback bind without one refuses
    to start unless ``--allow-unauthenticated`` says so.
-4. Sessions (:class:`GuardedSessionManager`): idle sessions expire, the number open is capped, at
+4. Sessions (``GuardedSessionManager``): idle sessions expire, the number open is capped, at
    the cap the least recently used idle session of the client holding most sessions is closed, and
    no client (remote address + API-key header) holds more than half, so one client flooding
    sessions cannot lock the others out.
-5. Slow clients (:func:`guarded_protocol`): a connection must deliver a request's headers and body
+5. A JSON-RPC body the SDK cannot parse (lone surrogates, deep nesting) is repaired into one it
+   can (:class:`RepairBody`, ``edge.repair``), so every ``tools/call`` with an id gets an answer.
+6. Slow clients (:func:`guarded_protocol`): a connection must deliver a request's headers and body
    within ``--read-timeout``, and when too many are still sending, the oldest of those is closed.
 """
 
@@ -47,6 +49,7 @@ __all__ = [
 log = logging.getLogger("mcp_server")
 
 MAX_PENDING = 256  # connections still sending their request; beyond this the oldest is closed
+MAX_BODY = 4 * 1024 * 1024  # the SDK's own request body limit
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -150,6 +153,52 @@ class HostGuard:
             await _answer(send, 404, {"error": "not_found"})
             return
         await self.app(scope, receive, send)
+
+
+class RepairBody:
+    """ASGI middleware: a POSTed JSON-RPC body the SDK cannot parse is :func:`edge.repair`-ed first,
+    so a request with an id is answered (as a tool error) instead of refused with a parse error."""
+
+    def __init__(self, app: Any, path: str, limit: int = MAX_BODY) -> None:
+        self.app, self.path, self.limit = app, path, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"")
+        if not length.isdigit() or int(length) > self.limit:
+            await self.app(scope, receive, send)  # chunked or too big: the SDK answers as it does
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        from .edge import repair
+
+        fixed = repair(body)
+        if fixed is not None:
+            body = fixed.encode()
+            scope = {
+                **scope,
+                "headers": [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+                + [(b"content-length", str(len(body)).encode())],
+            }
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[Any], receive: Any) -> Any:
+    queue = list(messages)
+
+    async def replayed() -> Any:
+        return queue.pop(0) if queue else await receive()
+
+    return replayed
 
 
 class BearerAuth:
@@ -279,6 +328,7 @@ def build_http_app(server: Any, config: ServerConfig) -> Any:
         routes=[Route(config.path, endpoint=StreamableHTTPASGIApp(manager))],
         lifespan=lambda _app: manager.run(),
     )
+    app = RepairBody(app, config.path)
     if config.auth_token:
         app = BearerAuth(app, config.auth_token)
     return HostGuard(app, allowed_hosts(config))
