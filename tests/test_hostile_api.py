@@ -422,3 +422,45 @@ def test_task_failed_hint_is_unchanged_by_scrubbing() -> None:
     with api, _client(api) as rh, pytest.raises(TaskFailedError) as caught:
         rh.run(TOOL, ARGS)
     assert caught.value.message == "content refused" and caught.value.message_zh == "内容违规"
+
+
+# ------------------------------------------------------------------ the pure decisions behind these
+
+
+@pytest.mark.parametrize(
+    "url,location,follows",
+    [
+        ("https://www.runninghub.ai/openapi/v2/x", "/openapi/v2/y", True),
+        ("https://www.runninghub.ai/a", "https://www.runninghub.ai:443/b", True),
+        ("http://www.runninghub.ai/a", "https://www.runninghub.ai/a", True),  # the https upgrade
+        ("https://www.runninghub.ai/a", "http://www.runninghub.ai/a", False),  # a downgrade
+        ("https://www.runninghub.ai/a", "https://evil.example/a", False),
+        ("https://www.runninghub.ai/a", "//evil.example/a", False),  # scheme-relative
+        ("https://www.runninghub.ai/a", "https://www.runninghub.ai.evil.example/a", False),
+        ("https://www.runninghub.ai/a", "https://www.runninghub.ai:8443/a", False),
+        ("http://127.0.0.1:8765/a", "http://127.0.0.1:8766/a", False),
+        ("http://127.0.0.1:8765/a", "http://localhost:8765/a", False),  # same machine, another name
+    ],
+)
+def test_redirect_rule(url: str, location: str, follows: bool) -> None:
+    from rh_tools import _core as core
+
+    if follows:
+        assert core.redirect_target(url, location).endswith(location.rsplit("/", 1)[-1])
+    else:
+        with pytest.raises(ConfigurationError):
+            core.redirect_target(url, location)
+
+
+def test_scrubbing_keeps_signed_urls_and_other_text() -> None:
+    from rh_tools import _core as core
+
+    core.register_secret(CANARY_KEY)
+    url = "https://cdn.example/a.png?Rh-Comfy-Auth=abc&sign=xyz"
+    body = json.dumps({"results": [{"url": url}], "msg": "内容 \u4e2d", "k": CANARY_KEY}).encode()
+    clean = json.loads(core.scrub_answer(body))
+    assert clean["results"][0]["url"] == url and clean["msg"] == "内容 中" and clean["k"] == "***"
+    escaped = ('{"m":"' + "".join(f"\\u{ord(c):04x}" for c in CANARY_KEY) + '","u":"' + url + '"}').encode()
+    assert json.loads(core.scrub_answer(escaped)) == {"m": "***", "u": url}
+    core.register_secret("short")  # too short to be a key: never scrubbed from ordinary text
+    assert core.redact("a short text") == "a short text"

@@ -293,3 +293,20 @@ def test_webhook_receiver_judges_the_path_before_the_body() -> None:
         assert ok.startswith(b"HTTP/1.0 200") and rx.has_ended("2013508786110730241")
         assert rx.received == 1
     record("webhook", "wrong path with a big body, 2 MiB body, chunked, stalled sender", tried=5, held=5)
+
+
+def test_allowed_host_values() -> None:
+    from mcp_server.config import ServerConfig
+    from mcp_server.http import allowed_hosts
+
+    assert allowed_hosts(ServerConfig(host="127.0.0.1", port=8000)) == {
+        "127.0.0.1:8000",
+        "localhost:8000",
+        "[::1]:8000",
+    }
+    assert "[::1]:9" in allowed_hosts(ServerConfig(host="::1", port=9))
+    wide = allowed_hosts(ServerConfig(host="0.0.0.0", port=80, allowed_hosts=["MCP.example.com", "[2001:db8::1]:8443"]))
+    assert {"mcp.example.com", "mcp.example.com:80", "[2001:db8::1]:8443", "localhost:80"} <= wide
+    assert "0.0.0.0:80" not in wide and "evil.example:80" not in wide
+    lan = allowed_hosts(ServerConfig(host="192.168.1.5", port=8000))
+    assert lan == {"192.168.1.5:8000"}  # not loopback: loopback names are not this server's

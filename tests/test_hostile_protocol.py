@@ -158,3 +158,21 @@ def test_deep_python_arguments_in_memory() -> None:
     texts = [" ".join(getattr(c, "text", "") for c in r.content) for r in results]
     assert all(r.is_error for r in results) and not any("internal error" in t.lower() for t in texts), texts
     record("protocol", "deep / surrogate Python arguments in memory", tried=3, held=3)
+
+
+def test_repair_leaves_good_messages_alone_and_answers_what_has_an_id() -> None:
+    from mcp_server.edge import MARK, repair
+
+    good = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {}}})
+    assert repair(good) is None
+    notification = '{"jsonrpc":"2.0","method":"notifications/x","params":{"a":"\\ud800"}}'
+    assert repair(notification) is None  # nothing to answer
+    assert repair("not json at all") is None
+    fixed = json.loads(repair(_call(7, '"get_task"', '{"task_id":"\\ud800"}')) or "")
+    assert fixed["id"] == 7 and fixed["params"]["name"] == "get_task" and MARK in fixed["params"]["_meta"]
+    deep = json.loads(repair(_call("abc", '"run_model"', _objects(10_000))) or "")
+    assert deep["id"] == "abc" and "nested" in deep["params"]["_meta"][MARK]
+    truncated = json.loads(repair('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"a","argu') or "")
+    assert truncated["id"] == 5 and "not valid JSON" in truncated["params"]["_meta"][MARK]
+    # An id that is itself broken cannot be answered: left to the SDK.
+    assert repair('{"jsonrpc":"2.0","id":"\\ud800","method":"tools/call","params":{}}') is None
