@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, Unpack
 
 import httpx
 
@@ -31,7 +31,7 @@ from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
 from ._webhooks import WebhookReceiver
-from .catalogue import Endpoint
+from .catalogue import Endpoint, SearchFilters
 from .catalogue._inputs import EndpointInput, validate_params
 from .types import Account, PricePreview, QueueStatus, Task, TaskResult, UploadedFile, WebhookDetail
 
@@ -437,6 +437,11 @@ class RunningHub(_Base):
                 return self._own(result)
             return self._wait(w, calls.query_call(w.task_id, ep.path))
 
+    def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
+        """Models for ``text`` ("animate this photo", "kling video"), best first: a local catalogue
+        look-up (no request, no credits). Filters as :func:`rh_tools.catalogue.search`."""
+        return catalogue.search(text, **filters)
+
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
         return self._send(calls.query_call(self._task_id(task_id)))
@@ -719,6 +724,11 @@ class AsyncRunningHub(_Base):
             if (result := w.observe(task, polled=False)) is not None:
                 return self._own(result)
             return await self._wait(w, calls.query_call(w.task_id, ep.path))
+
+    async def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
+        """Models for ``text``, best first: a local catalogue look-up (nothing is sent), async only
+        to match its twin. Filters as :func:`rh_tools.catalogue.search`."""
+        return catalogue.search(text, **filters)
 
     async def get_task(self, task_id: str) -> Task:
         return await self._send(calls.query_call(self._task_id(task_id)))

@@ -83,7 +83,7 @@ async def _mcp_call(image: Path, out_dir: Path) -> str:
         command=sys.executable,
         args=[
             "-m",
-            "mcp_server",
+            "rh_mcp",  # the MCP server package as installed (mcp_server/ in the repository)
             "--tools",
             "grok_image_to_image",
             "--allow-dir",

@@ -23,19 +23,16 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
 
 from . import _net as net
 from ._exceptions import DownloadError, RunningHubError
-
-if TYPE_CHECKING:
-    from .types import Output, TaskResult
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -79,6 +76,24 @@ class FetchPolicy:
             return cls.for_api(ClientConfig.resolve().base_url)
         except RunningHubError:
             return cls()
+
+
+# What saving needs of ``types.Output`` / ``types.TaskResult``, as Protocols rather than an import:
+# ``TaskResult.download()`` calls this module, so importing ``types`` here would make a cycle.
+class Output(Protocol):
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def extension(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+
+
+class TaskResult(Protocol):
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def outputs(self) -> Sequence[Output]: ...
 
 
 def output_filename(task_id: str, index: int, output: Output) -> str:
@@ -203,7 +218,7 @@ def _typed(exc: BaseException, url: str, index: int, task_id: str | None, policy
 
 
 def net_redact(text: str) -> str:
-    from ._core import redact
+    from ._core import redact  # local: _core imports the media and path modules this one does not need
 
     return redact(text)[:300]
 

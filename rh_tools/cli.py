@@ -102,10 +102,20 @@ def _parse_extra(ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    found = catalogue.search(" ".join(args.query), args.category, args.output_type)
+    result = catalogue.find(
+        " ".join(args.query),
+        category=args.category,
+        output_type=args.output_type,
+        task=args.task,
+        variant=args.variant,
+        input_type=args.input_type,
+    )
+    found = result.models
     shown = found[: args.limit] if args.limit else found
     text = "\n".join(f"{ep.tool_name:<52} {ep.output_type:<6} {ep.description}" for ep in shown)
     text += f"\n({len(found)} models" + (f", {len(shown)} shown)" if len(shown) < len(found) else ")")
+    text += "".join(f"\nNote: {line}" for line in result.notes)
+    text += "".join(f"\n{line}" for line in result.suggestions)
     _out(
         args,
         text,
@@ -221,10 +231,15 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--json", action="store_true", help="print JSON")
         return sp
 
-    m = add("models", "search/list models")
-    m.add_argument("query", nargs="*", help="words to match")
+    m = add(
+        "models", "search/list models: rh-tools models animate a photo; rh-tools models kling --task image-to-video"
+    )
+    m.add_argument("query", nargs="*", help="what to do or a model name, in plain words")
     m.add_argument("--category", choices=["image", "video", "audio", "3d", "text"])
     m.add_argument("--output-type", choices=["image", "video", "audio", "3d", "text"])
+    m.add_argument("--task", help="e.g. image-to-video, text-to-image, upscale (a wrong one lists them all)")
+    m.add_argument("--variant", choices=["low-price", "official"])
+    m.add_argument("--input-type", choices=["image", "video", "audio", "text"], help="models that take this")
     m.add_argument("--limit", type=int, default=0)
     add("describe", "show a model's parameters").add_argument("name")
     r = add("run", "run a model: rh-tools run NAME --prompt '...' [--image ./in.png] [--param value ...]")

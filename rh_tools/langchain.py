@@ -25,9 +25,10 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, BaseToolkit, ToolException
-from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError, model_validator
 
 from . import catalogue
+from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
 from ._client import AsyncRunningHub, RunningHub
 from ._media import MediaSource
 from ._paths import FolderPolicy
@@ -125,6 +126,16 @@ def _spec_for(name: str) -> ToolSpec:
     return endpoint_spec(catalogue.get(name))
 
 
+# make_context's settings, which RunningHubTool also takes as keywords.
+_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file")
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """The keywords a pydantic model takes: its field names and their aliases."""
+    fields = model.model_fields
+    return set(fields) | {f.alias for f in fields.values() if f.alias}
+
+
 def _validation_text(exc: ValidationError) -> str:
     problems = "; ".join(
         f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors(include_url=False)
@@ -164,6 +175,10 @@ class RunningHubTool(BaseTool):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        refuse_unknown("RunningHubTool", data, [*_field_names(cls), *_TOOL_SETTINGS, *CLIENT_SETTINGS])
+        client_settings = pop_client_settings("RunningHubTool", data)
+        if client_settings:  # RunningHubTool(name=..., api_key=..., base_url=...)
+            data["client"] = RunningHub(**client_settings)
         spec = data.get("spec")
         if spec is None:
             if not data.get("name"):
@@ -178,8 +193,7 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        names = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file")
-        settings = {k: data.pop(k) for k in names if k in data}
+        settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
@@ -262,6 +276,8 @@ class RunningHubToolkit(BaseToolkit):
     Args:
         client / async_client: ``RunningHub`` / ``AsyncRunningHub``; a missing one is made with the
             other's settings, or from ``RUNNINGHUB_*`` environment variables.
+        api_key / base_url / site: instead of a client: build one with these (other client settings
+            need ``client=RunningHub(...)``). Unknown or misspelt keywords raise ``TypeError``.
         wait: seconds a run blocks before returning the task id (one number, or by output type);
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
@@ -290,6 +306,19 @@ class RunningHubToolkit(BaseToolkit):
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        """Refuse unknown or misspelt keywords by name; ``api_key``/``base_url``/``site`` build the client."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        refuse_unknown("RunningHubToolkit", data, [*_field_names(cls), *CLIENT_SETTINGS])
+        client_settings = pop_client_settings("RunningHubToolkit", data)
+        if client_settings:
+            data["client"] = RunningHub(**client_settings)
+        return data
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)

@@ -130,9 +130,11 @@ _NODES = Field(
 
 
 class SearchModelsArgs(_Args):
-    query: str = Field("", description="Words to match, e.g. 'grok image edit', 'veo video', 'speech'.")
+    query: str = Field("", description="What to do or a model name, e.g. 'animate a photo', 'kling video'.")
     category: Literal["image", "video", "audio", "3d", "text"] | None = None
     output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
+    task: str | None = Field(None, description="e.g. 'image-to-video', 'upscale'.")
+    variant: Literal["low-price", "official"] | None = None
     limit: int = Field(10, ge=1, le=50)
 
 
@@ -264,16 +266,22 @@ def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float 
 
 
 def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
-    found = catalogue.search(a.query, a.category, a.output_type)
-    shown = found[: a.limit]
-    lines = [f"{len(found)} models match" + (f"; showing {len(shown)}" if len(found) > len(shown) else "") + ":"]
-    lines += [f"- {ep.tool_name} [{ep.output_type}]: {ep.description}" for ep in shown]
-    if not found:
-        lines = ["No models match. Try fewer or other words (e.g. 'image', 'video', 'kling'), or no filters."]
-    else:
+    filters = {"category": a.category, "output_type": a.output_type, "task": a.task, "variant": a.variant}
+    found = catalogue.find(a.query, category=a.category, output_type=a.output_type, task=a.task, variant=a.variant)
+    shown = found.models[: a.limit]
+    asked = (f" {a.query!r}" if a.query.strip() else "") + "".join(
+        f" {k}={v}" for k, v in filters.items() if v is not None
+    )
+    if shown:
+        more = f"; showing the best {len(shown)}" if found.total > len(shown) else ""
+        lines = [f"{found.total} model{'s match' if found.total > 1 else ' matches'}{asked}{more}:"]
+        lines += [f"- {ep.tool_name} [{ep.output_type}]: {ep.description}" for ep in shown]
+        lines += [f"Note: {note}" for note in found.notes]
         lines.append("Next: describe_model(name) for parameters, then run_model(name, params).")
-    data = {
-        "total": len(found),
+    else:
+        lines = [f"No models match{asked}.", *found.suggestions]
+    data: dict[str, Any] = {
+        "total": found.total,
         "models": [
             {
                 "name": ep.tool_name,
@@ -286,6 +294,10 @@ def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
             for ep in shown
         ],
     }
+    if found.notes:
+        data["notes"] = found.notes
+    if found.suggestions:
+        data["suggestions"] = found.suggestions
     return ToolResult("\n".join(lines), data)
 
 
@@ -402,8 +414,8 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "search_models",
             "Search RunningHub models",
-            "Find RunningHub generation models (image, video, audio, 3D, text) by words and filters. "
-            "Returns tool names and one-line descriptions.",
+            "Find RunningHub models (image, video, audio, 3D, text) by what they do, in plain words, or by "
+            "name. Returns ranked tool names and one-line descriptions.",
             SearchModelsArgs,
             _plan_search,
         ),

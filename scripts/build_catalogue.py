@@ -837,41 +837,37 @@ def param_description(p: dict[str, Any], lookup: str) -> str:
 _MADE = {"image": "images", "video": "videos", "audio": "audio", "3d": "3D models", "text": "text"}
 
 
+# (regex searched in the API path, what the endpoint does) for endpoints whose task says too little.
+# Anchored to the path segment they name: a loose "/single" once matched skyreels-v3's
+# single-shot video extension and called it a song generator (issue 13).
+_WHAT_SPECIALS: list[tuple[str, str]] = [
+    (r"sora-upload-character$", "Registers a character from a video for later Sora 2 videos; returns its id"),
+    (r"^kling-elements$", "Creates a reusable Kling element (subject) from images; returns its id"),
+    (r"^kling-lip-sync/identify-face$", "Finds faces in a video for Kling lip-sync; returns session and face ids"),
+    (r"^kling-lip-sync/lip-sync-video$", "Lip-syncs a face in a video to audio (Kling lip-sync)"),
+    (r"^kling-lip-sync/tts$", "Synthesizes speech for Kling lip-sync; returns an audio id"),
+    (r"/image-audio-to-video$", "Animates a portrait image speaking to an audio track"),
+    (r"/video-fps-increaser$", "Raises a video's frame rate"),
+    (r"/voice-design$", "Designs a new voice from a text description"),
+    (r"/text-to-audio/music-[^/]+$", "Generates music from a style prompt and lyrics"),
+    (r"/text-to-audio/speech-[^/]+$", "Synthesizes speech from text"),
+    (r"^rhart-audio/suno/lyrics$", "Writes song lyrics from a description"),
+    (r"^rhart-audio/suno[^/]*/single$", "Generates a song from a short description"),
+    (r"^rhart-audio/suno[^/]*/custom$", "Generates a song from lyrics, style tags and a title"),
+    (r"/multi-image-to-3d$", "Builds a 3D model from multi-view images"),
+    (r"/multi-image-to-world$", "Generates an explorable 3D world from several images"),
+    (r"/upload-media-asset$", "Registers a media file for Marble world generation; returns an asset reference"),
+    (r"/motion-control$", "Transfers the motion of a reference video onto a character image"),
+    (r"dreamactor", "Transfers the motion of a reference video onto a character image"),
+    (r"/video-restyling$", "Restyles an input video into a preset style"),
+    (r"/shot-switching-video-extension$", "Extends a video with a new shot after a cut"),
+]
+
+
 def _what(task: str, path: str, output_type: str) -> str:
     """The front of an endpoint description: what it makes from what."""
-    specials = [
-        (
-            "sora-upload-character",
-            "Registers a character from a video for later Sora 2 videos; returns its id",
-        ),
-        ("kling-elements", "Creates a reusable Kling element (subject) from images; returns its id"),
-        (
-            "kling-lip-sync/identify-face",
-            "Finds faces in a video for Kling lip-sync; returns session and face ids",
-        ),
-        ("kling-lip-sync/lip-sync-video", "Lip-syncs a face in a video to audio (Kling lip-sync)"),
-        ("kling-lip-sync/tts", "Synthesizes speech for Kling lip-sync; returns an audio id"),
-        ("image-audio-to-video", "Animates a portrait image speaking to an audio track"),
-        ("video-fps-increaser", "Raises a video's frame rate"),
-        ("voice-design", "Designs a new voice from a text description"),
-        ("/music", "Generates music from a style prompt and lyrics"),
-        ("speech-", "Synthesizes speech from text"),
-        ("suno/lyrics", "Writes song lyrics from a description"),
-        ("/single", "Generates a song from a short description"),
-        ("/custom", "Generates a song from lyrics, style tags and a title"),
-        ("multi-image-to-3d", "Builds a 3D model from multi-view images"),
-        ("multi-image-to-world", "Generates an explorable 3D world from several images"),
-        (
-            "upload-media-asset",
-            "Registers a media file for Marble world generation; returns an asset reference",
-        ),
-        ("motion-control", "Transfers the motion of a reference video onto a character image"),
-        ("dreamactor", "Transfers the motion of a reference video onto a character image"),
-        ("restyling", "Restyles an input video into a preset style"),
-        ("shot-switching", "Extends a video with a new shot after a cut"),
-    ]
-    for needle, text in specials:
-        if needle in path:
+    for pattern, text in _WHAT_SPECIALS:
+        if re.search(pattern, path):
             return text
     made = _MADE[output_type]
     return {

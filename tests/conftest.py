@@ -6,7 +6,8 @@ Cassette replay is the default; see ``tests/cassette_support.py`` for the build 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,33 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 def vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     target: Target = request.getfixturevalue("rh_target")
     return make_vcr_config(target.base_url if target.mode == "emulator" else None)
+
+
+def hold_tasks(emu: Any) -> Callable[[], None]:
+    """Make tasks submitted from now on wait QUEUED until the returned ``release()`` is called.
+
+    The emulator's own capacity control: concurrency 0 leaves no slot, so a new task waits in the
+    key's queue however slow the machine is; restoring the limits promotes it and it runs its normal
+    (short) duration. This is how a test gets a task that is certainly still pending when a wait
+    ends, instead of racing a short emulated duration against the test machine's load.
+    """
+    before = emu.config
+    emu.set_config(concurrency=0, queue_limit=max(before.queue_limit, 10_000))
+
+    def release() -> None:
+        emu.set_config(concurrency=before.concurrency, queue_limit=before.queue_limit)
+
+    return release
+
+
+@contextmanager
+def tasks_held(emu: Any) -> Iterator[None]:
+    """``hold_tasks`` for a block: tasks submitted inside stay QUEUED until the block ends."""
+    release = hold_tasks(emu)
+    try:
+        yield
+    finally:
+        release()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import hold_tasks
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -197,12 +198,14 @@ async def test_agent_discovers_runs_a_video_model_and_waits(emu: Emulator) -> No
         example = re.search(pattern, str(described.content), re.M)
         assert example and example.group(1) == seen["model"], described.content
         params = json.loads(example.group(2))
+        seen["release"] = hold_tasks(emu)  # the run is certainly pending when its 0-s wait ends
         return AIMessage(
             "",
             tool_calls=[tool_call("run_model", {"name": seen["model"], "params": params, "wait_seconds": 0}, "r")],
         )
 
     def wait(messages: list[BaseMessage]) -> AIMessage:
+        seen["release"]()
         (pending,) = last_tool_messages(messages)
         assert pending.status == "success" and pending.artifact["done"] is False
         task_id = re.search(r"wait_task with task_id=(\w+)", str(pending.content)).group(1)  # type: ignore[union-attr]

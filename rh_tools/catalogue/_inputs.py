@@ -8,7 +8,8 @@ rules it does not state (e.g. the wire format of multi-select lists) are passed 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AliasChoices,
@@ -26,9 +27,28 @@ from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
 from .._media import MediaSource, classify_media
-from ._schema import Endpoint, Param
+from ._param import Param
 
-__all__ = ["AgentSchema", "EndpointInput", "build_input_model", "validate_params"]
+__all__ = ["AgentSchema", "EndpointInput", "EndpointLike", "build_input_model", "validate_params"]
+
+
+class EndpointLike(Protocol):
+    """What building and checking inputs needs of a catalogue ``Endpoint`` (``_schema``).
+
+    A Protocol rather than an import: ``Endpoint.input_model`` calls ``build_input_model``, so
+    importing ``_schema`` here would make the two modules import each other.
+    """
+
+    @property
+    def tool_name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def open_params(self) -> bool: ...
+    @property
+    def params(self) -> Sequence[Param]: ...
+    @property
+    def input_model(self) -> type[BaseModel]: ...
 
 
 class AgentSchema(GenerateJsonSchema):
@@ -55,7 +75,7 @@ class EndpointInput(BaseModel):
     """Base of every endpoint input model. ``to_body()`` gives the JSON body the API expects."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
-    __rh_endpoint__: Endpoint
+    __rh_endpoint__: EndpointLike
 
     @model_validator(mode="before")
     @classmethod
@@ -197,7 +217,7 @@ class OpenEndpointInput(EndpointInput):
     model_config = ConfigDict(extra="allow")
 
 
-def build_input_model(ep: Endpoint) -> type[EndpointInput]:
+def build_input_model(ep: EndpointLike) -> type[EndpointInput]:
     # Fields are named p0, p1 … internally and exposed under the API's names through aliases, so
     # API keys like "model", "json" or "12##text" never clash with pydantic or Python syntax.
     fields = {f"p{i}": _field(p) for i, p in enumerate(ep.params)}
@@ -220,7 +240,7 @@ def _describe_error(err: Any) -> tuple[str, str]:
     return loc, msg
 
 
-def validate_params(ep: Endpoint, params: dict[str, Any]) -> EndpointInput:
+def validate_params(ep: EndpointLike, params: dict[str, Any]) -> EndpointInput:
     """Validate arguments for ``ep``; raise InvalidInputError naming every bad field and the valid ones."""
     if not isinstance(params, dict):
         raise InvalidInputError(f"{ep.tool_name}: parameters must be an object/dict, got {type(params).__name__}")
