@@ -140,23 +140,34 @@ def _scalar(token: str) -> Any:
 
 
 def _problem(message: Any) -> str | None:
-    """Why a request that Python can parse would trip the SDK or the tools."""
-    stack: list[tuple[Any, int]] = [(message, 0)]
+    """Why a request that Python can parse would trip the SDK or the tools, naming where (the
+    argument's path, as the model wrote it); None if nothing is wrong."""
+    stack: list[tuple[Any, int, str]] = [(message, 0, "")]
     while stack:
-        value, depth = stack.pop()
+        value, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             return f"the arguments are nested more than {MAX_DEPTH} levels deep"
         if isinstance(value, str):
             if not _clean(value):
-                return "a string contains an unpaired UTF-16 surrogate (invalid Unicode)"
+                return f"{_shown(where)} contains an unpaired UTF-16 surrogate (invalid Unicode)"
         elif isinstance(value, Mapping):
             for k, v in value.items():
                 if isinstance(k, str) and not _clean(k):
-                    return "a key contains an unpaired UTF-16 surrogate (invalid Unicode)"
-                stack.append((v, depth + 1))
+                    return f"a key in {_shown(where)} contains an unpaired UTF-16 surrogate (invalid Unicode)"
+                stack.append((v, depth + 1, f"{where}.{k}" if where else str(k)))
         elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
     return None
+
+
+def _shown(where: str) -> str:
+    """An argument path for the model: without the JSON-RPC envelope, and never an invalid string."""
+    for prefix in ("params.arguments.", "params.", "arguments."):
+        if where.startswith(prefix):
+            where = where[len(prefix) :]
+            break
+    where = where.encode("utf-8", "replace").decode("utf-8")[:120]
+    return where or "a string"
 
 
 @contextlib.asynccontextmanager
