@@ -18,6 +18,7 @@ from . import _render as R
 from . import catalogue
 from ._exceptions import (
     ConfigurationError,
+    DownloadError,
     InvalidInputError,
     RunningHubError,
     TaskFailedError,
@@ -163,10 +164,21 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=progress)
         finally:
             progress.done()
-        if args.download:
-            result.download(args.download)
+        _save(args, result)
         _out(args, R.result_text(result, tool=ep.tool_name), R.result_data(result, tool=ep.tool_name))
     return EXIT_OK
+
+
+def _save(args: argparse.Namespace, result: Any) -> None:
+    """``--download``: a paid result whose files cannot be saved is still printed (with its URLs)."""
+    if not args.download:
+        return
+    try:
+        result.download(args.download)
+    except DownloadError as err:
+        print(
+            f"Not saved to {args.download}: {err.message}. The output URLs still work for about 24 h.", file=sys.stderr
+        )
 
 
 def cmd_task(args: argparse.Namespace) -> int:
@@ -183,8 +195,7 @@ def cmd_wait(args: argparse.Namespace) -> int:
             result = rh.wait(args.task_id, args.timeout, on_status=progress)
         finally:
             progress.done()
-        if args.download:
-            result.download(args.download)
+        _save(args, result)
     _out(args, R.result_text(result), R.result_data(result))
     return EXIT_OK
 

@@ -222,3 +222,20 @@ def test_unfetchable_outputs_still_succeed_on_every_surface(internal: RawServer,
     assert internal.hits == {}
     assert _no_files(tmp_path / "lc") and _no_files(tmp_path / "mcp")
     record("outputs", "paid result with unfetchable outputs (LangChain, MCP + preview)", tried=2, held=2)
+
+
+def test_cli_prints_the_paid_result_when_its_files_cannot_be_saved(
+    internal: RawServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rh_tools.cli import main
+
+    api = FakeAPI(outputs=[f"http://localhost:{internal.port}/secret.png"])
+    monkeypatch.setenv("RUNNINGHUB_API_KEY", TEST_KEY)
+    monkeypatch.setenv("RUNNINGHUB_POLL_INTERVAL", "0.01")
+    with api:
+        argv = ["--base-url", api.base_url, "run", TOOL, "--prompt", "x", "--image", ARGS["imageUrl"]]
+        code = main([*argv, "--download", str(tmp_path / "out"), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0 and TASK_ID in out and api.outputs[0] in out, (out, err)
+    assert "Not saved" in err and "private" in err and internal.hits == {}
+    record("outputs", "paid result with unfetchable outputs (CLI --download)", tried=1, held=1)
