@@ -33,9 +33,9 @@ CATEGORIES = ("image", "video", "audio", "3d", "text")
 
 _EPILOG = f"""\
 Tool surface
-  By default rh-mcp lists 11 generic tools (search_models, describe_model, run_model, get_task,
-  wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app, describe_workflow),
-  about 2,000 tokens of tools/list, which reach every RunningHub model. Per-model tools such as
+  By default rh-mcp lists 12 generic tools (search_models, describe_model, run_model, get_task,
+  wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+  describe_workflow), about 2,000 tokens of tools/list, which reach every RunningHub model. Per-model tools such as
   grok_image_to_image are opt-in with --tools, --categories, --output-types or --all-tools.
   MCP clients cap how many tools they use (Cursor sends only the first ~40, Windsurf ~50) and
   every tool costs context: --all-tools means ~335 tools (~140,000 tokens). Prefer a short --tools list.
@@ -214,7 +214,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--no-generic",
         action="store_true",
         default=_flag(env, "NO_GENERIC"),
-        help="Drop the 11 generic tools.",
+        help="Drop the 12 generic tools.",
     )
 
     r = p.add_argument_group("runs")

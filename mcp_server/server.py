@@ -52,12 +52,15 @@ from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 
-__all__ = ["MODELS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
+__all__ = ["MODELS_URI", "TASKS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
 
 log = logging.getLogger("mcp_server")
 
 MODELS_URI = "runninghub://models"
 MODEL_TEMPLATE = "runninghub://models/{name}"
+TASKS_URI = "runninghub://tasks"
+TASK_TEMPLATE = "runninghub://tasks/{task_id}"
+_RECENT_TASK_RESOURCES = 10  # newest journal tasks listed as resources of their own
 _ROOTS_KEY = "roots"
 
 INSTRUCTIONS = (
@@ -288,6 +291,7 @@ class RHServer:
                 download_dir=self.output_dir,
                 check_media=self.policy.checker(client_roots, can_ask=can_ask),
                 on_status=beat.on_status,
+                tasks_need_key=self.config.transport == "http",
             )
             try:
                 result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023
@@ -398,17 +402,60 @@ class RHServer:
     # -- resources -------------------------------------------------------------------------------
 
     async def list_resources(self, ctx: Any, params: Any) -> types.ListResourcesResult:
-        return types.ListResourcesResult(
-            resources=[
-                types.Resource(
-                    uri=MODELS_URI,
-                    name="models",
-                    title="RunningHub models",
-                    mime_type="application/json",
-                    description="Every RunningHub model: name, category, output type, description.",
-                )
-            ]
-        )
+        resources = [
+            types.Resource(
+                uri=MODELS_URI,
+                name="models",
+                title="RunningHub models",
+                mime_type="application/json",
+                description="Every RunningHub model: name, category, output type, description.",
+            ),
+            types.Resource(
+                uri=TASKS_URI,
+                name="tasks",
+                title="Recent RunningHub tasks",
+                mime_type="application/json",
+                description="Tasks already paid for, newest first, from the task journal (also earlier sessions).",
+            ),
+        ]
+        try:
+            recent = await self._tasks(ctx, limit=_RECENT_TASK_RESOURCES)
+        except RunningHubError:  # journal off or unreadable, or an HTTP caller without a key
+            recent = []
+        resources += [
+            types.Resource(
+                uri=f"{TASKS_URI}/{r.task_id}",
+                name=f"task-{r.task_id}",
+                title=f"{r.tool or r.endpoint} task: {r.status}",
+                mime_type="application/json",
+                description="Journal record: parameters, status, outputs, cost (wait_task collects it).",
+            )
+            for r in recent
+        ]
+        return types.ListResourcesResult(resources=resources)
+
+    async def _tasks(self, ctx: Any, **filters: Any) -> list[Any]:
+        """Journal records visible to this caller (over HTTP: only those of the caller's own key)."""
+        client = self._client_for(ctx, ctx.lifespan_context)
+        return await client.tasks(require_key=self.config.transport == "http", **filters)
+
+    async def _read_tasks(self, ctx: Any, uri: str) -> str:
+        def row(r: Any) -> dict[str, Any]:
+            return {**r.to_dict(), "done": r.done, "age_seconds": round(r.age())}
+
+        try:
+            if uri == TASKS_URI:
+                rows = [row(r) for r in await self._tasks(ctx, limit=50)]
+                return json.dumps({"total": len(rows), "tasks": rows}, ensure_ascii=False)
+            client = self._client_for(ctx, ctx.lifespan_context)
+            if self.config.transport == "http":
+                client.config.key()  # a shared server shows a caller only the tasks of its own key
+        except RunningHubError as err:
+            raise MCPError(code=-32002, message=f"Resource not available: {uri}. {err.message}") from None
+        rec = client.journal.get(uri[len(TASKS_URI) + 1 :])
+        if rec is None or (client.journal.key_id is not None and rec.key_id != client.journal.key_id):
+            raise MCPError(code=-32002, message=f"Resource not found: {uri} (not in the task journal)")
+        return json.dumps(row(rec), ensure_ascii=False)
 
     async def list_resource_templates(self, ctx: Any, params: Any) -> types.ListResourceTemplatesResult:
         return types.ListResourceTemplatesResult(
@@ -419,7 +466,14 @@ class RHServer:
                     title="RunningHub model",
                     mime_type="application/json",
                     description="One model's description, parameters (JSON schema) and a valid example.",
-                )
+                ),
+                types.ResourceTemplate(
+                    uri_template=TASK_TEMPLATE,
+                    name="task",
+                    title="RunningHub task",
+                    mime_type="application/json",
+                    description="One task's journal record: parameters, status, outputs, cost, saved files.",
+                ),
             ]
         )
 
@@ -446,6 +500,8 @@ class RHServer:
                 raise MCPError(code=-32002, message=f"Resource not found: {uri}. {err.hint or ''}".strip()) from None
             found = describe(ep)
             text = json.dumps({**found.data, "summary": found.text}, ensure_ascii=False)
+        elif uri.rstrip("/") == TASKS_URI or uri.startswith(TASKS_URI + "/"):
+            text = await self._read_tasks(ctx, uri.rstrip("/"))
         else:
             raise MCPError(code=-32002, message=f"Resource not found: {uri}")
         return types.ReadResourceResult(

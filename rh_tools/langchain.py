@@ -107,6 +107,7 @@ def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
     cfg = other.config
     twin = cls(api_key=cfg.api_key.get() if cfg.api_key else None, base_url=cfg.base_url)
     twin._config = cfg  # exact copy, including settings resolve() takes from the environment
+    twin._journal, twin._history = other._journal, other._history  # one task journal, one learnt history
     return twin
 
 

@@ -5,7 +5,7 @@ or one client call (a :class:`Step`) plus how to render its outcome. The adapter
 the step, sync or async, with :func:`execute` / :func:`aexecute`, so both surfaces behave alike.
 
 Default surface (every endpoint reachable, ~10 schemas): search_models, describe_model, run_model,
-get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
 describe_workflow. Per-endpoint tools (``grok_image_to_image`` …) come from :func:`endpoint_spec`.
 """
 
@@ -63,6 +63,9 @@ class ToolContext:
     download_dir: Path | None = None
     check_media: MediaCheck | None = None
     on_status: StatusCallback | None = None
+    #: list_tasks answers only callers with an API key (servers shared by several users): without
+    #: one, the journal would show every caller's tasks.
+    tasks_need_key: bool = False
 
     def wait_for(self, output_type: str | None, requested: float | None = None) -> float:
         wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT)
@@ -157,6 +160,12 @@ class WaitTaskArgs(_Args):
     wait_seconds: float | None = _WAIT
 
 
+class ListTasksArgs(_Args):
+    # Lean on purpose: every default tool's schema is paid for in each tools/list (goal: ~2,000 tokens).
+    unfinished: bool | None = None
+    name: str | None = None  # part of a model name; self-explanatory, so no description to pay for
+
+
 class UploadFileArgs(_Args):
     path: str = Field(description="Local file path to upload (image, video, audio, zip).")
 
@@ -165,13 +174,34 @@ class NoArgs(_Args):
     pass
 
 
-class RunWorkflowArgs(_Args):
-    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
+_RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+
+
+class _RunOptionArgs(_Args):
+    """Optional run fields of workflows and AI apps, as one object to keep the tool list short; the
+    client checks each value (see calls.RunOptions)."""
+
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Optional: instance_type ('plus' = 48 GB GPU), use_personal_queue, retain_seconds, "
+        "access_password.",
+    )
+
+    def run_options(self) -> dict[str, Any]:
+        unknown = sorted(set(self.options) - set(_RUN_OPTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown options {unknown}; known: {list(_RUN_OPTIONS)}")
+        return dict(self.options)
+
+
+class RunWorkflowArgs(_RunOptionArgs):
+    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
 
 
-class RunAIAppArgs(_Args):
+class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
     node_info_list: list[dict[str, Any]] = _NODES
     wait_seconds: float | None = _WAIT
@@ -324,6 +354,48 @@ def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
     )
 
 
+def _finish_tasks(records: list[Any]) -> ToolResult:
+    now = time.time()
+    rows: list[dict[str, Any]] = []
+    lines = [f"{len(records)} task(s), newest first:" if records else "No tasks in the journal match."]
+    for r in records:
+        age = r.age(now)
+        prompt = r.params.get("prompt") if isinstance(r.params.get("prompt"), str) else None
+        rows.append(
+            {
+                "task_id": r.task_id,
+                "model": r.tool or r.endpoint,
+                "status": r.status,
+                "done": r.done,
+                "age_seconds": round(age),
+                "cost": r.cost,
+                "params": r.params,
+                "outputs": r.outputs,
+                "files": r.files,
+            }
+        )
+        line = f"- {r.task_id} {r.tool or r.endpoint} {r.status}, {age / 60:.0f} min ago"
+        line += f", cost {r.cost:g}" if r.cost is not None else ""
+        line += f', prompt "{prompt[:80]}"' if prompt else ""
+        line += f", {len(r.outputs)} output(s)" if r.outputs else ""
+        lines.append(line)
+    if any(not r.done for r in records):
+        lines.append("Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit.")
+    elif records:
+        lines.append("get_task(task_id) gives fresh output URLs (they expire about a day after the run).")
+    return ToolResult("\n".join(lines), {"total": len(rows), "tasks": rows})
+
+
+def _plan_list_tasks(a: ListTasksArgs, ctx: ToolContext) -> Step:
+    kwargs: dict[str, Any] = {
+        "unfinished": bool(a.unfinished),
+        "endpoint": a.name,
+        "limit": 20,
+        "require_key": ctx.tasks_need_key,
+    }
+    return Step("tasks", kwargs=kwargs, finish=_finish_tasks)
+
+
 def _plan_cancel(a: TaskArgs, ctx: ToolContext) -> Step:
     def finish(_: Any) -> ToolResult:
         return ToolResult(f"Cancel requested for task {a.task_id}.", {"task_id": a.task_id, "cancelled": True})
@@ -359,11 +431,18 @@ def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
 
 
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    if a.workflow_id is None and a.workflow is None:
+        raise InvalidInputError("Give workflow_id, or a workflow in API format (or both)")
     return Step(
         "run_workflow",
         (a.workflow_id, a.node_info_list or None),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}"),
+        {
+            "timeout": ctx.wait_for(None, a.wait_seconds),
+            "on_status": ctx.on_status,
+            "workflow": a.workflow,
+            **a.run_options(),
+        },
+        finish=_finish_run(f"workflow {a.workflow_id or 'inline'}"),
         download=True,
     )
 
@@ -372,7 +451,7 @@ def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
         (a.webapp_id, a.node_info_list),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status, **a.run_options()},
         finish=_finish_run(f"ai-app {a.webapp_id}"),
         download=True,
     )
@@ -449,6 +528,13 @@ def generic_specs() -> list[ToolSpec]:
             "Wait for a running task and return its outputs, or its status if still running.",
             WaitTaskArgs,
             _plan_wait_task,
+        ),
+        ToolSpec(
+            "list_tasks",
+            "List past tasks",
+            "Tasks already paid for, also in earlier sessions. Check before running again.",
+            ListTasksArgs,
+            _plan_list_tasks,
         ),
         ToolSpec(
             "cancel_task",
@@ -627,7 +713,9 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                outcome.download(ctx.download_dir, timeout=_download_budget(planned, started))
+                client.download(
+                    outcome, ctx.download_dir, timeout=_download_budget(planned, started)
+                )  # through the client: the journal records the files
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -650,7 +738,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await outcome.adownload(ctx.download_dir, timeout=_download_budget(planned, started))
+                await client.download(outcome, ctx.download_dir, timeout=_download_budget(planned, started))
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)

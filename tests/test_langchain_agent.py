@@ -165,7 +165,7 @@ def test_agent_calls_grok_image_to_image(emu: Emulator) -> None:
     art = grok.artifact
     assert art["task_id"] and art["status"] == "SUCCESS"
     url = art["outputs"][0]["url"]
-    assert url.startswith(emu.base_url) and url in str(grok.content)
+    assert url.startswith(emu.files_url) and url in str(grok.content)
     assert url in str(msgs[-1].content)
     account = next(m for m in msgs if isinstance(m, ToolMessage) and m.name == "get_account")
     assert account.status == "success" and "Balance" in str(account.content)
@@ -330,4 +330,4 @@ def test_docs_create_agent_example(emu: Emulator, tmp_path: Path, monkeypatch: p
     # it is installed (it was checked with langchain 1.5.2) and is reported as skipped elsewhere.
     pytest.importorskip("langchain.agents", reason="docs' create_agent example needs `pip install langchain`")
     printed = run_docs(emu, tmp_path, monkeypatch, with_langchain=True)
-    assert f"Here it is: {emu.base_url}/media/output/" in printed
+    assert f"Here it is: {emu.files_url}/media/output/" in printed

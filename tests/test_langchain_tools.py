@@ -388,7 +388,7 @@ def test_content_and_artifact(emu: Emulator) -> None:
     art = msg.artifact
     assert art["status"] == "SUCCESS" and art["done"] is True and art["model"] == "grok_image_to_image"
     url = art["outputs"][0]["url"]
-    assert url.startswith(emu.base_url) and url in msg.content
+    assert url.startswith(emu.files_url) and url in msg.content
     assert f"task {art['task_id']}" in msg.content and "Cost:" in msg.content
     json.dumps(art)  # plain data, ready for state/checkpoints
 

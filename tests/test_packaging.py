@@ -22,6 +22,7 @@ from conftest import ROOT
 from test_mcp_adapters import adapters_python  # noqa: F401 - the mcp<2 environment fixture
 
 from rh_tools import __version__
+from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 WHEEL_TOP_LEVEL = {"rh_tools", "rh_mcp", f"rh_tools-{__version__}.dist-info"}
 
@@ -91,7 +92,7 @@ def test_wheel_runs_rh_mcp_and_python_m_rh_mcp(wheel: Path, tmp_path: Path) -> N
     assert _ok(_run([bin_dir / "rh-mcp", "--version"], cwd=tmp_path)).strip() == f"rh-mcp {__version__}"
     listed = _run([python, "-m", "rh_mcp", "--list-tools"], cwd=tmp_path)
     assert _ok(listed).split()[:3] == ["search_models", "describe_model", "run_model"]
-    assert "11 tools" in listed.stderr
+    assert f"{len(GENERIC_TOOL_NAMES)} tools" in listed.stderr
     assert "usage: rh-tools" in _ok(_run([bin_dir / "rh-tools", "--help"], cwd=tmp_path))
 
 
@@ -106,7 +107,7 @@ async def test_installed_rh_mcp_speaks_mcp_over_stdio(wheel: Path, tmp_path: Pat
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         described = await client.call_tool("describe_model", {"name": "grok_image_to_image"})
-    assert "grok_image_to_image" in {t.name for t in tools} and len(tools) == 12
+    assert "grok_image_to_image" in {t.name for t in tools} and len(tools) == len(GENERIC_TOOL_NAMES) + 1
     assert not described.is_error
 
 
