@@ -150,7 +150,7 @@ class _Base:
         )
 
     def _own(self, result: TaskResult) -> TaskResult:
-        """Hand a result out knowing how its outputs may be fetched (the API origin is trusted)."""
+        """Hand a result out knowing how its outputs may be fetched (the API host is trusted)."""
         result._fetch = self._fetch_policy()
         return result
 

@@ -3,8 +3,8 @@
 Output URLs come from the service's answer, so they are treated as untrusted input:
 
 * **Where from.** Loopback, private, link-local and other non-public addresses are refused, after
-  DNS resolution and again on every redirect (``_net.AddressGuard``); the API's own origin is
-  trusted (the emulator serves its outputs from loopback).
+  DNS resolution and again on every redirect (``_net.AddressGuard``); the API's own host is
+  trusted, on any port (the emulator serves its outputs from a second loopback port).
 * **How much.** ``max_bytes`` caps what is read and written (default 2 GiB: generous for video);
   a compressed body may not expand more than ``BOMB_RATIO`` times what arrived (a 1 MB gzip bomb
   stops at a few MB, not 1 GiB); ``timeout`` bounds each output's whole download, however slowly
@@ -57,15 +57,15 @@ _EXT = re.compile(r"^[a-z0-9]{1,5}$")
 class FetchPolicy:
     """Limits and trust for fetching output URLs. The client attaches one to every result it returns."""
 
-    trusted: tuple[tuple[str, int], ...] = ()  # (host, port) pairs fetched from even if not public
+    trusted: tuple[str, ...] = ()  # hosts fetched from even when not public (the API's own, any port)
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
     def for_api(cls, base_url: str | None, **kw: Any) -> FetchPolicy:
-        """Trust only the API's own origin (where the emulator, or a proxy in front of RunningHub, serves files)."""
+        """Trust only the API's own host (where the emulator, or a proxy in front of RunningHub, serves files)."""
         origin = net.origin_of(base_url) if base_url else None
-        return cls(trusted=((origin[1], origin[2]),) if origin else (), **kw)
+        return cls(trusted=(origin[1],) if origin else (), **kw)
 
     @classmethod
     def default(cls) -> FetchPolicy:

@@ -11,8 +11,8 @@ a call far past its ``timeout``. So our transports wrap httpcore's network backe
   answer, i.e. from outside; fetching them must not reach this machine or its network. The guard
   resolves the host itself, refuses loopback, private, link-local and other non-global addresses
   (also IPv4-mapped ones), and connects to the address it checked, so DNS cannot answer
-  differently between the check and the connection. The API's own origin is trusted (the
-  emulator runs on loopback).
+  differently between the check and the connection. The API's own host is trusted (the emulator
+  runs on loopback and serves its files from a second port).
 * **No cookie jar.** One connection pool may serve several API keys (the MCP server over HTTP);
   a cookie set for one must never travel with another, so the clients store none.
 
@@ -101,13 +101,17 @@ def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 class AddressGuard:
-    """Refuses hosts that are, or resolve to, non-public addresses, except the trusted (host, port) pairs."""
+    """Refuses hosts that are, or resolve to, non-public addresses, except the trusted host names.
 
-    def __init__(self, trusted: Iterable[tuple[str, int]] = ()) -> None:
-        self.trusted = frozenset((h.lower().strip("[]"), int(p)) for h, p in trusted)
+    Trust is by host, any port: the API's own host serves its files from another port (the
+    emulator does; a proxy in front of RunningHub may). The user chose that host as the API.
+    """
+
+    def __init__(self, trusted: Iterable[str] = ()) -> None:
+        self.trusted = frozenset(h.lower().strip("[]") for h in trusted)
 
     def is_trusted(self, host: str, port: int) -> bool:
-        return (host.lower().strip("[]"), port) in self.trusted
+        return host.lower().strip("[]") in self.trusted
 
     def vet(self, host: str, port: int, infos: list[Any]) -> str:
         """The address to connect to, from ``getaddrinfo`` results; raises if any is not public."""

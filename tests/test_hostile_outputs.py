@@ -4,8 +4,8 @@ A fake RunningHub (``hostile.FakeAPI``) finishes a task with output URLs the tes
 
 * URLs (or redirects) to loopback, private, link-local and IPv4-mapped addresses, including a name
   whose DNS answer turns private between two lookups, are refused; the internal server behind
-  them receives nothing, and no fetched byte reaches a file or the model. The API's own origin
-  stays fetchable (it is where the emulator serves files).
+  them receives nothing, and no fetched byte reaches a file or the model. The API's own host
+  stays fetchable on any port (the emulator serves its files from a second port).
 * A gzip bomb, an endless body, a 5 GB Content-Length, a one-byte-at-a-time drip, a redirect
   loop, a broken gzip stream and an error status each end as a typed ``DownloadError`` carrying
   the task id, quickly, leaving no file behind.
@@ -58,7 +58,7 @@ def _no_files(folder: Path) -> bool:
 def _private_urls(api: FakeAPI, internal: RawServer) -> list[str]:
     p = internal.port
     return [
-        f"http://127.0.0.1:{p}/secret.png",  # loopback literal, another port than the API's
+        f"http://127.0.0.2:{p}/secret.png",  # loopback, another host than the API's (127.0.0.1)
         f"http://localhost:{p}/secret.png",  # a name resolving to loopback
         f"http://[::ffff:127.0.0.1]:{p}/secret.png",  # IPv4-mapped IPv6
         f"http://0.0.0.0:{p}/secret.png",
@@ -91,7 +91,7 @@ def test_output_urls_to_private_addresses_are_refused(internal: RawServer, tmp_p
     record("outputs", "output URL / redirect to a private address (client download)", tried=len(urls), held=len(urls))
 
 
-def test_the_api_origin_stays_fetchable_and_redirects_are_checked(internal: RawServer, tmp_path: Path) -> None:
+def test_the_api_host_stays_fetchable_and_redirects_are_checked(internal: RawServer, tmp_path: Path) -> None:
     api = FakeAPI(
         outputs=["/files/a.png"],
         files={"/files/a.png": lambda req: response(200, PNG), "/files/hop.png": redirect("/files/a.png")},
