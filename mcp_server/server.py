@@ -2,7 +2,8 @@
 
 Nothing here knows any endpoint: tools, schemas and texts come from the specs, execution from
 ``aexecute``. This module adds what is MCP-specific: tool annotations and schemas, progress,
-cancellation, client roots, result content (text, resource links, optional preview) and resources.
+cancellation, client roots, result content (text, resource links, optional thumbnails) and resources
+(every resource link it emits can be read back with resources/read).
 
 Every tool outcome, including bad arguments, unknown tools and internal faults, is a
 ``CallToolResult`` with ``is_error=True`` and the error's code, message, retryable flag and hint,
@@ -15,13 +16,17 @@ import base64
 import json
 import logging
 import mimetypes
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import anyio
+import anyio.to_thread
 import httpx
 import mcp_types as types
 from mcp.server.lowlevel import Server
@@ -32,10 +37,12 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from rh_tools import _net as net
 from rh_tools import _render as R
 from rh_tools import catalogue
+from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import FetchPolicy, afetch_bytes, output_filename
-from rh_tools._exceptions import DownloadError, InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._download import FetchPolicy, afetch_output, output_filename
+from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
 from rh_tools.toolspecs import (
     ToolContext,
@@ -45,6 +52,7 @@ from rh_tools.toolspecs import (
     describe,
     endpoint_spec,
     generic_specs,
+    too_many_tools,
 )
 
 from .config import API_KEY_HEADER, ServerConfig
@@ -62,10 +70,13 @@ TASKS_URI = "runninghub://tasks"
 TASK_TEMPLATE = "runninghub://tasks/{task_id}"
 _RECENT_TASK_RESOURCES = 10  # newest journal tasks listed as resources of their own
 _ROOTS_KEY = "roots"
+_EMITTED_MAX = 2_000  # links remembered for resources/read (oldest forgotten first)
+READ_LIMIT = 64 * 1024 * 1024  # largest output served by resources/read (base64 inflates it by a third)
 
 INSTRUCTIONS = (
     "RunningHub generation models (image, video, audio, 3D, text). Find one with search_models, read "
-    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits. "
+    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits: "
+    "price_model gives the price first. "
     "A run that outlasts the wait returns a task_id: collect the result with wait_task, never resubmit. "
     "Media inputs take URLs, data URIs or local paths inside the allowed folders."
 )
@@ -76,7 +87,7 @@ INSTRUCTIONS = (
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "task_id": {"type": ["string", "null"]},
+        "task_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},  # not a type array: MCP Inspector --strict
         "status": {"type": "string"},
         "done": {"type": "boolean"},
         "outputs": {"type": "array"},
@@ -197,9 +208,16 @@ class RHServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.specs = {s.name: s for s in select_specs(config)}
+        advice = too_many_tools(list(self.specs.values()))
+        if advice:
+            log.warning("%s Flags: --categories, --output-types, --tools.", advice)
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
+        # One money state per server: spending limits (flags, else RUNNINGHUB_MAX_COST_*) and the currency.
+        self.budget = Budget.resolve(config.max_cost_per_call, config.max_cost_per_session, config.max_cost_per_day)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
+        # Every resource link this server emitted (uri -> MIME type), newest last: resources/read serves these.
+        self.emitted: OrderedDict[str, str | None] = OrderedDict()
 
     # -- lifespan and clients ------------------------------------------------------------------
 
@@ -292,6 +310,7 @@ class RHServer:
                 check_media=self.policy.checker(client_roots, can_ask=can_ask),
                 on_status=beat.on_status,
                 tasks_need_key=self.config.transport == "http",
+                budget=self.budget,
             )
             try:
                 result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023
@@ -347,57 +366,48 @@ class RHServer:
                 if out.url:
                     name = output_filename(task.task_id, i, out)
                     content.append(
-                        types.ResourceLink(
-                            uri=out.url,
+                        self._link(
+                            out.url,
                             name=name,
                             title=f"{out.kind} output {i + 1} of task {task.task_id}",
-                            mime_type=_mime(name),
-                            description="RunningHub output URL; expires in about 24 h.",
+                            description="RunningHub output URL; expires in about 24 h. Readable with resources/read.",
                         )
                     )
             for path in getattr(task, "files", None) or []:
                 p = Path(path)
                 content.append(
-                    types.ResourceLink(
-                        uri=p.as_uri(),
-                        name=p.name,
-                        mime_type=_mime(p.name),
-                        description="Downloaded copy in the server's output folder.",
-                    )
+                    self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
                 )
             if self.config.inline_preview:
-                content.extend(await self._preview(task, state))
+                content.extend(await self._previews(task, state))
         return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
 
-    async def _preview(self, task: Any, state: _State) -> list[Any]:
-        """The first image output inline, if it is small enough (no resizing: no imaging dependency).
+    def _link(self, uri: str, *, name: str, title: str | None = None, description: str) -> types.ResourceLink:
+        """A resource link, remembered so that resources/read serves it (and nothing it did not emit)."""
+        mime = _mime(name)
+        self.emitted[uri] = mime
+        self.emitted.move_to_end(uri)
+        while len(self.emitted) > _EMITTED_MAX:
+            self.emitted.popitem(last=False)
+        return types.ResourceLink(uri=uri, name=name, title=title, mime_type=mime, description=description)
 
-        Fetched under the same guard as downloads: a URL pointing at this machine or a private
-        network is refused, so its bytes never reach the model.
+    async def _previews(self, task: Any, state: _State) -> list[Any]:
+        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at.
+
+        Fetched through the guarded pool: a URL pointing at this machine or a private network (other
+        than the API's host) is refused, so its bytes never reach the model.
         """
-        cap = self.config.preview_max_kb * 1024
-        for i, out in enumerate(task.outputs):
-            if out.kind != "image" or not out.url or not out.url.lower().startswith(("http://", "https://")):
-                continue
-            mime = _mime(output_filename(task.task_id, i, out)) or "image/png"
-            try:
-                data = await afetch_bytes(
-                    out.url, policy=state.fetch_policy, limit=cap, client=state.fetch, task_id=task.task_id
-                )
-            except DownloadError as err:
-                log.debug("preview not fetched: %s", err.message)
-                why = (
-                    f"the image is over {self.config.preview_max_kb} KB"
-                    if err.reason == "too_large"
-                    else "its URL points at a private address"
-                    if err.reason == "blocked_address"
-                    else "it could not be fetched"
-                )
-                return [types.TextContent(text=f"(No inline preview: {why}; open the link instead.)")]
-            if not data:
-                return []
-            return [types.ImageContent(data=base64.b64encode(data).decode(), mime_type=mime)]
-        return []
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(
+                url, max_bytes=FETCH_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the image"
+            )
+
+        shown, notes = await apreviews(task, fetch, max_bytes=self.config.preview_max_kb * 1024)
+        blocks: list[Any] = [
+            types.ImageContent(data=base64.b64encode(t.data).decode(), mime_type=t.mime_type) for t in shown
+        ]
+        return blocks + [types.TextContent(text=note) for note in notes]
 
     # -- resources -------------------------------------------------------------------------------
 
@@ -479,6 +489,8 @@ class RHServer:
 
     async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
+        if uri in self.emitted:
+            return await self._read_emitted(uri, ctx.lifespan_context)
         if uri.rstrip("/") == MODELS_URI:
             rows = [
                 {
@@ -507,6 +519,37 @@ class RHServer:
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
         )
+
+    async def _read_emitted(self, uri: str, state: _State) -> types.ReadResourceResult:
+        """An output link or downloaded file this server handed out, as its bytes (up to READ_LIMIT)."""
+        mime = self.emitted.get(uri) or "application/octet-stream"
+        try:
+            if uri.startswith("file://"):
+                data = await anyio.to_thread.run_sync(self._read_output_file, uri)
+            else:
+                data = await afetch_output(
+                    uri, max_bytes=READ_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the output"
+                )
+        except RunningHubError as err:
+            raise MCPError(
+                code=-32603, message=f"Could not read {uri}: {err.message}. {err.hint or ''}".strip()
+            ) from None
+        if mime.startswith("text/") or mime == "application/json":
+            text = data.decode("utf-8", errors="replace")
+            return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
+        blob = base64.b64encode(data).decode()
+        return types.ReadResourceResult(contents=[types.BlobResourceContents(uri=uri, mime_type=mime, blob=blob)])
+
+    def _read_output_file(self, uri: str) -> bytes:
+        path = Path(url2pathname(urlparse(uri).path)).resolve()
+        if self.output_dir is None or not path.is_relative_to(self.output_dir):
+            raise RunningHubError("the file is not in the server's output folder")
+        try:
+            if path.stat().st_size > READ_LIMIT:
+                raise RunningHubError(f"the file is larger than {READ_LIMIT // (1024 * 1024)} MiB")
+            return path.read_bytes()
+        except OSError as exc:
+            raise RunningHubError(f"the file cannot be read ({type(exc).__name__})") from None
 
 
 def build_server(config: ServerConfig | None = None) -> Server[Any]:

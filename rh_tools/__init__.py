@@ -17,6 +17,7 @@ from ._exceptions import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    BudgetError,
     ConfigurationError,
     ContentPolicyError,
     DownloadError,
@@ -36,6 +37,7 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._budget import Budget
     from ._client import AsyncRunningHub, RunningHub
     from ._webhooks import WebhookReceiver
     from .types import (
@@ -57,6 +59,8 @@ __all__ = [
     "Account",
     "AsyncRunningHub",
     "AuthenticationError",
+    "Budget",
+    "BudgetError",
     "ConfigurationError",
     "ContentPolicyError",
     "DownloadError",
@@ -89,6 +93,7 @@ _LAZY = {
     "RunningHub": "._client",
     "AsyncRunningHub": "._client",
     "WebhookReceiver": "._webhooks",
+    "Budget": "._budget",
     **dict.fromkeys(
         (
             "Account",

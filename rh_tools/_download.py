@@ -24,7 +24,7 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
@@ -39,8 +39,9 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "FetchPolicy",
     "adownload_outputs",
-    "afetch_bytes",
+    "afetch_output",
     "download_outputs",
+    "fetch_output",
     "output_filename",
 ]
 
@@ -117,6 +118,7 @@ class _Meter:
     def __init__(self, policy: FetchPolicy, url: str, index: int, task_id: str | None, limit: int | None = None):
         self.limit = policy.max_bytes if limit is None else limit
         self.url, self.index, self.task_id = url, index, task_id
+        self.label = f"Output {index}"
         self.decoded = 0
 
     def check_headers(self, resp: httpx.Response) -> None:
@@ -128,7 +130,7 @@ class _Meter:
         self.decoded += len(chunk)
         if self.decoded > BOMB_FLOOR and self.decoded > BOMB_RATIO * max(raw_so_far, 1):
             raise DownloadError(
-                f"Output {self.index} is a compressed body that expands more than {BOMB_RATIO}x "
+                f"{self.label} is a compressed body that expands more than {BOMB_RATIO}x "
                 f"({raw_so_far} bytes became over {self.decoded}); refused as a decompression bomb",
                 reason="decompression",
                 url=self.url,
@@ -140,7 +142,7 @@ class _Meter:
 
     def _too_large(self, size: int) -> DownloadError:
         return DownloadError(
-            f"Output {self.index} is larger than the download limit ({size} > {self.limit} bytes)",
+            f"{self.label} is larger than the limit ({size} > {self.limit} bytes); not fetched",
             reason="too_large",
             url=self.url,
             index=self.index,
@@ -398,23 +400,63 @@ async def adownload_outputs(
     return paths
 
 
-async def afetch_bytes(
-    url: str, *, policy: FetchPolicy, limit: int, client: httpx.AsyncClient | None = None, task_id: str | None = None
+# ------------------------------------------------------------------ one output into memory (previews, resources/read)
+
+
+def _memory_meter(url: str, max_bytes: int, what: str, policy: FetchPolicy) -> _Meter:
+    meter = _Meter(policy, url, 0, None, limit=max_bytes)
+    meter.label = what
+    return meter
+
+
+def fetch_output(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float = 60.0,
+    what: str = "the output",
+    policy: FetchPolicy | None = None,
 ) -> bytes:
-    """An output's bytes in memory (inline previews), under the same guard; at most ``limit`` bytes."""
+    """One output's bytes in memory (previews), under the download guard: no private address (but
+    the API's host, from ``policy``), at most ``max_bytes``, within ``timeout`` seconds in all."""
+    policy = policy or FetchPolicy.default()
+    kw = _client_kwargs(policy)
+    meter = _memory_meter(url, max_bytes, what, policy)
+    data = bytearray()
+    try:
+        with net.make_client(**kw) as client, net.deadline(time.monotonic() + timeout):
+            _fetch_to(client, url, data.extend, meter, kw["guard"])
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a typed DownloadError
+        raise _typed(exc, url, 0, None, replace(policy, timeout=timeout)) from None
+    return bytes(data)
+
+
+async def afetch_output(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float = 60.0,
+    what: str = "the output",
+    client: httpx.AsyncClient | None = None,
+    policy: FetchPolicy | None = None,
+) -> bytes:
+    """:func:`fetch_output` for async callers. ``client``: a pool to reuse, which should be one made
+    with ``_net.make_async_client(guard=...)`` (the MCP server's preview pool): an unguarded pool
+    still gets the early address check of every URL and redirect, but not the check at connect."""
+    policy = policy or FetchPolicy.default()
     kw = _client_kwargs(policy)
     own = client is None
-    http = client or net.make_async_client(**kw)
-    meter = _Meter(policy, url, 0, task_id, limit=limit)
+    http = client if client is not None else net.make_async_client(**kw)
+    meter = _memory_meter(url, max_bytes, what, policy)
     try:
-        with net.deadline(time.monotonic() + policy.timeout):
+        with net.deadline(time.monotonic() + timeout):
             data = bytearray()
             async with _astream(http, url, meter, kw["guard"]) as resp:
                 async for chunk in _achunks(resp, meter):
                     data += chunk
             return bytes(data)
     except Exception as exc:  # noqa: BLE001 - typed, as for downloads
-        raise _typed(exc, url, 0, task_id, policy) from None
+        raise _typed(exc, url, 0, None, replace(policy, timeout=timeout)) from None
     finally:
         if own:
             await http.aclose()

@@ -6,6 +6,7 @@
     ├── ConfigurationError          no API key, bad base URL (nothing was sent)
     ├── InvalidInputError           arguments rejected locally, before any request (also a ValueError)
     │   └── UnknownEndpointError    no endpoint of that name; carries close matches
+    ├── BudgetError                 a spending limit stopped a paid call before submit (nothing was sent)
     ├── APIConnectionError          the request or its answer was lost in transport; `sent` says
     │   └── APITimeoutError         whether the request may have reached RunningHub
     ├── APIError                    RunningHub answered with an error (HTTP status and/or code)
@@ -38,6 +39,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "BudgetError",
     "CODES",
     "CodeInfo",
     "ConfigurationError",
@@ -138,6 +140,15 @@ class InvalidInputError(RunningHubError, ValueError):
 class UnknownEndpointError(InvalidInputError):
     default_hint = (
         "Use search_models to find the right name, or pass the API path (e.g. 'rhart-image-g/image-to-image')."
+    )
+
+
+class BudgetError(RunningHubError):
+    """A paid call stopped before submit by a spending limit this surface was given (see ``_budget``)."""
+
+    default_hint = (
+        "Nothing was submitted and no credits were spent. Choose a cheaper model or options (price_model "
+        "shows the price first), or raise the limit."
     )
 
 

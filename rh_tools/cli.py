@@ -157,10 +157,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     ep = catalogue.get(args.name)
-    params = json.loads(args.params) if args.params else {}
-    if not isinstance(params, dict):
-        raise InvalidInputError("--params must be a JSON object")
-    params.update(_parse_extra(ep, extra))
+    params = _params_from(args, ep, extra)
     progress = _Progress(not args.json and not args.quiet)
     with _client(args) as rh:
         if args.no_wait:
@@ -190,6 +187,31 @@ def _save(rh: Any, args: argparse.Namespace, result: Any) -> None:
         print(
             f"Not saved to {args.download}: {err.message}. The output URLs still work for about 24 h.", file=sys.stderr
         )
+
+
+def _params_from(args: argparse.Namespace, ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
+    params = json.loads(args.params) if args.params else {}
+    if not isinstance(params, dict):
+        raise InvalidInputError("--params must be a JSON object")
+    params.update(_parse_extra(ep, extra))
+    return params
+
+
+def cmd_price(args: argparse.Namespace, extra: list[str]) -> int:
+    """The price preview of one run (creates no task), in the currency RunningHub answers with."""
+    from ._money import amount, default_currency, format_money
+
+    ep = catalogue.get(args.name)
+    params = _params_from(args, ep, extra)
+    with _client(args) as rh:
+        preview = rh.price_preview(ep, params)
+    currency = (preview.currency or default_currency()).upper()
+    price = amount(preview.estimated_price)
+    free = preview.is_free_this_call is True
+    said = "free this time" if free else format_money(price, currency) if price is not None else "no price given"
+    data = {"name": ep.tool_name, "estimated_price": price, "currency": currency, "free_this_call": free}
+    _out(args, f"{ep.tool_name}: {said} per run (estimate; nothing was submitted)", data)
+    return EXIT_OK
 
 
 def cmd_task(args: argparse.Namespace) -> int:
@@ -307,8 +329,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             text = f"Task {rec.task_id} is still running: rh-tools wait {rec.task_id}" if pending else R.error_text(err)
             outcomes.append({**err.to_dict(), "task_id": rec.task_id, "collected": False})
         else:
-            if args.download:
-                rh.download(result, args.download)
+            _save(rh, args, result)
             text = R.result_text(result, tool=rec.tool)
             outcomes.append({**R.result_data(result, tool=rec.tool), "collected": True})
         if not args.json:
@@ -461,6 +482,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--download", metavar="DIR", help="save outputs here")
     r.add_argument("--webhook-url", help="ask RunningHub to POST the result here too")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    pr = add("price", "price of one run, before paying: rh-tools price NAME --prompt '...' [--param value ...]")
+    pr.add_argument("name")
+    pr.add_argument("--params", help="parameters as a JSON object (flags override it)")
     add("task", "show a task's status").add_argument("task_id")
     w = add("wait", "wait for a task and print its outputs")
     w.add_argument("task_id")
@@ -504,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(argv[1:])
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "run":
+    if extra and args.command not in ("run", "price"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handlers = {
         "models": cmd_models,
@@ -523,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args, extra)
+        if args.command == "price":
+            return cmd_price(args, extra)
         if args.command == "demo":
             from ._demo import run_demo
 

@@ -18,7 +18,9 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 
 from __future__ import annotations
 
+import base64
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,9 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, Vali
 
 from . import catalogue
 from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
+from ._budget import Budget
 from ._client import AsyncRunningHub, RunningHub
+from ._download import FetchPolicy, afetch_output, fetch_output
 from ._media import MediaSource
 from ._paths import FolderPolicy
+from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -43,11 +48,13 @@ from .toolspecs import (
     endpoint_spec,
     execute,
     generic_specs,
+    too_many_tools,
 )
 
 __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 
 Wait = float | dict[str, float] | None
+Content = str | list[dict[str, Any]]  # text, or text and image blocks (previews)
 
 
 _HOW_TO_ALLOW = (
@@ -77,6 +84,7 @@ def make_context(
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
     allow_any_file: bool = False,
+    budget: Budget | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
@@ -87,6 +95,8 @@ def make_context(
     no local file is read: a model naming ``~/.ssh/id_rsa`` must not make the tools upload it.
     ``allow_any_file=True`` lets the tools upload any file this process can read (as the client
     itself does); use it only when every prompt the model sees is trusted.
+    ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -99,7 +109,8 @@ def make_context(
         raise ValueError("pass allowed_dirs or allow_any_file=True, not both")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
     check = None if allow_any_file else _only_inside(allowed_dirs or ())
-    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
+    money = budget if budget is not None else Budget.resolve()
+    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
 def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
@@ -128,7 +139,7 @@ def _spec_for(name: str) -> ToolSpec:
 
 
 # make_context's settings, which RunningHubTool also takes as keywords.
-_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file")
+_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file", "budget")
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:
@@ -165,6 +176,8 @@ class RunningHubTool(BaseTool):
     client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
+    # Thumbnails of image outputs as image content blocks (for models that take images in tool results).
+    preview: bool = False
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = _validation_text
@@ -198,12 +211,20 @@ class RunningHubTool(BaseTool):
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file, not both")
+            raise ValueError(
+                "pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file/budget, not both"
+            )
         return data
 
     @classmethod
     def from_spec(
-        cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub, context: ToolContext
+        cls,
+        spec: ToolSpec,
+        client: RunningHub,
+        async_client: AsyncRunningHub,
+        context: ToolContext,
+        *,
+        preview: bool = False,
     ) -> RunningHubTool:
         return cls(
             name=spec.name,
@@ -212,6 +233,7 @@ class RunningHubTool(BaseTool):
             client=client,
             async_client=async_client,
             context=context,
+            preview=preview,
         )
 
     @property
@@ -253,15 +275,49 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
+    def _fetch_policy(self) -> FetchPolicy:
+        """Previews fetch output URLs under the download guard, trusting only this client's API host."""
+        return FetchPolicy.for_api(self.client.base_url)
+
+    def _wants_preview(self, result: ToolResult) -> bool:
+        return self.preview and not result.is_error and result.task is not None
+
+    @staticmethod
+    def _with_images(result: ToolResult, shown: list[Thumbnail], notes: list[str]) -> tuple[Content, dict[str, Any]]:
+        """Text first, then one standard image block per thumbnail (what langchain-anthropic and
+        langchain-google-genai turn into images inside the tool result)."""
+        text = "\n".join([result.text, *notes])
+        if not shown:
+            return text, result.data
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        for t in shown:
+            blocks.append({"type": "image", "base64": base64.b64encode(t.data).decode(), "mime_type": t.mime_type})
+        data = {**result.data, "previews": [{"output": t.index, "width": t.width, "height": t.height} for t in shown]}
+        return blocks, data
+
     def _run(
         self, arguments: dict[str, Any], run_manager: CallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(execute(self.spec, self.client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = execute(self.spec, self.client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        def fetch(url: str) -> bytes:
+            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
+
+        return self._with_images(result, *previews(result.task, fetch))
 
     async def _arun(
         self, arguments: dict[str, Any], run_manager: AsyncCallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(await aexecute(self.spec, self.async_client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = await aexecute(self.spec, self.async_client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
+
+        return self._with_images(result, *await apreviews(result.task, fetch))
 
 
 class RunningHubToolkit(BaseToolkit):
@@ -288,6 +344,12 @@ class RunningHubToolkit(BaseToolkit):
             the tools into a way to upload ``~/.ssh/id_rsa``.
         allow_any_file: upload any file path the model names that this process can read (off by
             default; only for agents whose every input is trusted).
+        preview: add thumbnails of image outputs (JPEG, <= 1,024 px; needs ``rh-tools[preview]``) to
+            results as image content blocks, so the model can look at its work. For models that take
+            images in tool results (Claude, Gemini; OpenAI's chat completions API does not).
+        budget: spending limits shared by these tools, checked before each paid submit
+            (``Budget(per_call=0.5, per_session=5)``, in the account's currency); by default
+            ``RUNNINGHUB_MAX_COST_PER_CALL`` / ``_PER_SESSION`` / ``_PER_DAY``, else none.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -304,6 +366,8 @@ class RunningHubToolkit(BaseToolkit):
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
     allow_any_file: bool = False
+    budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
+    preview: bool = False
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
@@ -324,7 +388,12 @@ class RunningHubToolkit(BaseToolkit):
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
         self._context = make_context(
-            self.wait, self.max_wait, self.download_dir, self.allowed_dirs, allow_any_file=self.allow_any_file
+            self.wait,
+            self.max_wait,
+            self.download_dir,
+            self.allowed_dirs,
+            allow_any_file=self.allow_any_file,
+            budget=self.budget,
         )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
@@ -364,7 +433,14 @@ class RunningHubToolkit(BaseToolkit):
         """The selected tools (built once; they share this toolkit's clients and settings)."""
         if self._built is None:
             specs = self._select_generic() + [endpoint_spec(ep) for ep in self._select_endpoints()]
-            self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
+            advice = too_many_tools(specs)
+            if advice:  # say so here, not as a rejected request from the model provider later
+                warnings.warn(
+                    f"{advice} Toolkit arguments: categories=[...], output_types=[...], tools=[...].",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            self._built = [RunningHubTool.from_spec(s, *self._resolved(), preview=self.preview) for s in specs]
         return list(self._built)
 
     def close(self) -> None:

@@ -8,15 +8,12 @@ result comes back as text (an id, a reference) must say so.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
+from catalogue_build.descriptions import _what
 
 import rh_tools.catalogue as catalogue
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_catalogue.py"
 
 # task -> regexes that must all match the first sentence (case-insensitive)
 MUST: dict[str, tuple[str, ...]] = {
@@ -119,18 +116,9 @@ def test_the_check_catches_a_text_result_left_unsaid_and_a_wrong_kind() -> None:
     assert problems(image.model_copy(update={"description": "Generates a video from a text prompt with seedream."}))
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("build_catalogue", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_generator_names_only_the_endpoints_it_means() -> None:
-    gen = _generator()
     # a path that merely contains '/single' or '/custom' is not Suno's song generator
-    assert gen._what("video-extend", "skyreels-v3/single-shot-video-extension", "video") == "Extends an input video"
-    assert gen._what("video-edit", "acme/custom-edit", "video") == "Edits an input video following a text prompt"
-    assert "song" in gen._what("text-to-audio", "rhart-audio/suno-v5/single", "audio")
-    assert "lyrics" in gen._what("text-to-audio", "rhart-audio/suno-v4.5/custom", "audio")
+    assert _what("video-extend", "skyreels-v3/single-shot-video-extension", "video") == "Extends an input video"
+    assert _what("video-edit", "acme/custom-edit", "video") == "Edits an input video following a text prompt"
+    assert "song" in _what("text-to-audio", "rhart-audio/suno-v5/single", "audio")
+    assert "lyrics" in _what("text-to-audio", "rhart-audio/suno-v4.5/custom", "audio")

@@ -195,11 +195,13 @@ def test_unfetchable_outputs_still_succeed_on_every_surface(internal: RawServer,
     with api:
         sync = _client(api)
         asy = AsyncRunningHub(api_key=TEST_KEY, base_url=api.base_url, poll_interval=0.01)
-        tool = RunningHubToolkit(client=sync, async_client=asy, tools=[TOOL], download_dir=tmp_path / "lc").get_tools()
-        grok = next(t for t in tool if t.name == TOOL)
+        kit = RunningHubToolkit(client=sync, async_client=asy, tools=[TOOL], download_dir=tmp_path / "lc", preview=True)
+        grok = next(t for t in kit.get_tools() if t.name == TOOL)
         msg = grok.invoke({"type": "tool_call", "id": "c", "name": TOOL, "args": dict(ARGS)})
         assert msg.status == "success" and msg.artifact["task_id"] == TASK_ID, msg.content
+        assert isinstance(msg.content, str), msg.content  # text only: no image block from a private address
         assert "Not saved" in msg.content and all(api.url(u) in msg.content for u in api.outputs)
+        assert "No preview" in msg.content
         sync.close()
 
         async def via_mcp() -> Any:
@@ -217,11 +219,11 @@ def test_unfetchable_outputs_still_succeed_on_every_surface(internal: RawServer,
         result = asyncio.run(via_mcp())
     text = "\n".join(getattr(b, "text", "") for b in result.content)
     assert not result.is_error and result.structured_content["task_id"] == TASK_ID, text
-    assert "Not saved" in text and "No inline preview" in text
+    assert "Not saved" in text and "No preview" in text
     assert not any(getattr(b, "type", "") == "image" for b in result.content)  # no fetched byte for the model
     assert internal.hits == {}
     assert _no_files(tmp_path / "lc") and _no_files(tmp_path / "mcp")
-    record("outputs", "paid result with unfetchable outputs (LangChain, MCP + preview)", tried=2, held=2)
+    record("outputs", "paid result with unfetchable outputs (LangChain + preview, MCP + preview)", tried=2, held=2)
 
 
 def test_cli_prints_the_paid_result_when_its_files_cannot_be_saved(

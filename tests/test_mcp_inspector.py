@@ -81,6 +81,20 @@ def test_tools_list_over_stdio(emu: Emulator) -> None:
     assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
 
 
+def test_every_tool_schema_passes_the_inspectors_strict_lint(emu: Emulator) -> None:
+    """Inspector 2.12's --strict reports tool-schema portability problems (type arrays, untyped or boolean
+    schemas, remote $refs) on stderr and exits 6 on errors: every tool (--all-tools) gives none, not even
+    a warning."""
+    cmd = ["npx", "--yes", INSPECTOR, "--cli", "--method", "tools/list", "--strict", *stdio_target(emu, "--all-tools")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Warning:" not in proc.stderr and "Error:" not in proc.stderr and "portability" not in proc.stderr, (
+        proc.stderr[-3000:]
+    )
+    tools = json.loads(proc.stdout[proc.stdout.index("{") :])["tools"]
+    assert len(tools) > 300 and all("outputSchema" in t for t in tools if t["name"] == "run_model")
+
+
 def test_tools_call_over_stdio(emu: Emulator) -> None:
     params = json.dumps({"prompt": "a red fox", "imageUrl": "https://example.com/fox.png"})
     ok = inspector(

