@@ -34,12 +34,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from rh_tools import _net as net
 from rh_tools import _render as R
 from rh_tools import catalogue
 from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import afetch_output, output_filename
+from rh_tools._download import FetchPolicy, afetch_output, output_filename
 from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
 from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
@@ -55,6 +56,7 @@ from rh_tools.toolspecs import (
 )
 
 from .config import API_KEY_HEADER, ServerConfig
+from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 
@@ -195,10 +197,16 @@ def _mime(name: str) -> str | None:
 
 @dataclass
 class _State:
-    """What the lifespan shares across all sessions: one connection pool, one default client."""
+    """What the lifespan shares across all sessions: one connection pool, one default client.
+
+    ``fetch`` is a separate pool for inline previews: it refuses private addresses (output URLs
+    come from outside) and never carries the API key.
+    """
 
     client: AsyncRunningHub
     http: httpx.AsyncClient
+    fetch: httpx.AsyncClient
+    fetch_policy: FetchPolicy
 
 
 class RHServer:
@@ -227,17 +235,21 @@ class RHServer:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
-        http = httpx.AsyncClient(
+        # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
+        # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).
+        http = net.make_async_client(
             timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            follow_redirects=True,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
+        fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
         client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
         self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
-            yield _State(client, http)
+            yield _State(client, http, fetch, policy)
         finally:
             await http.aclose()
+            await fetch.aclose()
 
     def _client_for(self, ctx: Any, state: _State) -> AsyncRunningHub:
         """The caller's own key (HTTP header) if it sent one, else the server's key; same pool either way."""
@@ -375,7 +387,7 @@ class RHServer:
                     self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
                 )
             if self.config.inline_preview:
-                content.extend(await self._previews(task, state.http))
+                content.extend(await self._previews(task, state))
         return types.CallToolResult(
             content=content, structured_content=_structured(result.data, result.is_error), is_error=result.is_error
         )
@@ -389,11 +401,17 @@ class RHServer:
             self.emitted.popitem(last=False)
         return types.ResourceLink(uri=uri, name=name, title=title, mime_type=mime, description=description)
 
-    async def _previews(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
-        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at."""
+    async def _previews(self, task: Any, state: _State) -> list[Any]:
+        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at.
+
+        Fetched through the guarded pool: a URL pointing at this machine or a private network (other
+        than the API's host) is refused, so its bytes never reach the model.
+        """
 
         async def fetch(url: str) -> bytes:
-            return await afetch_output(url, max_bytes=FETCH_LIMIT, client=http, what="the image")
+            return await afetch_output(
+                url, max_bytes=FETCH_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the image"
+            )
 
         shown, notes = await apreviews(task, fetch, max_bytes=self.config.preview_max_kb * 1024)
         blocks: list[Any] = [
@@ -519,7 +537,9 @@ class RHServer:
             if uri.startswith("file://"):
                 data = await anyio.to_thread.run_sync(self._read_output_file, uri)
             else:
-                data = await afetch_output(uri, max_bytes=READ_LIMIT, client=state.http, what="the output")
+                data = await afetch_output(
+                    uri, max_bytes=READ_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the output"
+                )
         except RunningHubError as err:
             raise MCPError(
                 code=-32603, message=f"Could not read {uri}: {err.message}. {err.hint or ''}".strip()
@@ -561,5 +581,7 @@ def build_server(config: ServerConfig | None = None) -> Server[Any]:
         on_list_resource_templates=rh.list_resource_templates,
         on_read_resource=rh.read_resource,
     )
+    # Malformed requests (non-object arguments, unpaired surrogates, deep nesting) get tool errors.
+    server.middleware.append(EdgeMiddleware())
     server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
     return server

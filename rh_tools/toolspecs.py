@@ -33,6 +33,7 @@ from pydantic import (
 from . import _render as R
 from . import catalogue
 from ._budget import Budget, Charge
+from ._constants import DEADLINE_GRACE
 from ._exceptions import APIConnectionError, BudgetError, InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
 from ._money import amount, format_money, usage_cost
@@ -864,6 +865,15 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     return result
 
 
+def _download_budget(planned: Step, started: float) -> float | None:
+    """What the tool call's wait leaves for saving its outputs: the wait bounds the whole call
+    (an MCP client abandons calls that outlast it), so a slow download ends as "not saved"."""
+    wait = planned.kwargs.get("timeout")
+    if wait is None:
+        return None
+    return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())
+
+
 def _unpriced(planned: Step, err: RunningHubError) -> BudgetError:
     return BudgetError(
         f"{planned.label} could not be priced ({err.message}), and a spending limit is set",
@@ -929,6 +939,7 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
+        started = time.monotonic()
         try:
             outcome = getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
@@ -940,7 +951,9 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                client.download(outcome, ctx.download_dir)  # through the client: the journal records the files
+                client.download(
+                    outcome, ctx.download_dir, timeout=_download_budget(planned, started)
+                )  # through the client: the journal records the files
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -962,6 +975,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
+        started = time.monotonic()
         try:
             outcome = await getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
@@ -973,7 +987,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await client.download(outcome, ctx.download_dir)
+                await client.download(outcome, ctx.download_dir, timeout=_download_budget(planned, started))
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
