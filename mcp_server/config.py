@@ -35,11 +35,11 @@ _EPILOG = f"""\
 Tool surface
   By default rh-mcp lists 13 generic tools (search_models, describe_model, run_model, price_model,
   get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
-  describe_workflow), about 2,400 tokens of tools/list, which reach every RunningHub model.
+  describe_workflow), about 1,950 tokens of tools/list, which reach every RunningHub model.
   Per-model tools such as grok_image_to_image are opt-in with --tools, --categories,
   --output-types or --all-tools. MCP clients cap how many tools they use (Cursor sends only the
   first ~40, Windsurf ~50; OpenAI refuses over 128) and every tool costs context: --all-tools
-  means ~335 tools (~145,000 tokens). Prefer a short --tools list.
+  means ~335 tools (~130,000 tokens). Prefer a short --tools list.
 
 Local files
   Media parameters accept URLs, data URIs and local paths. Local paths are read only inside
@@ -213,7 +213,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--all-tools",
         action="store_true",
         default=_flag(env, "ALL_TOOLS"),
-        help="Add all ~325 per-model tools (~140k tokens; most clients cap tool counts).",
+        help="Add all ~325 per-model tools (~130k tokens; most clients cap tool counts).",
     )
     s.add_argument(
         "--no-generic",

@@ -209,8 +209,10 @@ class RepairedLines:
 
 def _tool_error(message: str) -> types.CallToolResult:
     err = InvalidInputError(message, hint="Send the arguments as one JSON object of valid text, then call again.")
+    # No task exists at the edge: no task_id key (the tools' output schema types it as a string).
+    data = {k: v for k, v in R.error_data(err).items() if k != "task_id"}
     return types.CallToolResult(
-        content=[types.TextContent(text=R.error_text(err))], structured_content=R.error_data(err), is_error=True
+        content=[types.TextContent(text=R.error_text(err))], structured_content=data, is_error=True
     )
 
 

@@ -82,16 +82,14 @@ INSTRUCTIONS = (
 )
 
 # structured_content of every tool that reports a task. Error results carry the error's fields
-# (error, code, message, retryable, hint, task_id) instead, and some clients (the TypeScript SDK)
-# validate those against the output schema too: so the schema types the fields and requires none.
+# (error, code, message, retryable, hint, task_id when a task exists) instead, and some clients (the
+# TypeScript SDK) validate those against the output schema too: so the schema types the fields and
+# requires none, and an error without a task leaves task_id out (``_structured``) rather than null.
+# It names what code needs to decide (come back with task_id until done); `outputs` and the rest are
+# in every answer but not typed here: five copies of an untyped entry cost tokens in every tools/list.
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "task_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},  # not a type array: MCP Inspector --strict
-        "status": {"type": "string"},
-        "done": {"type": "boolean"},
-        "outputs": {"type": "array"},
-    },
+    "properties": {"task_id": {"type": "string"}, "status": {"type": "string"}, "done": {"type": "boolean"}},
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
 # Hints that the read_only/paid flags cannot express.
@@ -144,14 +142,15 @@ def _compact_schema(node: Any, *, root: bool = True) -> Any:
 
 
 def _annotations(spec: ToolSpec) -> types.ToolAnnotations:
+    """Only the hints that differ from MCP's defaults (readOnlyHint false, destructiveHint true,
+    idempotentHint false, openWorldHint true: ``ToolAnnotations`` in the spec). A hint sent with its
+    default value says nothing new and costs tokens in every tools/list."""
     if spec.read_only:
-        return types.ToolAnnotations(read_only_hint=True, open_world_hint=True)
+        return types.ToolAnnotations(read_only_hint=True)
     hints = {"destructive_hint": False, "idempotent_hint": False, **_ANNOTATION_OVERRIDES.get(spec.name, {})}
     return types.ToolAnnotations(
-        read_only_hint=False,
-        open_world_hint=True,
-        destructive_hint=hints["destructive_hint"],
-        idempotent_hint=hints["idempotent_hint"],
+        destructive_hint=False if not hints["destructive_hint"] else None,
+        idempotent_hint=True if hints["idempotent_hint"] else None,
     )
 
 
@@ -176,10 +175,18 @@ def tools_list_tokens(tools: list[types.Tool]) -> int:
 # ------------------------------------------------------------------ results
 
 
+def _structured(data: dict[str, Any], is_error: bool) -> dict[str, Any]:
+    """An error's fields as structured content: ``task_id`` only when a task exists (TASK_OUTPUT_SCHEMA
+    types it as a string, and clients may validate error results against it)."""
+    if is_error and data.get("task_id") is None:
+        return {k: v for k, v in data.items() if k != "task_id"}
+    return data
+
+
 def _error_result(err: RunningHubError) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(text=R.error_text(err))],
-        structured_content=R.error_data(err),
+        structured_content=_structured(R.error_data(err), True),
         is_error=True,
     )
 
@@ -237,6 +244,7 @@ class RHServer:
         policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
         fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
         client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
             yield _State(client, http, fetch, policy)
         finally:
@@ -380,7 +388,9 @@ class RHServer:
                 )
             if self.config.inline_preview:
                 content.extend(await self._previews(task, state))
-        return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
+        return types.CallToolResult(
+            content=content, structured_content=_structured(result.data, result.is_error), is_error=result.is_error
+        )
 
     def _link(self, uri: str, *, name: str, title: str | None = None, description: str) -> types.ResourceLink:
         """A resource link, remembered so that resources/read serves it (and nothing it did not emit)."""

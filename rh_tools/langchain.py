@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, Vali
 
 from . import catalogue
 from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
-from ._budget import Budget
+from ._budget import Budget, SpendJournal
 from ._client import AsyncRunningHub, RunningHub
 from ._download import FetchPolicy, afetch_output, fetch_output
 from ._media import MediaSource
@@ -85,6 +85,8 @@ def make_context(
     allowed_dirs: Sequence[str | Path] | None = None,
     allow_any_file: bool = False,
     budget: Budget | None = None,
+    *,
+    journal: SpendJournal | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
@@ -96,7 +98,8 @@ def make_context(
     ``allow_any_file=True`` lets the tools upload any file this process can read (as the client
     itself does); use it only when every prompt the model sees is trusted.
     ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
-    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none. ``journal``: the clients' task
+    journal; the per-day limit reads the day's spend of every process from it (when it is on).
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -110,6 +113,7 @@ def make_context(
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
     check = None if allow_any_file else _only_inside(allowed_dirs or ())
     money = budget if budget is not None else Budget.resolve()
+    money.read_day_from(journal)
     return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
@@ -209,7 +213,7 @@ class RunningHubTool(BaseTool):
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
         settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
-            data["context"] = make_context(**settings)
+            data["context"] = make_context(**settings, journal=data["client"].journal)
         elif settings:
             raise ValueError(
                 "pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file/budget, not both"
@@ -394,6 +398,7 @@ class RunningHubToolkit(BaseToolkit):
             self.allowed_dirs,
             allow_any_file=self.allow_any_file,
             budget=self.budget,
+            journal=self.client.journal,
         )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from attack_log import record
 from conftest import ROOT, TEST_KEY
 from test_hostile_http import ACCEPT, INIT, rh_mcp
 
+from mcp_server.server import TASK_OUTPUT_SCHEMA
 from rh_tools.emulator import Emulator
 
 
@@ -79,6 +81,8 @@ def _check(case: str, raw: str, answer: dict[str, Any] | None) -> None:
     assert result["isError"] is True, (case, text[:300])
     assert "internal error" not in text.lower() and "Traceback" not in text, (case, text[:300])
     assert len(text) < 2000, (case, len(text))  # an oversized input is not echoed in full
+    # Clients may validate error results against the tool's output schema too (get_task declares one).
+    jsonschema.validate(result.get("structuredContent", {}), TASK_OUTPUT_SCHEMA)
 
 
 def test_every_malformed_tools_call_is_answered_over_stdio(emu: Emulator) -> None:
