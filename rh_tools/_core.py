@@ -14,7 +14,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -35,14 +35,17 @@ from ._exceptions import (
     error_for_status,
     is_key_refusal,
 )
+from ._json import is_array, is_object
 from ._media import MediaSource, Multipart
 
 __all__ = [
     "Call",
+    "body_message",
     "check_task_id",
     "decode_response",
     "legacy_auth_fallback",
     "install_log_redaction",
+    "int_or_none",
     "redact",
     "redirect_target",
     "refuse_unsendable",
@@ -77,7 +80,7 @@ class Call(Generic[T]):
     kind: Kind = "query"
     task_id: str | None = None
     upload: MediaSource | None = None
-    form: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict[str, str])
 
 
 def request_kwargs(
@@ -160,7 +163,9 @@ def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], st
         except UnicodeEncodeError:
             return where, "contains an unpaired surrogate (invalid Unicode); send valid UTF-8 text"
         return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items: Iterable[tuple[Any, Any]] = (
+        value.items() if is_object(value) else enumerate(value) if is_array(value) else ()
+    )
     for k, v in items:
         if (found := _unsendable(k, where) if isinstance(k, str) else None) is not None:
             return (*where, repr(k)), found[1]
@@ -219,9 +224,9 @@ def scrub_answer(content: bytes) -> bytes:
 def _scrub_value(value: Any, clean: Callable[[str], str] = redact) -> Any:
     if isinstance(value, str):
         return clean(value)
-    if isinstance(value, list):
+    if is_array(value):
         return [_scrub_value(v, clean) for v in value]
-    if isinstance(value, dict):
+    if is_object(value):
         return {_scrub_value(k, clean): _scrub_value(v, clean) for k, v in value.items()}
     return value
 
@@ -333,7 +338,7 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
     code = _body_code(body)
     if status >= 400 and code is None:
         raise _with_task(
-            error_for_status(status, _body_message(body) or f"HTTP {status}", retry_after=retry_after), call
+            error_for_status(status, body_message(body) or f"HTTP {status}", retry_after=retry_after), call
         )
     try:
         return call.parse(body)
@@ -393,11 +398,11 @@ def _submit_outcome_unknown(err: RunningHubError) -> bool:
         return err.sent
     if isinstance(err, ResponseFormatError):
         return True
-    return isinstance(err, ServerError) and _int(err.code) in (None, 500, 1000)
+    return isinstance(err, ServerError) and int_or_none(err.code) in (None, 500, 1000)
 
 
 def _body_code(body: Any) -> Any:
-    if not isinstance(body, dict):
+    if not is_object(body):
         return None
     if body.get("errorCode") not in (None, "", 0, "0"):
         return body["errorCode"]
@@ -406,8 +411,9 @@ def _body_code(body: Any) -> Any:
     return None
 
 
-def _body_message(body: Any) -> str | None:
-    if isinstance(body, dict):
+def body_message(body: Any) -> str | None:
+    """The error text of an answer, whichever key this route spells it with (shared with ``_calls``)."""
+    if is_object(body):
         for k in ("errorMessage", "msg", "message", "error"):
             if isinstance(body.get(k), str) and body[k]:
                 return str(body[k])
@@ -450,7 +456,7 @@ def retry_delay(
         allowed = (
             (isinstance(error, APIConnectionError) and not error.sent)
             or error.status_code == 429
-            or _int(error.code) in SUBMIT_RETRY_CODES
+            or int_or_none(error.code) in SUBMIT_RETRY_CODES
             or isinstance(error, RateLimitError)
         )
     elif kind == "action":
@@ -465,7 +471,8 @@ def retry_delay(
     return backoff * (0.5 + 0.5 * (rng or random).random())
 
 
-def _int(code: Any) -> int | None:
+def int_or_none(code: Any) -> int | None:
+    """An error code as a number (codes come as 805 and "805"), or None when it is not one."""
     try:
         return int(code)
     except (TypeError, ValueError):

@@ -217,7 +217,7 @@ class SearchModelsArgs(_Args):
     query: str = Field("", description="e.g. 'animate a photo', 'kling video'.")
     category: Literal["image", "video", "audio", "3d", "text"] | None = None
     output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
-    task: str | None = Field(None, description="e.g. 'image-to-video', 'upscale'.")
+    task: str | None = Field(default=None, description="e.g. 'image-to-video', 'upscale'.")
     variant: Literal["low-price", "official"] | None = None
     limit: Annotated[int | None, AfterValidator(_within(1, 50))] = None  # None: _SEARCH_LIMIT
 
@@ -284,8 +284,8 @@ class _RunOptionArgs(_Args):
 
 
 class RunWorkflowArgs(_RunOptionArgs):
-    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
-    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
+    workflow_id: str | None = Field(default=None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(default=None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[NodeOverride] = _NODES
     wait_seconds: WaitSeconds = _WAIT
 
