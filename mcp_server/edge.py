@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, cast
 
 import mcp_types as types
@@ -171,7 +171,7 @@ def _shown(where: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
+async def stdio_transport() -> AsyncGenerator[tuple[Any, Any], None]:
     """The SDK's stdio transport, reading stdin through :class:`RepairedLines`.
 
     Passing our own stdin skips the SDK's diversion of file descriptor 0 to /dev/null (it guards

@@ -17,7 +17,7 @@ import json
 import logging
 import mimetypes
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +233,7 @@ class RHServer:
         return {"base_url": c.base_url, "poll_interval": c.poll_interval}
 
     @asynccontextmanager
-    async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
+    async def lifespan(self, _server: Any) -> AsyncGenerator[_State, None]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
         # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
         # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).

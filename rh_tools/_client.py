@@ -10,12 +10,18 @@ import asyncio
 import hashlib
 import logging
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar, Unpack
+from typing import IO, Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # Python 3.10: typing has no Unpack yet (typing_extensions comes with pydantic)
+    from typing_extensions import Unpack
 
 import httpx
 
@@ -27,6 +33,7 @@ from . import catalogue
 from ._config import ClientConfig, LegacyAuth
 from ._download import FetchPolicy
 from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status, is_key_refusal
+from ._guards import is_array
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
@@ -151,7 +158,8 @@ class _Base:
 
     def _own(self, result: TaskResult) -> TaskResult:
         """Hand a result out knowing how its outputs may be fetched (the API host is trusted)."""
-        result._fetch = self._fetch_policy()
+        # The client is the one writer of the result's fetch policy (not a setting users change).
+        result._fetch = self._fetch_policy()  # pyright: ignore[reportPrivateUsage]
         return result
 
     def _call_deadline(self, timeout: float | None, started: float) -> float:
@@ -183,7 +191,7 @@ class _Base:
         # A price estimate should not upload anything: local files are left out (prices depend on
         # options such as duration and resolution, not on the media itself).
         def local(v: Any) -> bool:
-            return isinstance(v, MediaSource) or (isinstance(v, list) and any(isinstance(i, MediaSource) for i in v))
+            return isinstance(v, MediaSource) or (is_array(v) and any(isinstance(i, MediaSource) for i in v))
 
         return {k: v for k, v in model.to_body().items() if not local(v)}
 
@@ -457,7 +465,7 @@ class RunningHub(_Base):
             with self._lock:  # agents call tools from several threads at once; make one client, not many
                 if self._http is None:
                     self._http = net.make_client(timeout=self._timeouts(), transport=self._transport)
-        return self._http  # type: ignore[no-any-return]
+        return self._http
 
     def close(self) -> None:
         if self._http is not None and self._owns_http:
@@ -879,7 +887,7 @@ class AsyncRunningHub(_Base):
         if self._http is None:
             limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
             self._http = net.make_async_client(timeout=self._timeouts(), limits=limits, transport=self._transport)
-        return self._http  # type: ignore[no-any-return]
+        return self._http
 
     async def aclose(self) -> None:
         if self._http is not None and self._owns_http:

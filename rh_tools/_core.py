@@ -35,7 +35,7 @@ from ._exceptions import (
     error_for_status,
     is_key_refusal,
 )
-from ._json import is_array, is_object
+from ._guards import is_array, is_object
 from ._media import MediaSource, Multipart
 
 __all__ = [

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._exceptions import InvalidInputError
+from ._guards import is_bytes_like, is_path_like
 from ._paths import open_checked
 from ._transfer import ametered, metered
 
@@ -145,9 +146,9 @@ class MediaSource:
     def coerce(cls, value: Any, *, name: str | None = None) -> MediaSource:
         if isinstance(value, MediaSource):
             return value
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        if is_bytes_like(value):
             return cls.from_bytes(bytes(value), name=name)
-        if isinstance(value, (str, os.PathLike)):
+        if isinstance(value, str) or is_path_like(value):
             return cls.from_path(value)
         return cls.from_fileobj(value, name=name)
 
@@ -224,9 +225,9 @@ def classify_media(
     media_ref: str = "url",
 ) -> str | MediaSource:
     """Return the string to send as is, or the MediaSource to upload first. Raises on bad input."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if is_bytes_like(value):
         return MediaSource.from_bytes(bytes(value), max_size_mb=max_size_mb, accept=accept, label=label)
-    if isinstance(value, os.PathLike):
+    if is_path_like(value):
         return MediaSource.from_path(value, max_size_mb=max_size_mb, accept=accept, label=label)
     if not isinstance(value, str):
         raise InvalidInputError(f"{label}: expected a URL, data URI, local path or bytes, got {type(value).__name__}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+if TYPE_CHECKING:  # download() imports _download when called; _download never imports this module
+    from ._download import FetchPolicy
 
 __all__ = [
     "Account",
@@ -160,7 +163,7 @@ class TaskResult(Task):
     files: list[str] = Field(default_factory=list[str], description="Local paths, after download().")
     # How output URLs may be fetched (trusted API origin, size and time caps); set by the client that
     # produced this result. None: rh_tools._download.FetchPolicy.default().
-    _fetch: Any = PrivateAttr(None)
+    _fetch: FetchPolicy | None = PrivateAttr(None)
 
     def download(self, directory: str | Path, *, timeout: float | None = None) -> list[Path]:
         """Save every output file under ``directory`` (created if needed); text outputs become .txt.

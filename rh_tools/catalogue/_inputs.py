@@ -27,7 +27,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
-from .._json import is_array, is_object
+from .._guards import is_array, is_object
 from .._media import MediaSource, classify_media
 from ._param import Param
 

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ class SQLiteStore:
             pass
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Generator[sqlite3.Connection, None, None]:
         with self._lock:
             db = self._db()
             with _transaction(db):
@@ -197,7 +197,7 @@ class SQLiteStore:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def _transaction(db: sqlite3.Connection) -> Generator[None, None, None]:
     """One short write transaction; IMMEDIATE takes the write lock up front, so two writers queue on
     the busy timeout instead of deadlocking on a read-to-write upgrade."""
     db.execute("BEGIN IMMEDIATE")

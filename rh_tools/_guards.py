@@ -1,0 +1,39 @@
+"""Values from outside (API answers, callbacks, agents' arguments, callers' files), narrowed for the checker.
+
+``json.loads`` and every framework that hands us parsed JSON type it as ``Any``; ``isinstance(x, dict)``
+then gives ``dict[Unknown, Unknown]``, and the unknown spreads through every ``.get``. These guards
+say what the data is once, at the boundary: an object (string keys), an array of values that still
+have to be looked at, bytes, a path. Each checks exactly what its ``isinstance`` checks and nothing
+more, so the code that uses them behaves as before; only the type checker learns more.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypeGuard
+
+__all__ = ["JSONObject", "is_array", "is_bytes_like", "is_object", "is_path_like"]
+
+# A JSON object: string keys, values of any JSON type (still to be checked where they are read).
+JSONObject = dict[str, Any]
+
+
+def is_object(value: object) -> TypeGuard[dict[str, Any]]:
+    """True for a dict: a JSON object (keys are strings in anything ``json.loads`` returns)."""
+    return isinstance(value, dict)
+
+
+def is_array(value: object) -> TypeGuard[list[Any]]:
+    """True for a list: a JSON array whose items are still to be checked one by one."""
+    return isinstance(value, list)
+
+
+def is_bytes_like(value: object) -> TypeGuard[bytes | bytearray | memoryview]:
+    """True for the byte buffers callers hand us as file contents (``bytes(value)`` copies any of them)."""
+    return isinstance(value, (bytes, bytearray, memoryview))
+
+
+def is_path_like(value: object) -> TypeGuard[os.PathLike[str]]:
+    """True for an ``os.PathLike`` (``pathlib.Path`` and friends). Typed as a text path, which is what
+    callers pass; a bytes path still goes on to the same code as before."""
+    return isinstance(value, os.PathLike)
