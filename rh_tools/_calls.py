@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._core import Call, body_message, int_or_none
+from ._core import Call
 from ._exceptions import InvalidInputError, InvalidRequestError, ResponseFormatError, error_for_code
-from ._guards import is_array, is_object
+from ._guards import body_message, int_or_none, is_array, is_object
 from ._media import MediaSource
 from .types import Account, Output, PricePreview, QueueStatus, Task, UploadedFile, Usage, WebhookDetail
 

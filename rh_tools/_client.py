@@ -47,6 +47,7 @@ __all__ = ["AsyncRunningHub", "RunningHub"]
 
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
+_ClientT = TypeVar("_ClientT", bound="_Base")
 core.install_log_redaction("httpx")  # httpx logs request URLs at INFO; some carry the key (apiCallDemo)
 core.install_log_redaction("rh_tools")  # our own lines may quote an answer that quoted the key
 MAX_API_REDIRECTS = 5
@@ -126,6 +127,16 @@ class _Base:
     @property
     def config(self) -> ClientConfig:
         return self._config
+
+    @classmethod
+    def twin_of(cls: type[_ClientT], other: _Base) -> _ClientT:
+        """A client of this flavour with ``other``'s resolved settings (key, URL, timeouts, polling),
+        sharing its task journal and learnt durations: ``AsyncRunningHub.twin_of(client)``."""
+        cfg = other._config
+        made = cls(api_key=cfg.api_key.get() if cfg.api_key else None, base_url=cfg.base_url)
+        made._config = cfg  # exact copy, including settings resolve() takes from the environment
+        made._journal, made._history = other._journal, other._history  # one task journal, one learnt history
+        return made
 
     @property
     def base_url(self) -> str:

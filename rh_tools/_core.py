@@ -35,17 +35,17 @@ from ._exceptions import (
     error_for_status,
     is_key_refusal,
 )
+from ._guards import body_message as _body_message  # (the answer readers, shared with _calls)
+from ._guards import int_or_none as _int
 from ._guards import is_array, is_object
 from ._media import MediaSource, Multipart
 
 __all__ = [
     "Call",
-    "body_message",
     "check_task_id",
     "decode_response",
     "legacy_auth_fallback",
     "install_log_redaction",
-    "int_or_none",
     "redact",
     "redirect_target",
     "refuse_unsendable",
@@ -338,7 +338,7 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
     code = _body_code(body)
     if status >= 400 and code is None:
         raise _with_task(
-            error_for_status(status, body_message(body) or f"HTTP {status}", retry_after=retry_after), call
+            error_for_status(status, _body_message(body) or f"HTTP {status}", retry_after=retry_after), call
         )
     try:
         return call.parse(body)
@@ -398,7 +398,7 @@ def _submit_outcome_unknown(err: RunningHubError) -> bool:
         return err.sent
     if isinstance(err, ResponseFormatError):
         return True
-    return isinstance(err, ServerError) and int_or_none(err.code) in (None, 500, 1000)
+    return isinstance(err, ServerError) and _int(err.code) in (None, 500, 1000)
 
 
 def _body_code(body: Any) -> Any:
@@ -408,15 +408,6 @@ def _body_code(body: Any) -> Any:
         return body["errorCode"]
     if "code" in body and body.get("code") not in (0, "0", 200, "200"):
         return body.get("code")
-    return None
-
-
-def body_message(body: Any) -> str | None:
-    """The error text of an answer, whichever key this route spells it with (shared with ``_calls``)."""
-    if is_object(body):
-        for k in ("errorMessage", "msg", "message", "error"):
-            if isinstance(body.get(k), str) and body[k]:
-                return str(body[k])
     return None
 
 
@@ -456,7 +447,7 @@ def retry_delay(
         allowed = (
             (isinstance(error, APIConnectionError) and not error.sent)
             or error.status_code == 429
-            or int_or_none(error.code) in SUBMIT_RETRY_CODES
+            or _int(error.code) in SUBMIT_RETRY_CODES
             or isinstance(error, RateLimitError)
         )
     elif kind == "action":
@@ -469,14 +460,6 @@ def retry_delay(
         return None if error.retry_after > C.RETRY_AFTER_CAP else error.retry_after
     backoff = min(C.RETRY_BASE_DELAY * (2**attempt), C.RETRY_MAX_DELAY)
     return backoff * (0.5 + 0.5 * (rng or random).random())
-
-
-def int_or_none(code: Any) -> int | None:
-    """An error code as a number (codes come as 805 and "805"), or None when it is not one."""
-    try:
-        return int(code)
-    except (TypeError, ValueError):
-        return None
 
 
 def legacy_auth_fallback(call: Call[Any], error: Exception, mode: LegacyAuth) -> LegacyAuth | None:

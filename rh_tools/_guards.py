@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, TypeGuard
 
-__all__ = ["JSONObject", "is_array", "is_bytes_like", "is_object", "is_path_like"]
+__all__ = ["JSONObject", "body_message", "int_or_none", "is_array", "is_bytes_like", "is_object", "is_path_like"]
 
 # A JSON object: string keys, values of any JSON type (still to be checked where they are read).
 JSONObject = dict[str, Any]
@@ -37,3 +37,23 @@ def is_path_like(value: object) -> TypeGuard[os.PathLike[str]]:
     """True for an ``os.PathLike`` (``pathlib.Path`` and friends). Typed as a text path, which is what
     callers pass; a bytes path still goes on to the same code as before."""
     return isinstance(value, os.PathLike)
+
+
+# ---- readers shared by the answer decoders (_core, _calls)
+
+
+def body_message(body: Any) -> str | None:
+    """The error text of an answer, whichever key its route spells it with."""
+    if is_object(body):
+        for k in ("errorMessage", "msg", "message", "error"):
+            if isinstance(body.get(k), str) and body[k]:
+                return str(body[k])
+    return None
+
+
+def int_or_none(code: Any) -> int | None:
+    """An error code as a number (codes come as 805 and "805"), or None when it is not one."""
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return None

@@ -24,11 +24,18 @@ from ._guards import is_bytes_like, is_path_like
 from ._paths import open_checked
 from ._transfer import ametered, metered
 
-__all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "sniff_extension"]
+__all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "is_rh_file_name", "sniff_extension"]
 
 CHUNK = 1024 * 1024
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*(;base64)?,", re.I)
 _RH_FILE_NAME = re.compile(r"^(?:api|openapi)/[\w.\-/]+$|^[0-9a-f]{16,}\.[a-z0-9]{2,5}$", re.I)
+
+
+def is_rh_file_name(text: str) -> bool:
+    """True for a file name RunningHub gave an upload ('api/...', '<hex>.png'): sent as is, never a local path."""
+    return bool(_RH_FILE_NAME.match(text))
+
+
 _MAGIC: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "png"),
     (b"\xff\xd8\xff", 0, "jpg"),
