@@ -10,9 +10,20 @@ more, so the code that uses them behaves as before; only the type checker learns
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
-__all__ = ["JSONObject", "body_message", "int_or_none", "is_array", "is_bytes_like", "is_object", "is_path_like"]
+__all__ = [
+    "JSONObject",
+    "body_message",
+    "int_or_none",
+    "is_array",
+    "is_bytes_like",
+    "is_list_or_tuple",
+    "is_mapping",
+    "is_object",
+    "is_path_like",
+]
 
 # A JSON object: string keys, values of any JSON type (still to be checked where they are read).
 JSONObject = dict[str, Any]
@@ -26,6 +37,16 @@ def is_object(value: object) -> TypeGuard[dict[str, Any]]:
 def is_array(value: object) -> TypeGuard[list[Any]]:
     """True for a list: a JSON array whose items are still to be checked one by one."""
     return isinstance(value, list)
+
+
+def is_list_or_tuple(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:
+    """True for a list or a tuple: a sequence of values a caller passed, each still to be checked."""
+    return isinstance(value, (list, tuple))
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """True for any ``Mapping`` (a dict or another mapping a caller passed); keys and values still to be checked."""
+    return isinstance(value, Mapping)
 
 
 def is_bytes_like(value: object) -> TypeGuard[bytes | bytearray | memoryview]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Annotated, Any, Literal, Protocol, TypeGuard
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AliasChoices,
@@ -27,7 +27,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
-from .._guards import is_array, is_object
+from .._guards import is_array, is_list_or_tuple, is_object
 from .._media import MediaSource, classify_media
 from ._param import Param
 
@@ -155,12 +155,8 @@ def _option_coercer(options: list[str]) -> Any:
     return coerce
 
 
-def _is_sequence(v: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:
-    return isinstance(v, (list, tuple))
-
-
 def _as_list(v: Any) -> list[Any]:
-    return list(v) if _is_sequence(v) else [v]
+    return list(v) if is_list_or_tuple(v) else [v]
 
 
 def _parse_json_string(v: Any) -> Any:

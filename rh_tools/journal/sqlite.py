@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._guards import is_object
 from ._model import TERMINAL, SpendRow, TaskQuery, TaskRecord, TaskUpdate, group_spend
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "SQLiteStore"]
@@ -236,10 +237,10 @@ def _row(r: TaskRecord) -> tuple[Any, ...]:
 def _record(row: tuple[Any, ...]) -> TaskRecord:
     task_id, endpoint, tool, kind, site, base_url, key_id, created, updated, status, _done, cost, coins, pid, data = row
     try:
-        extra = json.loads(data) if data else {}
+        extra: Any = json.loads(data) if data else {}
     except ValueError:  # a hand-edited or half-written document: keep the columns
         extra = {}
-    extra = extra if isinstance(extra, dict) else {}
+    extra = extra if is_object(extra) else {}
     return TaskRecord(
         task_id=task_id,
         endpoint=endpoint,
