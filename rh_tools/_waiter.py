@@ -71,13 +71,18 @@ class Waiter:
         expected = self.history.expect(self.history_key) if self.history and self.history_key else None
         self._warm = expected is not None
         age = self.age()
-        delay = self.policy.next_delay(age, self._prev_delay, expected)
-        self._prev_delay = delay
-        if expected is None and delay > 0:
-            # Cold back-off runs on a fixed timetable of task ages (0.5, 1.25, 2.4 … s): a poll that
+        if expected is None:
+            # Cold polls run on a fixed timetable of task ages (1, 2, 3 … s, then +15 %): a poll that
             # was itself late (a busy event loop, queued connections) does not push the later ones back.
-            self._target = max(self._target + delay, age + min(delay, self.policy.floor))
-            delay = self._target - age
+            planned = self._target  # the age the last cold poll aimed at (0 before the first)
+            delay = self.policy.next_delay(planned, self._prev_delay, None)
+            if delay > 0:
+                self._target = max(planned + delay, age + min(delay, self.policy.floor))
+                delay = self._target - age
+        else:
+            delay = self.policy.next_delay(age, self._prev_delay, expected)
+            self._target = age + delay
+        self._prev_delay = delay
         if delay >= remaining:
             self._final_poll_done = True
             return remaining

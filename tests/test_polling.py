@@ -1,0 +1,195 @@
+"""The polling policy: cold timetable, learnt windows on heavy-tailed durations, the query budget.
+
+Pure decisions on a fake clock (no sleeping, no HTTP); benchmarks/sim_polling.py measures the
+same code on thousands of tasks and benchmarks/bench_polling.py on the real emulator.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from statistics import NormalDist
+
+import pytest
+
+from rh_tools._polling import DurationHistory, Expectation, PollPolicy
+from rh_tools._waiter import Waiter
+from rh_tools.types import Task
+
+NORMAL = NormalDist()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def lognormal_samples(median: float, sigma: float, n: int) -> list[float]:
+    """n durations at evenly spaced quantiles of a log-normal (a sample without sampling noise)."""
+    return [median * math.exp(sigma * NORMAL.inv_cdf((i + 0.5) / n)) for i in range(n)]
+
+
+def schedule(policy: PollPolicy, expected: Expectation | None, until: float) -> list[float]:
+    """The task ages at which ``policy`` polls a task that is still running, up to ``until``."""
+    clock = FakeClock()
+    history = DurationHistory()
+    w = Waiter(task_id="1", deadline=1e9, policy=policy, started=0.0, clock=clock, history=history, history_key="e")
+    if expected is not None:
+        history.expect = lambda key: expected  # type: ignore[method-assign]
+    ages = []
+    while clock.t < until:
+        delay = w.next_delay()
+        assert delay is not None and delay > 0
+        clock.t += delay
+        ages.append(clock.t)
+        w.observe(Task(task_id="1", status="RUNNING"))
+    return ages
+
+
+def replay(ages: list[float], duration: float) -> tuple[float, int]:
+    """(lag, queries) of a task of ``duration`` seconds polled at ``ages``."""
+    for k, t in enumerate(ages, 1):
+        if t >= duration:
+            return t - duration, k
+    raise AssertionError("the schedule ended before the task")
+
+
+# ------------------------------------------------------------------ cold: nothing learnt
+
+
+def test_cold_polls_every_second_then_every_15_percent_of_the_age_up_to_the_cap() -> None:
+    ages = schedule(PollPolicy(), None, 120)
+    gaps = [b - a for a, b in zip([0.0, *ages], ages, strict=False)]
+    assert ages[:6] == pytest.approx([1, 2, 3, 4, 5, 6])
+    for age, gap in zip([0.0, *ages], gaps, strict=False):
+        assert gap == pytest.approx(min(max(1.0, 0.15 * age), 10.0))
+    assert max(gaps) == 10.0
+
+
+def test_cold_never_costs_more_queries_than_a_1_s_poller_and_sees_an_8_s_task_within_2_s() -> None:
+    ages = schedule(PollPolicy(), None, 700)
+    for duration in [0.3, 0.9, 2.0, 2.5, 7.99, 8.0, 8.01, 10.4, 31.0, 95.0, 600.0]:
+        lag, queries = replay(ages, duration)
+        assert queries <= math.ceil(duration)  # what polling every second costs
+        assert lag <= max(1.0, 0.15 * duration, min(10.0, 0.15 * duration))
+    assert replay(ages, 8.0)[0] <= 2.0  # the issue's cold goal: a first-ever 8-s task at most 2 s late
+    assert replay(ages, 7.3)[0] <= 2.0 and replay(ages, 10.0)[0] <= 2.0
+
+
+def test_a_callers_poll_interval_sets_the_cold_pace() -> None:
+    assert schedule(PollPolicy(initial=0.05), None, 0.3)[:4] == pytest.approx([0.05, 0.10, 0.15, 0.20])
+    assert schedule(PollPolicy(initial=3.0), None, 10)[:3] == pytest.approx([3.0, 6.0, 9.0])
+    assert PollPolicy(initial=0).next_delay(5, None) == 0.0
+
+
+# ------------------------------------------------------------------ what is learnt
+
+
+def test_the_window_is_quantiles_of_a_robust_log_normal_fit_not_the_min_and_max() -> None:
+    h = DurationHistory()
+    samples = lognormal_samples(8.0, 0.8, 32)
+    for s in samples:
+        h.record("e", s)
+    exp = h.expect("e")
+    assert exp is not None and exp.median == pytest.approx(8.0, rel=0.05)
+    assert exp.sigma == pytest.approx(0.8, rel=0.15)  # shrunk a little towards the 0.3 prior, widened for n
+    assert exp.low == pytest.approx(exp.quantile(0.10)) and exp.high == pytest.approx(exp.quantile(0.90))
+    # a min/max window would span 1.2 .. 54 s; the 10..90 % window leaves both tails out
+    assert min(samples) < exp.low < 8.0 < exp.high < max(samples)
+    # one task stuck for an hour moves the window by little
+    h.record("e", 3600.0)
+    stuck = h.expect("e")
+    assert stuck is not None and stuck.high < exp.high * 1.3 and stuck.low > exp.low * 0.9
+
+
+def test_few_samples_lean_on_the_prior_and_the_window_narrows_as_samples_agree() -> None:
+    h = DurationHistory(min_samples=2)
+    h.record("e", 10.0)
+    assert h.expect("e") is None
+    h.record("e", 10.0)
+    two = h.expect("e")
+    assert two is not None and two.sigma == pytest.approx(0.3 * math.sqrt(1 + 1.57 / 2))
+    for _ in range(30):
+        h.record("e", 10.0)
+    many = h.expect("e")
+    assert many is not None and many.sigma < two.sigma / 2 and many.low < 10.0 < many.high
+
+
+def test_gap_for_is_the_gap_with_that_chance_of_finishing() -> None:
+    exp = Expectation(low=4.0, high=20.0, median=8.0, sigma=0.8)
+    cdf = lambda t: NORMAL.cdf(math.log(t / 8.0) / 0.8)  # noqa: E731
+    for age in (2.0, 8.0, 30.0):
+        gap = exp.gap_for(age, 0.25)
+        assert (cdf(age + gap) - cdf(age)) / (1 - cdf(age)) == pytest.approx(0.25)
+    assert Expectation(low=1.0, high=2.0).gap_for(1.0, 0.5) == 0.0  # no fitted shape: no opinion
+    assert exp.mean == pytest.approx(8.0 * math.exp(0.32))
+
+
+# ------------------------------------------------------------------ warm: polling a learnt window
+
+
+def test_warm_polls_jump_to_the_window_then_step_with_the_age_then_back_off() -> None:
+    p = PollPolicy()
+    exp = Expectation(low=20.0, high=40.0, median=28.0, sigma=0.25)
+    assert p.next_delay(0.0, None, exp) == pytest.approx(10.0)  # 20 s away: two hops of max_interval
+    assert p.next_delay(15.0, 5.0, exp) == pytest.approx(5.0)  # then the window's low end
+    assert p.next_delay(25.0, 2.0, exp) == pytest.approx(0.08 * 25.0)  # lag_ratio x age inside it
+    assert p.next_delay(50.0, 3.0, exp) == pytest.approx(10.0)  # past it: tail_ratio x age, capped
+    assert p.next_delay(45.0, 3.0, exp) == pytest.approx(9.0)
+
+
+def test_warm_beats_the_1_s_poller_on_an_8_s_heavy_tailed_endpoint() -> None:
+    """Lag <= 10 % of the median task and fewer queries than polling every second, on the model."""
+    exp = Expectation(
+        low=8.0 * math.exp(0.8 * NORMAL.inv_cdf(0.1)),
+        high=8.0 * math.exp(0.8 * NORMAL.inv_cdf(0.9)),
+        median=8.0,
+        sigma=0.8,
+    )
+    ages = schedule(PollPolicy(), exp, 400)
+    durations = lognormal_samples(8.0, 0.8, 400)
+    runs = [replay(ages, d) for d in durations]
+    lags = sorted(lag for lag, _ in runs)
+    assert lags[len(lags) // 2] <= 0.8
+    assert sum(q for _, q in runs) / len(runs) < sum(math.ceil(d) for d in durations) / len(durations)
+
+
+def test_short_heavy_tailed_tasks_keep_the_query_budget() -> None:
+    """2-s tasks of sigma 0.8: dense polls cannot pay off, so polls thin out to one per second's worth."""
+    exp = Expectation(
+        low=2.0 * math.exp(0.8 * NORMAL.inv_cdf(0.1)),
+        high=2.0 * math.exp(0.8 * NORMAL.inv_cdf(0.9)),
+        median=2.0,
+        sigma=0.8,
+    )
+    p = PollPolicy()
+    ages = schedule(p, exp, 200)
+    durations = lognormal_samples(2.0, 0.8, 400)
+    runs = [replay(ages, d) for d in durations]
+    one_s = [replay([float(k) for k in range(1, 400)], d) for d in durations]
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    assert mean([q for _, q in runs]) <= mean([q for _, q in one_s])
+    assert sorted(lag for lag, _ in runs)[200] <= sorted(lag for lag, _ in one_s)[200] + 0.02
+    # sparser than lag_ratio x age would be, but the tail is still looked at every 20 % of the age
+    gaps = [b - a for a, b in zip(ages, ages[1:], strict=False)]
+    assert any(g > max(p.floor, p.lag_ratio * a) + 0.1 for a, g in zip(ages, gaps, strict=False))
+    assert all(g <= max(1.0, 0.2 * a) + 1e-9 for a, g in zip(ages, gaps, strict=False))
+
+
+def test_a_learnt_narrow_window_is_polled_densely() -> None:
+    """Predictable 2-s tasks (±30 %): polls every 0.3 s around 2 s, still fewer than a 1 s poller's."""
+    rng = random.Random(3)
+    h = DurationHistory()
+    for _ in range(32):
+        h.record("e", 2.0 * (1 + rng.uniform(-0.3, 0.3)))
+    exp = h.expect("e")
+    assert exp is not None
+    ages = schedule(PollPolicy(), exp, 10)
+    assert 1.4 < ages[0] < 2.0 and ages[1] - ages[0] == pytest.approx(0.3, abs=0.15)
+    durations = [2.0 * (1 + rng.uniform(-0.3, 0.3)) for _ in range(400)]
+    runs = [replay(ages, d) for d in durations]
+    assert sorted(lag for lag, _ in runs)[200] <= 0.25
+    assert sum(q for _, q in runs) / 400 < sum(math.ceil(d) for d in durations) / 400
