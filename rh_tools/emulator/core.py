@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import re
 import secrets
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .codes import legacy_msg, v2_message
-from .config import EmulatorConfig
+from .config import EmulatorConfig, parse_duration_dist
 from .faults import Faults
 from .limits import RateLimiter
 from .media import Signer, UploadStore
@@ -63,6 +64,8 @@ class Core:
         self.signer_secret = secrets.token_bytes(32)
         self.signer = Signer(self.signer_secret)
         self.rng = random.Random(config.seed)
+        # Run times draw from their own generator, so they repeat for a seed whatever else is drawn.
+        self.duration_rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
         self.store = TaskStore(
             limits=lambda key: (
@@ -88,6 +91,7 @@ class Core:
             if "seed" in changes:
                 with self._rng_lock:
                     self.rng.seed(changes["seed"])
+                    self.duration_rng.seed(changes["seed"])
             self.store.advance()  # a raised concurrency lets queued tasks start now
             return self._config
 
@@ -173,10 +177,16 @@ class Core:
 
     # ---- planning ---------------------------------------------------------------------------------
     def duration_for(self, endpoint: str, kind: str) -> float:
+        """The run time of a new task: the configured value, spread by ``duration_dist``."""
         cfg = self.config
         base = cfg.endpoint_durations.get(endpoint, cfg.durations.get(kind, cfg.durations["image"]))
-        if cfg.jitter:
-            base *= 1 + (self.random() * 2 - 1) * cfg.jitter
+        dist, spread = parse_duration_dist(cfg.duration_dist, cfg.jitter)
+        if dist == "uniform" and spread:
+            with self._rng_lock:
+                base *= 1 + (self.duration_rng.random() * 2 - 1) * spread
+        elif dist == "lognormal":
+            with self._rng_lock:
+                base *= math.exp(spread * self.duration_rng.gauss(0.0, 1.0))
         return max(0.0, float(base))
 
     def plan_outputs(self, kind: str, body: Mapping[str, Any], endpoint: str) -> list[Output]:
