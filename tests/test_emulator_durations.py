@@ -17,15 +17,16 @@ from rh_tools.emulator.__main__ import main as emulator_main
 from rh_tools.emulator.config import parse_duration_dist
 
 KEY = "feedfacecafebeef0123456789abcdef"
+OTHER_KEY = "0123456789abcdef0123456789abcdef"
 PATH = "/openapi/v2/seedream-v4/text-to-image"
 
 
-def run_times(emu: Emulator, n: int, prompt: str = "x") -> list[float]:
-    """Submit n image tasks over HTTP; the run time the emulator planned for each."""
+def run_times(emu: Emulator, n: int, prompt: str = "x", key: str = KEY, path: str = PATH) -> list[float]:
+    """Submit n tasks over HTTP; the run time the emulator planned for each."""
     out = []
-    with httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as http:
+    with httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as http:
         for i in range(n):
-            body = http.post(PATH, json={"prompt": f"{prompt} {i}"}).json()
+            body = http.post(path, json={"prompt": f"{prompt} {i}"}).json()
             task = emu.task(body["taskId"])
             assert task is not None
             out.append(task.duration)
@@ -36,11 +37,15 @@ def test_lognormal_run_times_have_the_median_and_spread_asked_for_and_repeat_for
     settings = {"durations": {"image": 8.0}, "duration_dist": "lognormal:0.8", "seed": 11, "concurrency": 10_000}
     with Emulator(**settings) as emu:
         first = run_times(emu, 300)
-        # other random draws (task ids, here more of them) do not shift the run times of a seed
-        emu.core.hex32()
     with Emulator(**settings) as emu:
+        # other draws (task ids, other keys' and endpoints' tasks in between) do not shift them
         emu.core.hex32()
-        again = run_times(emu, 300, prompt="other")
+        again = run_times(emu, 150, prompt="other")
+        run_times(emu, 20, key=OTHER_KEY)
+        run_times(emu, 20, path="/openapi/v2/seedream-v4.5/text-to-image")
+        again += run_times(emu, 150, prompt="other")
+        # and another key gets the same run times: clients can be compared on identical tasks
+        assert run_times(emu, 20, key=OTHER_KEY) == first[20:40]
     assert first == again
     logs = [math.log(d / 8.0) for d in first]
     assert statistics.median(first) == pytest.approx(8.0, rel=0.15)

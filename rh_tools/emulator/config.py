@@ -82,8 +82,9 @@ class EmulatorConfig:
     seed: int | None = 0
     #: How run times spread around their configured value (see :func:`parse_duration_dist`):
     #: "uniform" (+/- ``jitter``), "uniform:0.3", "lognormal:0.8" (median = the configured value;
-    #: real task times, queues included, are heavy-tailed) or "fixed". Drawn from their own RNG,
-    #: seeded with ``seed``, so the n-th task's run time repeats whatever else draws random numbers.
+    #: real task times, queues included, are heavy-tailed) or "fixed". Drawn per key and endpoint
+    #: from generators seeded with ``seed``: the n-th task a key submits to an endpoint gets the
+    #: same run time in every run (and under every key), whatever else draws random numbers.
     duration_dist: str = "uniform"
 
     # --- keys -------------------------------------------------------------------------------
