@@ -193,7 +193,7 @@ class Core:
             if rng is None:
                 if len(self._duration_rngs) >= 10_000:  # bounded: forget the oldest stream
                     del self._duration_rngs[next(iter(self._duration_rngs))]
-                seed = None if cfg.seed is None else f"{cfg.seed}/{key}/{endpoint}"
+                seed = None if cfg.seed is None else f"{cfg.seed}/{endpoint}"  # the same for every key
                 rng = self._duration_rngs[(key, endpoint)] = random.Random(seed)
             draw = rng.random() * 2 - 1 if dist == "uniform" else rng.gauss(0.0, 1.0)
         factor = 1 + draw * spread if dist == "uniform" else math.exp(spread * draw)
