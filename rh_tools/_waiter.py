@@ -68,7 +68,8 @@ class Waiter:
                 return None
             self._final_poll_done = True  # one last look at the deadline (timeout=0 means "check once")
             return 0.0
-        expected = self.history.expect(self.history_key) if self.history and self.history_key else None
+        history, key = self.history, self.history_key
+        expected = history.expect(key) if history and key else None
         self._warm = expected is not None
         age = self.age()
         if expected is None:
@@ -76,17 +77,36 @@ class Waiter:
             # was itself late (a busy event loop, queued connections) does not push the later ones back.
             planned = self._target  # the age the last cold poll aimed at (0 before the first)
             delay = self.policy.next_delay(planned, self._prev_delay, None)
-            if delay > 0:
-                self._target = max(planned + delay, age + min(delay, self.policy.floor))
-                delay = self._target - age
+            if delay <= 0:
+                self._prev_delay = delay
+                return 0.0
+            target = max(planned + delay, age + min(delay, self.policy.floor))
         else:
             delay = self.policy.next_delay(age, self._prev_delay, expected)
-            self._target = age + delay
+            target = age + delay
+        if history and key and delay > 0:
+            # Skip the ages other tasks of the endpoint have already shown to be too early.
+            fastest = history.fastest(key)
+            while self.policy.skips(target, history.survivors(key, target), fastest):
+                target += self.policy.next_delay(target, delay, expected)
+        self._target = target
+        delay = target - age
         self._prev_delay = delay
         if delay >= remaining:
             self._final_poll_done = True
             return remaining
         return delay
+
+    def due(self) -> bool:
+        """After the sleep: whether the poll is still worth sending (False: ask :meth:`next_delay` again).
+
+        While this task slept, other tasks of its endpoint may have been seen running past the age
+        it was going to poll at (see ``PollPolicy.skips``); then the poll would tell nothing new.
+        """
+        history, key = self.history, self.history_key
+        if self._final_poll_done or self.policy.initial <= 0 or not history or not key:
+            return True
+        return not self.policy.skips(self._target, history.survivors(key, self._target), history.fastest(key))
 
     def observe(self, task: Task, *, polled: bool = True) -> TaskResult | None:
         """Record one status; return the result when done, raise on failure, None to keep polling."""
@@ -115,6 +135,10 @@ class Waiter:
             # The official client treats any errorCode on a poll as failure, whatever the status.
             raise _task_failed(task)
         self.last_not_done_at = self.age()
+        if polled and self.history and self.history_key:
+            # Evidence for the endpoint's other tasks: this one was still running at (at least) the
+            # age its poll was planned for, whenever the answer came back.
+            self.history.seen_running(self.history_key, self.task_id, min(self._target, self.last_not_done_at))
         return None
 
     def poll_failed(self, error: RunningHubError) -> None:

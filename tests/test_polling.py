@@ -1,19 +1,25 @@
-"""The polling policy: cold timetable, learnt windows on heavy-tailed durations, the query budget.
+"""The polling policy: cold timetable, learnt windows on heavy-tailed durations, the query budget,
+and many tasks of one endpoint at once.
 
-Pure decisions on a fake clock (no sleeping, no HTTP); benchmarks/sim_polling.py measures the
-same code on thousands of tasks and benchmarks/bench_polling.py on the real emulator.
+Mostly pure decisions on a fake clock (no sleeping, no HTTP); the last tests drive both clients.
+benchmarks/sim_polling.py measures the same code on thousands of tasks and bench_polling.py /
+bench_concurrency.py on the real emulator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from statistics import NormalDist
 
+import httpx
 import pytest
 
+from rh_tools import AsyncRunningHub, RunningHub
 from rh_tools._polling import DurationHistory, Expectation, PollPolicy
 from rh_tools._waiter import Waiter
+from rh_tools.emulator import Emulator
 from rh_tools.types import Task
 
 NORMAL = NormalDist()
@@ -193,3 +199,146 @@ def test_a_learnt_narrow_window_is_polled_densely() -> None:
     runs = [replay(ages, d) for d in durations]
     assert sorted(lag for lag, _ in runs)[200] <= 0.25
     assert sum(q for _, q in runs) / 400 < sum(math.ceil(d) for d in durations) / 400
+
+
+# ------------------------------------------------------------------ many tasks of one endpoint at once
+
+
+def test_polls_are_skipped_only_on_enough_evidence_from_other_tasks() -> None:
+    p = PollPolicy()
+    assert not p.skips(5.0, survivors=49, fastest=None)  # too few tasks seen running past 5 s
+    assert p.skips(5.0, survivors=50, fastest=None)  # none of 50 finished by 5 s: a ~1/50 event
+    assert p.skips(5.0, survivors=500, fastest=6.0)
+    assert not p.skips(5.5, survivors=500, fastest=6.0)  # a task finished at ~6 s: 5.5 s is not too early
+    assert not PollPolicy(peer_evidence=0).skips(5.0, survivors=500, fastest=None)
+
+
+def test_survivors_count_each_task_once_at_its_highest_age_and_stay_bounded() -> None:
+    h = DurationHistory()
+    for i in range(600):
+        h.seen_running("e", f"t{i}", 1.0)
+    h.seen_running("e", "t599", 7.0)
+    h.seen_running("e", "t599", 3.0)  # a later, lower age changes nothing
+    assert h.survivors("e", 0.5) == 512 and h.survivors("e", 5.0) == 1 and h.survivors("other", 0.0) == 0
+    assert h.fastest("e") is None
+    h.record("e", 9.0)
+    h.record("e", 4.0)
+    assert h.fastest("e") == 4.0
+
+
+def simulate(policy: PollPolicy, durations: list[float], spread: float) -> tuple[list[float], list[int]]:
+    """Tasks submitted ``spread`` seconds apart in all, one client; (lags, queries) through the Waiter."""
+    import heapq
+
+    now = [0.0]
+    history = DurationHistory()
+    heap: list[tuple[float, int]] = []
+    waiters: dict[int, tuple[Waiter, float]] = {}
+    lags: list[float] = []
+    queries: list[int] = []
+    for i, duration in enumerate(durations):
+        start = i * spread / len(durations)
+        w = Waiter(
+            task_id=str(i), deadline=1e9, policy=policy, history=history, history_key="e", started=start,
+            clock=lambda: now[0],
+        )  # fmt: skip
+        waiters[i] = (w, start + duration)
+        heapq.heappush(heap, (start, i))
+    first = set(waiters)
+    while heap:
+        now[0], i = heapq.heappop(heap)
+        w, end = waiters[i]
+        if i in first:
+            first.discard(i)
+        elif w.due():
+            if w.observe(Task(task_id=str(i), status="SUCCESS" if now[0] >= end else "RUNNING")):
+                lags.append(now[0] - end)
+                queries.append(w.polls)
+                continue
+        delay = w.next_delay()
+        assert delay is not None
+        heapq.heappush(heap, (now[0] + delay, i))
+    return lags, queries
+
+
+def test_a_thousand_tasks_of_one_endpoint_do_not_all_poll_through_the_seconds_none_can_finish() -> None:
+    lags, queries = simulate(PollPolicy(), [10.0] * 1000, spread=2.0)
+    base_lags, base_queries = simulate(PollPolicy(peer_evidence=0), [10.0] * 1000, spread=2.0)
+    assert sum(base_queries) / 1000 > 10  # every task on the cold timetable: 1, 2, ... 8.05, 9.26, 10.65 s
+    assert sum(queries) / 1000 < 2  # 50 tasks show the way; the others poll once or twice, near the end
+    assert max(lags) <= max(base_lags) + 1e-9
+
+
+def test_skipping_costs_heavy_tailed_tasks_hardly_any_lag() -> None:
+    """300 log-normal tasks in 3 s, six runs pooled: the evidence rule saves queries, not lag."""
+    lags: list[float] = []
+    base_lags: list[float] = []
+    queries = base_queries = 0
+    for seed in range(6):
+        rng = random.Random(seed)
+        durations = [8.0 * math.exp(0.8 * rng.gauss(0, 1)) for _ in range(300)]
+        got, q = simulate(PollPolicy(), durations, spread=3.0)
+        base, bq = simulate(PollPolicy(peer_evidence=0), durations, spread=3.0)
+        lags, base_lags = lags + got, base_lags + base
+        queries, base_queries = queries + sum(q), base_queries + sum(bq)
+    lags.sort()
+    base_lags.sort()
+    assert lags[900] <= base_lags[900] * 1.08  # median
+    assert lags[1710] <= base_lags[1710] * 1.08  # p95
+    assert queries < 0.95 * base_queries
+
+
+# ------------------------------------------------------------------ the same through the real clients
+
+KEY = "feedfacecafebeef0123456789abcdef"
+
+
+def done_after_one_query(requests: list[str]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request.url.path)
+        return httpx.Response(200, json={"taskId": "42", "status": "SUCCESS", "errorCode": "", "results": []})
+
+    return httpx.MockTransport(handler)
+
+
+def test_both_clients_ask_the_waiter_after_each_sleep_whether_the_poll_is_still_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a task sleeps, its peers may show the poll to be too early: then no query is sent."""
+    asked: list[int] = []
+
+    def due(self: Waiter) -> bool:
+        asked.append(self.polls)
+        return len(asked) % 3 == 0  # the first two wake-ups of each wait find the poll not due
+
+    monkeypatch.setattr(Waiter, "due", due)
+    sent: list[str] = []
+    with RunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
+        assert rh.wait("42").status == "SUCCESS"
+    assert asked == [0, 0, 0] and sent == ["/openapi/v2/query"]
+
+    async def run_async() -> None:
+        async with AsyncRunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
+            assert (await rh.wait("42")).status == "SUCCESS"
+
+    asyncio.run(run_async())
+    assert asked == [0] * 6 and sent == ["/openapi/v2/query"] * 2
+
+
+def test_many_tasks_of_one_endpoint_at_once_over_real_http_all_complete_with_few_queries() -> None:
+    """120 tasks of 0.6 s at once through AsyncRunningHub and the emulator: all complete, and far
+    fewer queries than the cold timetable's 11 per task (0.05, 0.10 ... 0.53, 0.61 s) are sent.
+
+    A sanity check of the whole over real HTTP (what is learnt from the first tasks to finish does
+    most of it here); the skipping itself is tested on the fake clock above."""
+    path, n = "seedream-v4/text-to-image", 120
+    with Emulator(durations={"image": 0.6}, duration_dist="fixed", queue_seconds=0, concurrency=10_000) as emu:
+
+        async def run_async() -> None:
+            async with AsyncRunningHub(api_key=KEY, base_url=emu.base_url, poll_interval=0.05) as rh:
+                results = await asyncio.gather(*(rh.run(path, prompt=f"a{i}") for i in range(n)))
+            assert all(r.status == "SUCCESS" for r in results)
+
+        asyncio.run(run_async())
+        queries = emu.stats.requests_by_path.get("/openapi/v2/query", 0)
+    assert queries < 4 * n, queries
