@@ -262,6 +262,8 @@ class RunningHub(_Base):
     def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
             woke = self._pause(w.task_id, delay) if delay else False
+            if not woke and not w.due():  # other tasks of the endpoint showed it is too early
+                continue
             try:
                 task = self._send(call)
             except RunningHubError as err:
@@ -556,6 +558,8 @@ class AsyncRunningHub(_Base):
     async def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
         while (delay := w.next_delay()) is not None:
             woke = await self._pause(w.task_id, delay) if delay else False
+            if not woke and not w.due():  # other tasks of the endpoint showed it is too early
+                continue
             try:
                 task = await self._send(call)
             except RunningHubError as err:
