@@ -89,7 +89,7 @@ def simulate(policy: PollPolicy, d: float, durs: list[float], cold: bool, spacin
             waiters[i] = (w, t, t + durs[i])
         else:
             w, start, end = waiters[i]
-            if w.due():  # else: other tasks showed this poll to be too early; plan the next one
+            if w.sending():  # else: other tasks showed this poll to be too early; plan the next one
                 status = "SUCCESS" if t >= end else "RUNNING"
                 if w.observe(Task(task_id=str(i), status=status)) is not None:
                     out.append((i, end - start, t - end, w.polls))

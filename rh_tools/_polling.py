@@ -128,20 +128,19 @@ class PollPolicy:
             gap = max(gap, sparse)
         return min(gap, self.max_interval)
 
-    def skips(self, age: float, survivors: int, fastest: float | None) -> bool:
+    def skips(self, age: float, survivors: int, finished: int) -> bool:
         """Whether a poll at task age ``age`` can be skipped, given what other tasks showed.
 
-        ``survivors``: tasks of the endpoint seen still running at ``age`` or later; ``fastest``:
-        the shortest duration learnt (None: none yet). If none of n tasks finished by an age, a
-        task finishing before it is a ~1/n event (at most 3/n, 95 % confident): with 50 or more
-        such tasks (at most 6 %) a poll there is a waste. This keeps a thousand tasks of one
-        endpoint, submitted together, from all polling through the seconds none of them can have
-        finished (benchmarks/bench_concurrency.py); a handful of tasks at once never skip.
+        ``survivors``: recent tasks of the endpoint seen still running at ``age`` or later;
+        ``finished``: those seen done by ``age``. If none of n tasks finished by an age, a task
+        finishing before it is a ~1/n event (at most 3/n, 95 % confident); a poll is skipped when
+        that bound, (finished + 3) / n, is at most 3 / ``peer_evidence`` (6 %: 50 tasks, none
+        done). This keeps a thousand tasks of one endpoint, submitted together, from all polling
+        through the seconds none of them can have finished (benchmarks/bench_concurrency.py); a
+        handful of tasks at once never skip.
         """
-        if self.peer_evidence <= 0 or survivors < self.peer_evidence:
-            return False
-        # learnt durations are bracket midpoints: a task may have finished up to ~10 % earlier
-        return fastest is None or age < 0.9 * fastest
+        seen = survivors + finished
+        return self.peer_evidence > 0 and seen > 0 and (finished + 3) / seen <= 3 / self.peer_evidence
 
     def next_delay(self, age: float, previous: float | None, expected: Expectation | None = None) -> float:
         """Seconds to sleep before the next poll, given the task's age (seconds since its creation).
@@ -195,7 +194,7 @@ class DurationHistory:
         self._size = size
         self._min = min_samples
         self._data: dict[str, deque[float]] = {}
-        self._running: dict[str, _Survivors] = {}
+        self._census: dict[str, _Census] = {}
         self._lock = threading.Lock()
 
     def record(self, key: str, seconds: float) -> None:
@@ -208,19 +207,18 @@ class DurationHistory:
         Kept in this process only, for the most recent tasks of each key (see ``PollPolicy.skips``).
         """
         with self._lock:
-            self._running.setdefault(key, _Survivors()).note(task_id, age)
+            self._census.setdefault(key, _Census()).note(task_id, age, done=False)
 
-    def survivors(self, key: str, age: float) -> int:
-        """How many recent tasks of ``key`` were seen still running at ``age`` seconds or later."""
+    def seen_done(self, key: str, task_id: str, age: float) -> None:
+        """Note that a task of ``key`` was seen finished (in any state) at ``age`` seconds."""
         with self._lock:
-            peers = self._running.get(key)
-            return peers.count_from(age) if peers else 0
+            self._census.setdefault(key, _Census()).note(task_id, age, done=True)
 
-    def fastest(self, key: str) -> float | None:
-        """The shortest duration learnt for ``key`` (None before any)."""
+    def census(self, key: str, age: float) -> tuple[int, int]:
+        """(recent tasks of ``key`` seen running at ``age`` or later, those seen done by ``age``)."""
         with self._lock:
-            seen = self._data.get(key)
-            return min(seen) if seen else None
+            census = self._census.get(key)
+            return census.count(age) if census else (0, 0)
 
     def expect(self, key: str) -> Expectation | None:
         with self._lock:
@@ -258,26 +256,37 @@ def fit_window(
     )
 
 
-class _Survivors:
-    """The highest age each of the last ``size`` tasks of one key was seen running at, sorted."""
+class _Census:
+    """What the last ``size`` tasks of one key showed: the highest age each was seen running at, and
+    the age each finished one was seen done at, kept sorted for counting."""
 
     def __init__(self, size: int = 512) -> None:
         self._size = size
-        self._age: dict[str, float] = {}  # insertion order: the oldest task first
-        self._sorted: list[float] = []
+        self._tasks: dict[str, tuple[float | None, float | None]] = {}  # least recently seen first
+        self._running: list[float] = []
+        self._done: list[float] = []
 
-    def note(self, task_id: str, age: float) -> None:
-        old = self._age.pop(task_id, None)
-        if old is not None:
-            if age <= old:
-                self._age[task_id] = old
-                return
-            del self._sorted[bisect.bisect_left(self._sorted, old)]
-        elif len(self._age) >= self._size:  # forget the task seen least recently
-            dropped = self._age.pop(next(iter(self._age)))
-            del self._sorted[bisect.bisect_left(self._sorted, dropped)]
-        self._age[task_id] = age
-        bisect.insort(self._sorted, age)
+    def note(self, task_id: str, age: float, *, done: bool) -> None:
+        running, finished = self._forget(task_id)
+        if done:
+            finished = age if finished is None else min(finished, age)
+        else:
+            running = age if running is None else max(running, age)
+        if len(self._tasks) >= self._size:
+            self._forget(next(iter(self._tasks)))
+        self._tasks[task_id] = (running, finished)
+        if running is not None:
+            bisect.insort(self._running, running)
+        if finished is not None:
+            bisect.insort(self._done, finished)
 
-    def count_from(self, age: float) -> int:
-        return len(self._sorted) - bisect.bisect_left(self._sorted, age)
+    def _forget(self, task_id: str) -> tuple[float | None, float | None]:
+        running, finished = self._tasks.pop(task_id, (None, None))
+        if running is not None:
+            del self._running[bisect.bisect_left(self._running, running)]
+        if finished is not None:
+            del self._done[bisect.bisect_left(self._done, finished)]
+        return running, finished
+
+    def count(self, age: float) -> tuple[int, int]:
+        return len(self._running) - bisect.bisect_left(self._running, age), bisect.bisect_right(self._done, age)

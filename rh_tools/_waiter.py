@@ -17,9 +17,15 @@ from ._exceptions import RunningHubError, TaskFailedError, TaskTimeoutError, err
 from ._polling import DurationHistory, PollPolicy
 from .types import Task, TaskResult
 
-__all__ = ["Waiter"]
+__all__ = ["PollNotDue", "Waiter"]
+
+_TERMINAL = ("SUCCESS", "FAILED", "CANCEL")
 
 log = logging.getLogger("rh_tools")
+
+
+class PollNotDue(Exception):
+    """Raised by a twin's ``_send`` when :meth:`Waiter.sending` says the poll is not worth sending."""
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Waiter:
     _final_poll_done: bool = False
     _warm: bool = False  # the last sleep aimed at a learnt window
     _target: float = 0.0  # task age the next cold poll aims at
+    _sent_age: float | None = None  # task age the last poll left at (see sending)
 
     def elapsed(self) -> float:
         """Seconds since the call began (what callers and results report)."""
@@ -74,20 +81,22 @@ class Waiter:
         age = self.age()
         if expected is None:
             # Cold polls run on a fixed timetable of task ages (1, 2, 3 … s, then +15 %): a poll that
-            # was itself late (a busy event loop, queued connections) does not push the later ones back.
-            planned = self._target  # the age the last cold poll aimed at (0 before the first)
-            delay = self.policy.next_delay(planned, self._prev_delay, None)
+            # was itself late (a busy event loop, a queue for connections) does not push the later
+            # ones back, and the next is the first of the timetable at least ``floor`` after it.
+            target = self._target  # the age the last cold poll aimed at (0 before the first)
+            delay = self.policy.next_delay(target, self._prev_delay, None)
             if delay <= 0:
                 self._prev_delay = delay
                 return 0.0
-            target = max(planned + delay, age + min(delay, self.policy.floor))
+            target += delay
+            while target < age + self.policy.floor:
+                target += self.policy.next_delay(target, delay, None)
         else:
             delay = self.policy.next_delay(age, self._prev_delay, expected)
             target = age + delay
         if history and key and delay > 0:
             # Skip the ages other tasks of the endpoint have already shown to be too early.
-            fastest = history.fastest(key)
-            while self.policy.skips(target, history.survivors(key, target), fastest):
+            while self.policy.skips(target, *history.census(key, target)):
                 target += self.policy.next_delay(target, delay, expected)
         self._target = target
         delay = target - age
@@ -97,16 +106,22 @@ class Waiter:
             return remaining
         return delay
 
-    def due(self) -> bool:
-        """After the sleep: whether the poll is still worth sending (False: ask :meth:`next_delay` again).
+    def sending(self, *, check: bool = True) -> bool:
+        """The poll is about to go on the wire: False if it is no longer worth sending.
 
-        While this task slept, other tasks of its endpoint may have been seen running past the age
-        it was going to poll at (see ``PollPolicy.skips``); then the poll would tell nothing new.
+        Asked after the sleep, and by the async client once a connection slot is free: under load a
+        poll may wait there for seconds, while other tasks of the endpoint are seen running past
+        this one's age (``PollPolicy.skips``); then the poll would tell nothing new, and the twin
+        asks :meth:`next_delay` again. ``check=False`` (a webhook woke the wait): always send. Also
+        notes the age the poll leaves at: what its answer tells the endpoint's other tasks.
         """
+        age = self.age()
         history, key = self.history, self.history_key
-        if self._final_poll_done or self.policy.initial <= 0 or not history or not key:
-            return True
-        return not self.policy.skips(self._target, history.survivors(key, self._target), history.fastest(key))
+        if check and not self._final_poll_done and self.policy.initial > 0 and history and key:
+            if self.policy.skips(age, *history.census(key, age)):
+                return False
+        self._sent_age = age
+        return True
 
     def observe(self, task: Task, *, polled: bool = True) -> TaskResult | None:
         """Record one status; return the result when done, raise on failure, None to keep polling."""
@@ -118,6 +133,10 @@ class Waiter:
                 self.on_status(task, self.elapsed())
             except Exception:  # a progress callback must never lose the task
                 log.exception("status callback failed")
+        if polled and self.history and self.history_key and (task.status in _TERMINAL or task.error_code):
+            # Evidence for the endpoint's other tasks: this one was done by the age its poll left at
+            # (counting it done early makes them skip less, never more).
+            self.history.seen_done(self.history_key, self.task_id, self._evidence_age())
         if task.status == "SUCCESS":
             elapsed = self.elapsed()
             if self.history and self.history_key:
@@ -136,10 +155,16 @@ class Waiter:
             raise _task_failed(task)
         self.last_not_done_at = self.age()
         if polled and self.history and self.history_key:
-            # Evidence for the endpoint's other tasks: this one was still running at (at least) the
-            # age its poll was planned for, whenever the answer came back.
-            self.history.seen_running(self.history_key, self.task_id, min(self._target, self.last_not_done_at))
+            # Evidence for the endpoint's other tasks: this one was still running at the age its poll
+            # left at (at least), however late the answer came back.
+            self.history.seen_running(self.history_key, self.task_id, self._evidence_age())
         return None
+
+    def _evidence_age(self) -> float:
+        """The age the last poll left at (or, if the twin did not say, the lowest age it may have)."""
+        if self._sent_age is not None:
+            return self._sent_age
+        return min(self._target, self.age())
 
     def poll_failed(self, error: RunningHubError) -> None:
         """A poll itself failed (after the transport retries): give up if it cannot get better."""

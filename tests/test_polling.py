@@ -206,24 +206,27 @@ def test_a_learnt_narrow_window_is_polled_densely() -> None:
 
 def test_polls_are_skipped_only_on_enough_evidence_from_other_tasks() -> None:
     p = PollPolicy()
-    assert not p.skips(5.0, survivors=49, fastest=None)  # too few tasks seen running past 5 s
-    assert p.skips(5.0, survivors=50, fastest=None)  # none of 50 finished by 5 s: a ~1/50 event
-    assert p.skips(5.0, survivors=500, fastest=6.0)
-    assert not p.skips(5.5, survivors=500, fastest=6.0)  # a task finished at ~6 s: 5.5 s is not too early
-    assert not PollPolicy(peer_evidence=0).skips(5.0, survivors=500, fastest=None)
+    assert not p.skips(5.0, survivors=49, finished=0)  # too few tasks seen running past 5 s
+    assert p.skips(5.0, survivors=50, finished=0)  # none of 50 done by 5 s: at most 3/50, 95 % confident
+    assert not p.skips(5.0, survivors=60, finished=1)  # (1 + 3) / 61: over 6 %
+    assert p.skips(5.0, survivors=500, finished=2)
+    assert not p.skips(5.0, survivors=500, finished=40)
+    assert not p.skips(5.0, survivors=0, finished=0)
+    assert not PollPolicy(peer_evidence=0).skips(5.0, survivors=500, finished=0)
 
 
-def test_survivors_count_each_task_once_at_its_highest_age_and_stay_bounded() -> None:
+def test_the_census_counts_each_task_once_and_stays_bounded() -> None:
     h = DurationHistory()
     for i in range(600):
         h.seen_running("e", f"t{i}", 1.0)
     h.seen_running("e", "t599", 7.0)
     h.seen_running("e", "t599", 3.0)  # a later, lower age changes nothing
-    assert h.survivors("e", 0.5) == 512 and h.survivors("e", 5.0) == 1 and h.survivors("other", 0.0) == 0
-    assert h.fastest("e") is None
-    h.record("e", 9.0)
-    h.record("e", 4.0)
-    assert h.fastest("e") == 4.0
+    assert h.census("e", 0.5) == (512, 0) and h.census("e", 5.0) == (1, 0) and h.census("other", 0.0) == (0, 0)
+    h.seen_done("e", "t599", 9.0)  # seen running at 7 s, then done at 9 s
+    h.seen_done("e", "t598", 2.0)
+    assert h.census("e", 1.0) == (512, 0) and h.census("e", 2.0) == (1, 1) and h.census("e", 9.0) == (0, 2)
+    h.seen_running("e", "new", 1.0)  # the least recently seen task (t0) makes room
+    assert h.census("e", 1.0) == (512, 0)
 
 
 def simulate(policy: PollPolicy, durations: list[float], spread: float) -> tuple[list[float], list[int]]:
@@ -250,7 +253,7 @@ def simulate(policy: PollPolicy, durations: list[float], spread: float) -> tuple
         w, end = waiters[i]
         if i in first:
             first.discard(i)
-        elif w.due():
+        elif w.sending():
             if w.observe(Task(task_id=str(i), status="SUCCESS" if now[0] >= end else "RUNNING")):
                 lags.append(now[0] - end)
                 queries.append(w.polls)
@@ -301,28 +304,51 @@ def done_after_one_query(requests: list[str]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def test_both_clients_ask_the_waiter_after_each_sleep_whether_the_poll_is_still_due(
+def test_both_clients_ask_the_waiter_before_each_poll_whether_it_is_still_worth_sending(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """While a task sleeps, its peers may show the poll to be too early: then no query is sent."""
-    asked: list[int] = []
+    """Other tasks may show a poll to be too early while it sleeps or waits for a slot: then no query
+    is sent and the wait plans again (the async client asks once it holds a connection slot)."""
+    answers: list[bool] = []
+    asked = 0
 
-    def due(self: Waiter) -> bool:
-        asked.append(self.polls)
-        return len(asked) % 3 == 0  # the first two wake-ups of each wait find the poll not due
+    def sending(self: Waiter, *, check: bool = True) -> bool:
+        nonlocal asked
+        asked += 1
+        return answers.pop(0) if answers else True
 
-    monkeypatch.setattr(Waiter, "due", due)
+    monkeypatch.setattr(Waiter, "sending", sending)
     sent: list[str] = []
+    answers[:] = [False, False]  # after the first two sleeps: not worth sending
     with RunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
         assert rh.wait("42").status == "SUCCESS"
-    assert asked == [0, 0, 0] and sent == ["/openapi/v2/query"]
+    assert asked == 3 and sent == ["/openapi/v2/query"]
 
     async def run_async() -> None:
         async with AsyncRunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
             assert (await rh.wait("42")).status == "SUCCESS"
 
+    # async: after the first sleep no; after the second yes, but no once holding a slot (the wait
+    # there made it stale); after the third sleep yes, and in the slot yes: one query
+    answers[:], asked = [False, True, False, True, True], 0
     asyncio.run(run_async())
-    assert asked == [0] * 6 and sent == ["/openapi/v2/query"] * 2
+    assert asked == 5 and not answers and sent == ["/openapi/v2/query"] * 2
+
+
+def test_a_poll_that_waited_for_a_slot_is_judged_at_the_age_it_leaves_and_reports_that_age() -> None:
+    h = DurationHistory()
+    clock = FakeClock()
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=h, history_key="e", started=0.0, clock=clock)
+    assert w.next_delay() == 1.0
+    for i in range(50):  # while this poll waited for a slot, 50 others were seen running at 8 s
+        h.seen_running("e", f"peer{i}", 8.0)
+    clock.t = 7.5  # the slot is free at last
+    assert not w.sending()  # 50 tasks ran past 7.5 s, none was done: not worth a query
+    assert w.sending(check=False)  # a webhook said it ended: poll anyway
+    w.observe(Task(task_id="1", status="RUNNING"))
+    assert h.census("e", 7.5) == (51, 0)  # it was running when its poll left, at 7.5 s
+    clock.t = 9.0
+    assert w.sending()  # nobody was seen running at 9 s: worth asking
 
 
 def test_many_tasks_of_one_endpoint_at_once_over_real_http_all_complete_with_few_queries() -> None:
