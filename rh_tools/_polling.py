@@ -25,10 +25,19 @@ import statistics
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import _constants as C
 
-__all__ = ["DurationHistory", "Expectation", "PollPolicy"]
+__all__ = ["DurationHistory", "DurationStore", "Expectation", "PollPolicy"]
+
+
+class DurationStore(Protocol):
+    """Where durations outlive the process (``rh_tools.journal.Journal``); must never raise."""
+
+    def durations(self, key: str, limit: int) -> list[float]: ...
+
+    def add_duration(self, key: str, seconds: float) -> None: ...
 
 
 _NORMAL = statistics.NormalDist()
@@ -190,16 +199,29 @@ class DurationHistory:
     #: The narrowest spread trusted: a recorded duration is itself only known to ~5 %.
     min_sigma: float = 0.05
 
-    def __init__(self, size: int = 32, min_samples: int = 2) -> None:
+    def __init__(self, size: int = 32, min_samples: int = 2, store: DurationStore | None = None) -> None:
         self._size = size
         self._min = min_samples
         self._data: dict[str, deque[float]] = {}
         self._census: dict[str, _Census] = {}
         self._lock = threading.Lock()
+        # With a store (the task journal), what earlier processes learnt is loaded on first use of
+        # a key and every new sample is written through: a fresh process polls like a warm one.
+        self._store = store
+
+    def _seen(self, key: str) -> deque[float]:
+        """The key's samples, loaded from the store the first time (call with the lock held)."""
+        seen = self._data.get(key)
+        if seen is None:
+            loaded = self._store.durations(key, self._size) if self._store is not None else []
+            seen = self._data[key] = deque(loaded, maxlen=self._size)
+        return seen
 
     def record(self, key: str, seconds: float) -> None:
         with self._lock:
-            self._data.setdefault(key, deque(maxlen=self._size)).append(seconds)
+            self._seen(key).append(seconds)
+        if self._store is not None:
+            self._store.add_duration(key, seconds)
 
     def seen_running(self, key: str, task_id: str, age: float) -> None:
         """Note that a task of ``key`` was still running at ``age`` seconds (evidence for its peers).
@@ -222,7 +244,7 @@ class DurationHistory:
 
     def expect(self, key: str) -> Expectation | None:
         with self._lock:
-            seen = self._data.get(key)
+            seen = self._seen(key)
             if not seen or len(seen) < self._min:
                 return None
             samples = list(seen)

@@ -294,12 +294,13 @@ def test_skipping_costs_heavy_tailed_tasks_hardly_any_lag() -> None:
 # ------------------------------------------------------------------ the same through the real clients
 
 KEY = "feedfacecafebeef0123456789abcdef"
+TASK = "2013508786110730241"
 
 
 def done_after_one_query(requests: list[str]) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(request.url.path)
-        return httpx.Response(200, json={"taskId": "42", "status": "SUCCESS", "errorCode": "", "results": []})
+        return httpx.Response(200, json={"taskId": TASK, "status": "SUCCESS", "errorCode": "", "results": []})
 
     return httpx.MockTransport(handler)
 
@@ -321,12 +322,12 @@ def test_both_clients_ask_the_waiter_before_each_poll_whether_it_is_still_worth_
     sent: list[str] = []
     answers[:] = [False, False]  # after the first two sleeps: not worth sending
     with RunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
-        assert rh.wait("42").status == "SUCCESS"
+        assert rh.wait(TASK).status == "SUCCESS"
     assert asked == 3 and sent == ["/openapi/v2/query"]
 
     async def run_async() -> None:
         async with AsyncRunningHub(api_key=KEY, transport=done_after_one_query(sent), poll_interval=0.01) as rh:
-            assert (await rh.wait("42")).status == "SUCCESS"
+            assert (await rh.wait(TASK)).status == "SUCCESS"
 
     # async: after the first sleep no; after the second yes, but no once holding a slot (the wait
     # there made it stale); after the third sleep yes, and in the slot yes: one query
