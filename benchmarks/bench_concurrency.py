@@ -6,8 +6,9 @@ task exactly ``--seconds`` long, no queueing), so this process's RSS and CPU are
 oracle = raw httpx that knows every task's duration: 1,000 submits gathered at once (at most 20
          requests on the wire, on a pool of 20, as the client), each task then sleeps until its
          known end and queries once: two requests per task, the least any polling client can send.
-client = 1,000 ``rh.run`` gathered at once on a fresh (cold) ``AsyncRunningHub``: it knows nothing
-         about the endpoint and finds out by polling.
+client = 1,000 ``rh.run`` gathered at once on a fresh (cold) ``AsyncRunningHub`` with a fresh task
+         journal (on, as by default, but empty): it knows nothing about the endpoint and finds out
+         by polling.
 wall   = from the first request to the last result, for either.
 
 Both run against the same emulator process, alternating, ``--rounds`` times; the verdict takes
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -81,9 +83,9 @@ async def billed(base_url: str, key: str) -> int:
         return round((OPENING_BALANCE - float((await rh.account()).remain_money or 0)) / IMAGE_PRICE)
 
 
-async def run_client(base_url: str, n: int, key: str) -> Run:
+async def run_client(base_url: str, n: int, key: str, journal: str) -> Run:
     transport = CountingTransport()
-    async with AsyncRunningHub(api_key=key, base_url=base_url, transport=transport) as rh:
+    async with AsyncRunningHub(api_key=key, base_url=base_url, transport=transport, store=journal) as rh:
         c0, t0 = time.process_time(), time.monotonic()
         results = await asyncio.gather(
             *(rh.run(PATH, prompt=f"concurrent #{i}", timeout=300) for i in range(n)), return_exceptions=True
@@ -135,7 +137,8 @@ def main() -> None:
             oracle_key, client_key = f"{2 * r + 1:032x}", f"{2 * r + 2:032x}"
             oracle = asyncio.run(run_oracle(emu.base_url, args.tasks, args.seconds, oracle_key))
             reset = reset_peak_rss()
-            client = asyncio.run(run_client(emu.base_url, args.tasks, client_key))
+            with tempfile.TemporaryDirectory(prefix="rh-bench-journal-") as state:  # cold, journal on
+                client = asyncio.run(run_client(emu.base_url, args.tasks, client_key, f"{state}/journal.sqlite3"))
             client.peak_rss = peak_rss_mb()
             oracle.created = asyncio.run(billed(emu.base_url, oracle_key))
             client.created = asyncio.run(billed(emu.base_url, client_key))

@@ -5,8 +5,9 @@ process's time.monotonic, so ``emu.task(id).end_at`` is the instant the task rea
 
 * ``rh-tools warm`` - ``AsyncRunningHub.run`` with its default policy, one client that learns the
   durations of each endpoint as its tasks finish;
-* ``rh-tools cold`` - the same, but a fresh client per task: every task is the first of its endpoint
-  the client has seen (a one-off CLI run, an MCP server started for one chat);
+* ``rh-tools cold`` - the same, but a fresh client per task without a task journal: every task is
+  the first of its endpoint the client has seen (a first-ever CLI run or MCP server; with the
+  journal, later processes start warm: bench_fresh_process.py);
 * ``geometric``     - plain back-off: sleep 0.5 s x 1.5^n (capped at 10 s), query, repeat;
 * ``fixed 5 s``     - the official RunningHub client's loop: sleep 5 s, query, repeat;
 * ``fixed 1 s``     - the same loop every second.
@@ -103,8 +104,8 @@ async def run_loop(rh: AsyncRunningHub, path: str, prompt: str, gaps: Iterator[f
 async def one_task(base_url: str, clients: dict[str, AsyncRunningHub], strategy: str, path: str, prompt: str) -> Any:
     if strategy == "rh-tools warm":
         return await run_ours(clients[strategy], path, prompt)
-    if strategy == "rh-tools cold":  # a fresh client: nothing learnt, as in a fresh process
-        async with AsyncRunningHub(api_key=KEYS[strategy], base_url=base_url) as rh:
+    if strategy == "rh-tools cold":  # a fresh client without a journal: nothing learnt, a first-ever run
+        async with AsyncRunningHub(api_key=KEYS[strategy], base_url=base_url, store="none") as rh:
             return await run_ours(rh, path, prompt)
     gaps = {"geometric 0.5×1.5ⁿ": geometric, "fixed 5 s": lambda: fixed(5.0), "fixed 1 s": lambda: fixed(1.0)}
     return await run_loop(clients[strategy], path, prompt, gaps[strategy]())
