@@ -104,9 +104,8 @@ class PollPolicy:
     #: The first warm poll comes where this fraction of :meth:`chance` of tasks is done (and not
     #: before the window's low quantile): below 1, a little before the budget alone would put it.
     first_odds: float = 0.75
-    #: A poll at an age that at least this many other tasks of the endpoint were already seen
-    #: running past, and that is younger than any task of it was seen finishing at, is skipped
-    #: (see :meth:`skips`). 0 turns this off.
+    #: A poll at an age that at least this many recent tasks of the endpoint were already seen
+    #: running past, none of them seen done by then, is skipped (see :meth:`skips`). 0: never.
     peer_evidence: int = 50
 
     @property

@@ -55,6 +55,7 @@ class Waiter:
     _prev_delay: float | None = None
     _final_poll_done: bool = False
     _warm: bool = False  # the last sleep aimed at a learnt window
+    _skipped: bool = False  # polls were skipped since the last one (other tasks showed them too early)
     _target: float = 0.0  # task age the next cold poll aims at
     _sent_age: float | None = None  # task age the last poll left at (see sending)
 
@@ -98,6 +99,7 @@ class Waiter:
             # Skip the ages other tasks of the endpoint have already shown to be too early.
             while self.policy.skips(target, *history.census(key, target)):
                 target += self.policy.next_delay(target, delay, expected)
+                self._skipped = True
         self._target = target
         delay = target - age
         self._prev_delay = delay
@@ -119,12 +121,19 @@ class Waiter:
         history, key = self.history, self.history_key
         if check and not self._final_poll_done and self.policy.initial > 0 and history and key:
             if self.policy.skips(age, *history.census(key, age)):
+                self._skipped = True
                 return False
         self._sent_age = age
         return True
 
     def observe(self, task: Task, *, polled: bool = True) -> TaskResult | None:
         """Record one status; return the result when done, raise on failure, None to keep polling."""
+        try:
+            return self._observe(task, polled)
+        finally:
+            self._sent_age = None  # what sending() noted belongs to this answer only
+
+    def _observe(self, task: Task, polled: bool) -> TaskResult | None:
         self.failures = 0
         self.polls += polled
         self.last = task
@@ -144,8 +153,10 @@ class Waiter:
                 # window the bracket reaches back to the submit and says little: count at most two
                 # poll steps of it, so what is learnt errs early (an extra poll next time) rather
                 # than late (lag), and tasks that got faster still pull the window down.
-                lo, hi = self.last_not_done_at, self.age()
-                if self._warm:
+                # hi: the age the poll left at, not the answer's (that may have queued for a slot).
+                lo = self.last_not_done_at
+                hi = max(lo, self.age() if self._sent_age is None else self._sent_age)
+                if self._warm or self._skipped:  # (skipped polls widen the bracket the same way)
                     lo = max(lo, hi - 2 * self.policy.step(hi))
                 self.history.record(self.history_key, (lo + hi) / 2)
             # SUCCESS with no results is passed on as an empty result (official behaviour unverified).
@@ -154,6 +165,7 @@ class Waiter:
             # The official client treats any errorCode on a poll as failure, whatever the status.
             raise _task_failed(task)
         self.last_not_done_at = self.age()
+        self._skipped = False
         if polled and self.history and self.history_key:
             # Evidence for the endpoint's other tasks: this one was still running at the age its poll
             # left at (at least), however late the answer came back.
@@ -161,7 +173,7 @@ class Waiter:
         return None
 
     def _evidence_age(self) -> float:
-        """The age the last poll left at (or, if the twin did not say, the lowest age it may have)."""
+        """The age this poll left at (or, if the twin did not say, the lowest age it may have)."""
         if self._sent_age is not None:
             return self._sent_age
         return min(self._target, self.age())

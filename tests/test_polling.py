@@ -264,6 +264,22 @@ def simulate(policy: PollPolicy, durations: list[float], spread: float) -> tuple
     return lags, queries
 
 
+def test_a_task_whose_polls_were_skipped_learns_only_the_end_of_its_bracket() -> None:
+    """Seen running at 0 s, then (polls skipped) done at 9 s: that says it ended near 9 s, not at 4.5."""
+    h = DurationHistory()
+    for i in range(50):
+        h.seen_running("e", f"peer{i}", 8.5)
+    clock = FakeClock()
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=h, history_key="e", started=0.0, clock=clock)
+    w.observe(Task(task_id="1", status="RUNNING"), polled=False)
+    clock.t = w.next_delay() or 0.0
+    assert clock.t > 8.5  # the ages 50 others ran past were skipped: 1, 2 ... 8.05 s
+    assert w.sending()
+    w.observe(Task(task_id="1", status="SUCCESS"))
+    (learnt,) = h._data["e"]
+    assert learnt == pytest.approx(clock.t - PollPolicy().step(clock.t))
+
+
 def test_a_thousand_tasks_of_one_endpoint_do_not_all_poll_through_the_seconds_none_can_finish() -> None:
     lags, queries = simulate(PollPolicy(), [10.0] * 1000, spread=2.0)
     base_lags, base_queries = simulate(PollPolicy(peer_evidence=0), [10.0] * 1000, spread=2.0)
