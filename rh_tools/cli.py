@@ -289,8 +289,7 @@ def _spend(args: argparse.Namespace, rows: list[Any]) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Collect every unfinished task of this key and site from the journal: one look at each (the
     finished ones are reported at once), then wait for those still running, oldest first."""
-    # A task the journal resumes fails with the same error (and words) as one a wait saw fail.
-    from ._waiter import _task_failed as task_failed  # pyright: ignore[reportPrivateUsage]
+    from ._waiter import task_failed  # a resumed task fails with the words a wait would give
     from .types import TaskResult
 
     outcomes: list[dict[str, Any]] = []
