@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 __all__ = [
-    "JSONObject",
     "body_message",
     "int_or_none",
     "is_array",
@@ -24,9 +23,6 @@ __all__ = [
     "is_object",
     "is_path_like",
 ]
-
-# A JSON object: string keys, values of any JSON type (still to be checked where they are read).
-JSONObject = dict[str, Any]
 
 
 def is_object(value: object) -> TypeGuard[dict[str, Any]]:
