@@ -79,6 +79,13 @@ class ServerConfig:
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     poll_interval: float | None = None
+    # Several replicas (issue #15): a shared journal/limiter, stateless HTTP, callbacks through a balancer.
+    store: str | None = None  # None: RUNNINGHUB_STORE
+    max_concurrency: str | None = None  # None: RUNNINGHUB_MAX_CONCURRENCY
+    stateless: bool = False
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_poll: float = 30.0
 
     @property
     def use_client_roots(self) -> bool:
@@ -224,6 +231,42 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help=f"Largest image inlined by --inline-preview (default {DEFAULT_PREVIEW_KB}).",
     )
 
+    m = p.add_argument_group("several replicas (docs/replicas.md)")
+    m.add_argument(
+        "--store",
+        default=e("STORE"),
+        metavar="URL",
+        help="Task journal: a file path, or redis://host:port/db to share tasks, task slots and callbacks "
+        "with every replica on that Redis (default: RUNNINGHUB_STORE, else a local SQLite file).",
+    )
+    m.add_argument(
+        "--max-concurrency",
+        default=e("MAX_CONCURRENCY"),
+        metavar="N",
+        help="Tasks in flight per account across all replicas on the same --store (a number, or auto to "
+        "read the account's limit); others wait their turn instead of hitting queue-full refusals.",
+    )
+    m.add_argument(
+        "--stateless",
+        action="store_true",
+        default=_flag(env, "STATELESS"),
+        help="HTTP: no MCP sessions, so any replica behind a load balancer can serve any request.",
+    )
+    m.add_argument(
+        "--webhook-url",
+        default=e("WEBHOOK_URL"),
+        metavar="URL",
+        help="HTTP: public base URL of this server (or its load balancer); RunningHub POSTs task ends to "
+        "URL/rh-webhook/<RH_MCP_WEBHOOK_SECRET>, which ends waits on any replica at once.",
+    )
+    m.add_argument(
+        "--webhook-poll",
+        type=float,
+        default=float(e("WEBHOOK_POLL", "30") or 30),
+        metavar="SECONDS",
+        help="With --webhook-url: poll every SECONDS as a fallback for lost callbacks (default 30).",
+    )
+
     p.add_argument(
         "--log-level",
         default=e("LOG_LEVEL", "WARNING"),
@@ -253,6 +296,10 @@ def parse_args(
         parser.error(f"unknown categories/output types {bad}; choose from {', '.join(CATEGORIES)}")
     if not ns.path.startswith("/"):
         parser.error("--path must start with '/'")
+    if ns.webhook_url and not ns.webhook_url.startswith(("http://", "https://")):
+        parser.error("--webhook-url must start with http:// or https://")
+    if ns.webhook_poll <= 0:
+        parser.error("--webhook-poll must be > 0")
     config = ServerConfig(
         transport=ns.transport,
         host=ns.host,
@@ -273,5 +320,11 @@ def parse_args(
         preview_max_kb=ns.preview_max_kb,
         cancel_on_abort=ns.cancel_on_abort,
         log_level=ns.log_level,
+        store=ns.store or None,
+        max_concurrency=ns.max_concurrency or None,
+        stateless=ns.stateless,
+        webhook_url=ns.webhook_url or None,
+        webhook_secret=(env if env is not None else os.environ).get("RH_MCP_WEBHOOK_SECRET") or None,
+        webhook_poll=ns.webhook_poll,
     )
     return config, ns

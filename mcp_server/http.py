@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from .config import ServerConfig
+from .replicas import WebhookRoute
 
 __all__ = ["BearerAuth", "build_http_app", "is_loopback", "serve_http"]
 
@@ -60,8 +61,13 @@ class BearerAuth:
 
 
 def build_http_app(server: Any, config: ServerConfig) -> Any:
-    app = server.streamable_http_app(streamable_http_path=config.path, host=config.host)
-    return BearerAuth(app, config.auth_token) if config.auth_token else app
+    # --stateless: no MCP sessions, so a load balancer may send each request to any replica (#15).
+    app = server.streamable_http_app(
+        streamable_http_path=config.path, host=config.host, stateless_http=config.stateless
+    )
+    app = BearerAuth(app, config.auth_token) if config.auth_token else app
+    receiver = getattr(getattr(server, "rh", None), "webhooks", None)
+    return WebhookRoute(app, receiver) if receiver is not None else app
 
 
 async def serve_http(server: Any, config: ServerConfig) -> None:

@@ -49,6 +49,7 @@ from rh_tools.toolspecs import (
 from .config import API_KEY_HEADER, ServerConfig
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
+from .replicas import replica_webhooks
 
 __all__ = ["MODELS_URI", "TASKS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
 
@@ -192,12 +193,18 @@ class RHServer:
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
+        self.webhooks = replica_webhooks(config)  # None unless --webhook-url (HTTP)
 
     # -- lifespan and clients ------------------------------------------------------------------
 
     def _client_kwargs(self) -> dict[str, Any]:
         c = self.config
         return {"base_url": c.base_url, "poll_interval": c.poll_interval}
+
+    def _shared_kwargs(self) -> dict[str, Any]:
+        """Journal, task slots and callbacks: the same for every caller's client (issue #15)."""
+        c = self.config
+        return {"store": c.store, "max_concurrency": c.max_concurrency, "webhook_receiver": self.webhooks}
 
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
@@ -207,7 +214,9 @@ class RHServer:
             follow_redirects=True,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
-        client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        client = AsyncRunningHub(
+            api_key=self.config.api_key, http_client=http, **self._client_kwargs(), **self._shared_kwargs()
+        )
         try:
             yield _State(client, http)
         finally:
@@ -219,7 +228,9 @@ class RHServer:
         headers = getattr(request, "headers", None)
         key = headers.get(API_KEY_HEADER) if headers is not None else None
         if key and key.strip():
-            return AsyncRunningHub(api_key=key.strip(), http_client=state.http, **self._client_kwargs())
+            return AsyncRunningHub(
+                api_key=key.strip(), http_client=state.http, **self._client_kwargs(), **self._shared_kwargs()
+            )
         return state.client
 
     # -- tools -----------------------------------------------------------------------------------
