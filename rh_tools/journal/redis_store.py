@@ -291,8 +291,13 @@ class FailoverStore:
         return self._dirty
 
     def _replay(self) -> None:
-        """Copy every task of the fallback file into Redis, then drop it from the file."""
-        with self._lock:
+        """Copy every task of the fallback file into Redis, then drop it from the file.
+
+        Also run by the link when Redis comes back, possibly from inside a copy already under way
+        (its first successful call is what tells the link): that nested call returns at once."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             if not self._has_backlog():
                 return
             while True:
@@ -305,6 +310,8 @@ class FailoverStore:
                 self.fallback.remove([r.task_id for r in batch])
                 self.replayed += len(batch)
             self._dirty = False
+        finally:
+            self._lock.release()
         log.warning("rh-tools: copied the tasks journalled locally during the Redis outage into %s", self.link.where)
 
     def _primary(self, op: Callable[[Any], T]) -> T:
