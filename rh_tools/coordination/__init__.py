@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -48,6 +49,26 @@ _lock = threading.Lock()
 _limiters: dict[tuple[int, str, str, int], Limiter] = {}
 _boards: dict[tuple[int, str], WebhookReceiver] = {}
 _events: dict[tuple[int, str, int], TaskEvents] = {}
+# Tasks this process submitted and has not yet seen end: a callback for one of them needs no relay
+# (its wait, if any, is here), which keeps the fan-in at zero Redis calls per task in that case.
+_here: OrderedDict[str, None] = OrderedDict()
+_HERE_MAX = 100_000
+
+
+def _note_here(task_id: str, present: bool) -> None:
+    with _lock:
+        if present:
+            _here[task_id] = None
+            while len(_here) > _HERE_MAX:
+                _here.popitem(last=False)
+        else:
+            _here.pop(task_id, None)
+
+
+def submitted_here(task_id: str) -> bool:
+    """Whether this process submitted ``task_id`` and has not seen it end."""
+    with _lock:
+        return task_id in _here
 
 
 def resolve_max_concurrency(value: int | str | None, env: Mapping[str, str] | None = None) -> int | str | None:
@@ -113,7 +134,7 @@ class Coordination:
                         board = _boards[(pid, link.url)] = WebhookReceiver(serve=False)
                 events = _events.get((pid, link.url, id(board)))
                 if events is None:
-                    events = _events[(pid, link.url, id(board))] = TaskEvents(link, board)
+                    events = _events[(pid, link.url, id(board))] = TaskEvents(link, board, local=submitted_here)
                     events.on_end(lambda task_id, url=link.url: _slot_ended(url, task_id))
         coord = cls(link, _account(key_id, base_url), board, events, max_concurrency)
         if isinstance(max_concurrency, int):
@@ -162,6 +183,8 @@ class Coordination:
     def bind(self, slot: Slot | None, task_id: str, done: bool) -> None:
         """The submit returned ``task_id``: the slot is now that task's (given back at once if it
         already ended)."""
+        if self.events is not None and not done:
+            _note_here(task_id, True)
         if slot is None or self.limiter is None:
             return
         if done:
@@ -177,6 +200,8 @@ class Coordination:
 
     def ended(self, task_id: str) -> None:
         """A task was seen ending: give back its slot here, or tell the process that holds it."""
+        if self.events is not None:
+            _note_here(task_id, False)
         if self.limiter is not None and self.limiter.task_ended(task_id):
             return
         if _slot_ended(self.redis.url if self.redis else "", task_id):

@@ -33,9 +33,11 @@ class TaskEvents:
     waits block on): one the caller runs for callbacks, or a private one that only Redis feeds.
     """
 
-    def __init__(self, link: RedisLink, board: WebhookReceiver) -> None:
+    def __init__(self, link: RedisLink, board: WebhookReceiver, local: Callable[[str], bool] | None = None) -> None:
         self.link = link
         self.board = board
+        # ``local(task_id)``: the task's wait and slot are in this process, so a callback needs no relay.
+        self._local = local
         self._on_end: list[Callable[[str], Any]] = []
         self._relaying = threading.local()
         self._started = False
@@ -64,9 +66,10 @@ class TaskEvents:
 
     def _delivered(self, payload: dict[str, Any]) -> None:
         """The board accepted a callback: tell the other processes (unless it came from them)."""
-        if getattr(self._relaying, "active", False):
+        task_id = str(payload.get("taskId"))
+        if getattr(self._relaying, "active", False) or (self._local is not None and self._local(task_id)):
             return
-        self.announce(str(payload.get("taskId")))
+        self.announce(task_id)
 
     def announce(self, task_id: str) -> None:
         """Publish that ``task_id`` ended (never raises: a lost message only costs the others a poll)."""

@@ -35,7 +35,7 @@ log = logging.getLogger("rh_tools")
 DEFAULT_HOLD = 3600.0
 #: A process that stops renewing (killed, frozen, cut off) loses its slots this many seconds later.
 DEFAULT_LEASE = 15.0
-#: A waiter re-asks Redis this often in case a pushed grant was lost (pub/sub keeps nothing).
+#: A waiter re-asks Redis this often while its pub/sub connection is down (a grant pushed then is lost).
 RECHECK = 2.0
 _tickets = itertools.count(1)
 
@@ -313,6 +313,7 @@ class RedisLimiter:
         self._grants = f"{PREFIX}grant:"
         self._subscribed = False
         self._heartbeat: threading.Thread | None = None
+        self.round_trips = 0  # Redis calls made for slots (benchmarks read it)
         link.on_recovered(self._recovered)
 
     def __repr__(self) -> str:
@@ -329,6 +330,7 @@ class RedisLimiter:
     def _run(self, doing: str, name: str, source: str, *args: Any) -> int:
         head = [int(time.time() * 1000), self.limit, int(self.lease * 1000), process_id(), PREFIX + "proc:"]
         argv = [*head, self._grants, *args]
+        self.round_trips += 1
         return int(self.link.call(doing, lambda r: self._script(name, source)(keys=self._keys, args=argv, client=r)))
 
     def _on_grant(self, ticket: str) -> None:
@@ -356,6 +358,7 @@ class RedisLimiter:
                 busy = bool(self._mine)
             if busy and self.link.up:
                 try:
+                    self.round_trips += 1
                     self.link.call("renewing task slot leases", lambda r: r.set(key, "1", px=int(self.lease * 1000)))
                 except RedisUnavailable:
                     pass
@@ -419,7 +422,11 @@ class RedisLimiter:
             raise
 
     def _pause(self, deadline: float) -> float:
-        return max(0.0, min(self.recheck, deadline - time.monotonic()))
+        """How long to wait for a pushed grant before asking again. While the subscription is live
+        a grant cannot be missed, so asking again only serves to clear out holders that died (their
+        lease runs out): once per lease. Without it (reconnecting), every ``recheck`` seconds."""
+        every = self.lease if self.link.subscribed else self.recheck
+        return max(0.0, min(every, deadline - time.monotonic()))
 
     def acquire(self, deadline: float) -> Slot:
         started = time.monotonic()
