@@ -171,6 +171,12 @@ class RedisLink:
         """True while the subscriber thread holds a live subscription (pushed messages arrive)."""
         return self._subscriber is not None and self._subscriber.live.is_set()
 
+    @property
+    def epoch(self) -> int:
+        """Grows with every (re)subscription: a waiter that saw the same epoch, subscribed, before and
+        after waiting cannot have missed a message; otherwise it asks Redis again."""
+        return self._subscriber.epoch if self._subscriber is not None else 0
+
 
 class _Subscriber:
     """A daemon thread holding one pub/sub connection; it resubscribes after Redis comes back.
@@ -185,6 +191,7 @@ class _Subscriber:
         self.lock = threading.Lock()
         self.live = threading.Event()
         self._active: set[str] = set()  # channels the live connection is subscribed to
+        self.epoch = 0
         self.thread = threading.Thread(target=self._run, name="rh-redis-subscriber", daemon=True)
         self.thread.start()
 
@@ -221,6 +228,7 @@ class _Subscriber:
                     if message.get("type") == "subscribe":  # confirmed: from now on nothing published is missed
                         with self.lock:
                             self._active = self._active | {str(message["channel"])}
+                            self.epoch += 1
                         self.live.set()
                     elif message.get("type") == "message":
                         self._dispatch(str(message["channel"]), str(message["data"]))
@@ -231,6 +239,7 @@ class _Subscriber:
             self.live.clear()
             with self.lock:
                 self._active = set()
+                self.epoch += 1
             if pubsub is not None:
                 try:
                     pubsub.close()

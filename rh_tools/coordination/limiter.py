@@ -35,7 +35,8 @@ log = logging.getLogger("rh_tools")
 DEFAULT_HOLD = 3600.0
 #: A process that stops renewing (killed, frozen, cut off) loses its slots this many seconds later.
 DEFAULT_LEASE = 15.0
-#: A waiter re-asks Redis this often while its pub/sub connection is down (a grant pushed then is lost).
+#: A waiter looks this often whether its subscription dropped (then a pushed grant may be lost, and
+#: it asks Redis again).
 RECHECK = 2.0
 _tickets = itertools.count(1)
 
@@ -49,6 +50,7 @@ class Slot:
     task_id: str | None = None
     released: bool = False
     waited: float = 0.0  # seconds spent queueing for it
+    epoch: int = -1  # the subscription epoch when Redis was last asked (RedisLimiter)
 
 
 class Limiter(Protocol):
@@ -350,18 +352,25 @@ class RedisLimiter:
             self._heartbeat.start()
 
     def _beat(self) -> None:
-        """Renew this process's lease while it holds or awaits slots (one command per process)."""
+        """Renew this process's lease while it holds or awaits slots: one call per process every
+        lease/3, whatever the number of tasks. While some of its tasks wait, that call is the
+        release script with nothing to give back: it also clears out holders whose lease ran out
+        (a dead process) and hands their slots on, so waiters never need to poll for that."""
         key = PREFIX + "proc:" + process_id()
         while True:
             time.sleep(self.lease / 3)
             with self._lock:
-                busy = bool(self._mine)
-            if busy and self.link.up:
-                try:
+                busy, waiting = bool(self._mine), bool(self._signals)
+            if not busy or not self.link.up:
+                continue
+            try:
+                if waiting:
+                    self._run("renewing task slot leases", "release", _LUA_RELEASE)
+                else:
                     self.round_trips += 1
                     self.link.call("renewing task slot leases", lambda r: r.set(key, "1", px=int(self.lease * 1000)))
-                except RedisUnavailable:
-                    pass
+            except RedisUnavailable:
+                pass
 
     def _recovered(self) -> None:
         """Redis is back: give back slots whose release the outage interrupted."""
@@ -389,11 +398,12 @@ class RedisLimiter:
         try:
             self._subscribe()
             self._start_heartbeat()
+            epoch = self.link.epoch if self.link.subscribed else -1
             granted = self._run("taking a task slot", "acquire", _LUA_ACQUIRE, ticket, int(self.hold * 1000))
         except RedisUnavailable:
             self._done_waiting(ticket, holding=False)
             return None, None
-        slot = Slot(ticket, shared=True)
+        slot = Slot(ticket, shared=True, epoch=epoch)
         return (slot, None) if granted else (slot, signal)
 
     def _done_waiting(self, ticket: str, *, holding: bool) -> None:
@@ -403,8 +413,8 @@ class RedisLimiter:
                 self._mine.discard(ticket)
 
     def _check(self, slot: Slot, fired: bool, deadline: float, started: float) -> bool:
-        """After a wait: True when the slot is ours. Re-asks Redis when no grant was pushed (lost
-        message, or a dead holder whose lease ran out), leaves the queue at the deadline."""
+        """After a wait: True when the slot is ours. Leaves the queue at the deadline; asks Redis
+        again only if a pushed grant may have been missed (the subscription dropped meanwhile)."""
         if fired:
             return True
         try:
@@ -413,6 +423,9 @@ class RedisLimiter:
                     return True
                 self._done_waiting(slot.ticket, holding=False)
                 raise _timeout(self.limit, time.monotonic() - started, f"shared through {self.link.where}")
+            if self.link.subscribed and self.link.epoch == slot.epoch:
+                return False  # nothing can have been missed: keep waiting for the push
+            slot.epoch = self.link.epoch if self.link.subscribed else -1
             return bool(self._run("taking a task slot", "acquire", _LUA_ACQUIRE, slot.ticket, int(self.hold * 1000)))
         except RedisUnavailable:
             # Still queued in Redis: leave when it is back; meanwhile wait locally.
@@ -422,11 +435,8 @@ class RedisLimiter:
             raise
 
     def _pause(self, deadline: float) -> float:
-        """How long to wait for a pushed grant before asking again. While the subscription is live
-        a grant cannot be missed, so asking again only serves to clear out holders that died (their
-        lease runs out): once per lease. Without it (reconnecting), every ``recheck`` seconds."""
-        every = self.lease if self.link.subscribed else self.recheck
-        return max(0.0, min(every, deadline - time.monotonic()))
+        """How long to wait for a pushed grant before looking at the subscription again (no Redis call)."""
+        return max(0.0, min(self.recheck, deadline - time.monotonic()))
 
     def acquire(self, deadline: float) -> Slot:
         started = time.monotonic()
