@@ -128,6 +128,16 @@ class RedisLink:
             self._back()
         return result
 
+    def probe(self) -> bool:
+        """Ask Redis now, even while an outage is being waited out (a process about to exit)."""
+        with self._lock:
+            self._down_until = 0.0
+        try:
+            self.call("checking whether Redis is back", lambda r: r.ping())
+            return True
+        except RedisUnavailable:
+            return False
+
     def _failed(self, doing: str, exc: BaseException) -> None:
         with self._lock:
             first = not self._down

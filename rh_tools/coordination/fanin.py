@@ -40,6 +40,9 @@ class TaskEvents:
         self._local = local
         self._on_end: list[Callable[[str], Any]] = []
         self._relaying = threading.local()
+        # Relaying needs no subscription: a replica that only receives callbacks (and never waited
+        # itself) must pass them on all the same. Nothing touches Redis until a callback arrives.
+        board.listeners.append(self._delivered)
         self._started = False
         self._lock = threading.Lock()
         self.relayed = 0  # ends published (benchmarks read it)
@@ -49,12 +52,11 @@ class TaskEvents:
         return f"TaskEvents({self.link.where})"
 
     def start(self) -> TaskEvents:
-        """Subscribe (once); callbacks the board receives are published from then on."""
+        """Subscribe (once), to hear the ends other processes publish."""
         with self._lock:
             if self._started:
                 return self
             self._started = True
-        self.board.listeners.append(self._delivered)
         self.link.subscribe(ENDED_CHANNEL, self._heard)
         return self
 

@@ -12,6 +12,7 @@ next one that uses the same fallback file. No task id is lost either way.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -278,6 +279,7 @@ class FailoverStore:
         self._lock = threading.Lock()
         self.replayed = 0
         self.link.on_recovered(self._replay)
+        atexit.register(self._at_exit)
 
     def __repr__(self) -> str:
         return f"{self.link.where} (fallback {self.fallback.path})"
@@ -313,6 +315,15 @@ class FailoverStore:
         finally:
             self._lock.release()
         log.warning("rh-tools: copied the tasks journalled locally during the Redis outage into %s", self.link.where)
+
+    def _at_exit(self) -> None:
+        """A process that wrote locally during an outage tries once more to copy that into Redis
+        before it exits (else the next process using the same fallback file does)."""
+        if self._dirty and self.link.probe():
+            try:
+                self._replay()
+            except Exception:  # still down, or gone again: the file keeps everything
+                log.debug("copying the fallback journal into Redis at exit failed", exc_info=True)
 
     def _primary(self, op: Callable[[Any], T]) -> T:
         if self._has_backlog():
