@@ -131,11 +131,12 @@ def replicas(emu: Emulator, redis_url: str, api_key: str, tmp: Path, count: int 
             assert api_key not in log.read_text()  # the key never reaches a log
 
 
-def mcp(url: str, mode: str = "auto") -> Client:
+def mcp(url: str, mode: str = "auto", headers: dict[str, str] | None = None) -> Client:
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
-    return Client(streamable_http_client(url + "/mcp", http_client=httpx2.AsyncClient(timeout=60)), mode=mode)
+    http = httpx2.AsyncClient(timeout=60, headers=headers)
+    return Client(streamable_http_client(url + "/mcp", http_client=http), mode=mode)
 
 
 def data(result: types.CallToolResult) -> dict[str, Any]:
