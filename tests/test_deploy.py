@@ -59,11 +59,9 @@ def test_the_compose_file_wires_redis_two_replicas_and_a_balancer() -> None:
     build = services["rh-mcp-1"]["build"]
     assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "Dockerfile"
     assert '"/src[mcp,redis]"' in (DEPLOY / "Dockerfile").read_text()
-    for name, replica in replicas.items():  # secrets come from the operator's environment, never the file
-        env = replica["environment"]
-        assert all(
-            str(env[k]).startswith("${") for k in ("RUNNINGHUB_API_KEY", "RH_MCP_TOKEN", "RH_MCP_WEBHOOK_SECRET")
-        )
+    secrets = ("RUNNINGHUB_API_KEY", "RH_MCP_TOKEN", "RH_MCP_WEBHOOK_SECRET")
+    for replica in replicas.values():  # secrets come from the operator's environment, never the file
+        assert all(str(replica["environment"][k]).startswith("${") for k in secrets)
     with pytest.raises(AssertionError, match="PUBLIC_URL"):
         substitute(" ".join(command), {})
 
