@@ -2,7 +2,8 @@
 
 Nothing here knows any endpoint: tools, schemas and texts come from the specs, execution from
 ``aexecute``. This module adds what is MCP-specific: tool annotations and schemas, progress,
-cancellation, client roots, result content (text, resource links, optional preview) and resources.
+cancellation, client roots, result content (text, resource links, optional thumbnails) and resources
+(every resource link it emits can be read back with resources/read).
 
 Every tool outcome, including bad arguments, unknown tools and internal faults, is a
 ``CallToolResult`` with ``is_error=True`` and the error's code, message, retryable flag and hint,
@@ -15,13 +16,17 @@ import base64
 import json
 import logging
 import mimetypes
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import anyio
+import anyio.to_thread
 import httpx
 import mcp_types as types
 from mcp.server.lowlevel import Server
@@ -29,12 +34,15 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from rh_tools import _net as net
 from rh_tools import _render as R
 from rh_tools import catalogue
+from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import output_filename
+from rh_tools._download import FetchPolicy, afetch_output, output_filename
 from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
 from rh_tools.toolspecs import (
     ToolContext,
@@ -44,9 +52,11 @@ from rh_tools.toolspecs import (
     describe,
     endpoint_spec,
     generic_specs,
+    too_many_tools,
 )
 
 from .config import API_KEY_HEADER, ServerConfig
+from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 from .replicas import replica_webhooks
@@ -61,25 +71,26 @@ TASKS_URI = "runninghub://tasks"
 TASK_TEMPLATE = "runninghub://tasks/{task_id}"
 _RECENT_TASK_RESOURCES = 10  # newest journal tasks listed as resources of their own
 _ROOTS_KEY = "roots"
+_EMITTED_MAX = 2_000  # links remembered for resources/read (oldest forgotten first)
+READ_LIMIT = 64 * 1024 * 1024  # largest output served by resources/read (base64 inflates it by a third)
 
 INSTRUCTIONS = (
     "RunningHub generation models (image, video, audio, 3D, text). Find one with search_models, read "
-    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits. "
+    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits: "
+    "price_model gives the price first. "
     "A run that outlasts the wait returns a task_id: collect the result with wait_task, never resubmit. "
     "Media inputs take URLs, data URIs or local paths inside the allowed folders."
 )
 
 # structured_content of every tool that reports a task. Error results carry the error's fields
-# (error, code, message, retryable, hint, task_id) instead, and some clients (the TypeScript SDK)
-# validate those against the output schema too: so the schema types the fields and requires none.
+# (error, code, message, retryable, hint, task_id when a task exists) instead, and some clients (the
+# TypeScript SDK) validate those against the output schema too: so the schema types the fields and
+# requires none, and an error without a task leaves task_id out (``_structured``) rather than null.
+# It names what code needs to decide (come back with task_id until done); `outputs` and the rest are
+# in every answer but not typed here: five copies of an untyped entry cost tokens in every tools/list.
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "task_id": {"type": ["string", "null"]},
-        "status": {"type": "string"},
-        "done": {"type": "boolean"},
-        "outputs": {"type": "array"},
-    },
+    "properties": {"task_id": {"type": "string"}, "status": {"type": "string"}, "done": {"type": "boolean"}},
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
 # Hints that the read_only/paid flags cannot express.
@@ -132,14 +143,15 @@ def _compact_schema(node: Any, *, root: bool = True) -> Any:
 
 
 def _annotations(spec: ToolSpec) -> types.ToolAnnotations:
+    """Only the hints that differ from MCP's defaults (readOnlyHint false, destructiveHint true,
+    idempotentHint false, openWorldHint true: ``ToolAnnotations`` in the spec). A hint sent with its
+    default value says nothing new and costs tokens in every tools/list."""
     if spec.read_only:
-        return types.ToolAnnotations(read_only_hint=True, open_world_hint=True)
+        return types.ToolAnnotations(read_only_hint=True)
     hints = {"destructive_hint": False, "idempotent_hint": False, **_ANNOTATION_OVERRIDES.get(spec.name, {})}
     return types.ToolAnnotations(
-        read_only_hint=False,
-        open_world_hint=True,
-        destructive_hint=hints["destructive_hint"],
-        idempotent_hint=hints["idempotent_hint"],
+        destructive_hint=False if not hints["destructive_hint"] else None,
+        idempotent_hint=True if hints["idempotent_hint"] else None,
     )
 
 
@@ -164,10 +176,18 @@ def tools_list_tokens(tools: list[types.Tool]) -> int:
 # ------------------------------------------------------------------ results
 
 
+def _structured(data: dict[str, Any], is_error: bool) -> dict[str, Any]:
+    """An error's fields as structured content: ``task_id`` only when a task exists (TASK_OUTPUT_SCHEMA
+    types it as a string, and clients may validate error results against it)."""
+    if is_error and data.get("task_id") is None:
+        return {k: v for k, v in data.items() if k != "task_id"}
+    return data
+
+
 def _error_result(err: RunningHubError) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(text=R.error_text(err))],
-        structured_content=R.error_data(err),
+        structured_content=_structured(R.error_data(err), True),
         is_error=True,
     )
 
@@ -178,10 +198,16 @@ def _mime(name: str) -> str | None:
 
 @dataclass
 class _State:
-    """What the lifespan shares across all sessions: one connection pool, one default client."""
+    """What the lifespan shares across all sessions: one connection pool, one default client.
+
+    ``fetch`` is a separate pool for inline previews: it refuses private addresses (output URLs
+    come from outside) and never carries the API key.
+    """
 
     client: AsyncRunningHub
     http: httpx.AsyncClient
+    fetch: httpx.AsyncClient
+    fetch_policy: FetchPolicy
 
 
 class RHServer:
@@ -190,10 +216,17 @@ class RHServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.specs = {s.name: s for s in select_specs(config)}
+        advice = too_many_tools(list(self.specs.values()))
+        if advice:
+            log.warning("%s Flags: --categories, --output-types, --tools.", advice)
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
+        # One money state per server: spending limits (flags, else RUNNINGHUB_MAX_COST_*) and the currency.
+        self.budget = Budget.resolve(config.max_cost_per_call, config.max_cost_per_session, config.max_cost_per_day)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
         self.webhooks = replica_webhooks(config)  # None unless --webhook-url (HTTP)
+        # Every resource link this server emitted (uri -> MIME type), newest last: resources/read serves these.
+        self.emitted: OrderedDict[str, str | None] = OrderedDict()
 
     # -- lifespan and clients ------------------------------------------------------------------
 
@@ -209,18 +242,23 @@ class RHServer:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
-        http = httpx.AsyncClient(
+        # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
+        # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).
+        http = net.make_async_client(
             timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            follow_redirects=True,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
+        fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
         client = AsyncRunningHub(
             api_key=self.config.api_key, http_client=http, **self._client_kwargs(), **self._shared_kwargs()
         )
+        self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
-            yield _State(client, http)
+            yield _State(client, http, fetch, policy)
         finally:
             await http.aclose()
+            await fetch.aclose()
 
     def _client_for(self, ctx: Any, state: _State) -> AsyncRunningHub:
         """The caller's own key (HTTP header) if it sent one, else the server's key; same pool either way."""
@@ -291,6 +329,7 @@ class RHServer:
                 check_media=self.policy.checker(client_roots, can_ask=can_ask),
                 on_status=beat.on_status,
                 tasks_need_key=self.config.transport == "http",
+                budget=self.budget,
             )
             try:
                 result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023
@@ -346,58 +385,50 @@ class RHServer:
                 if out.url:
                     name = output_filename(task.task_id, i, out)
                     content.append(
-                        types.ResourceLink(
-                            uri=out.url,
+                        self._link(
+                            out.url,
                             name=name,
                             title=f"{out.kind} output {i + 1} of task {task.task_id}",
-                            mime_type=_mime(name),
-                            description="RunningHub output URL; expires in about 24 h.",
+                            description="RunningHub output URL; expires in about 24 h. Readable with resources/read.",
                         )
                     )
             for path in getattr(task, "files", None) or []:
                 p = Path(path)
                 content.append(
-                    types.ResourceLink(
-                        uri=p.as_uri(),
-                        name=p.name,
-                        mime_type=_mime(p.name),
-                        description="Downloaded copy in the server's output folder.",
-                    )
+                    self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
                 )
             if self.config.inline_preview:
-                content.extend(await self._preview(task, state.http))
-        return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
+                content.extend(await self._previews(task, state))
+        return types.CallToolResult(
+            content=content, structured_content=_structured(result.data, result.is_error), is_error=result.is_error
+        )
 
-    async def _preview(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
-        """The first image output inline, if it is small enough (no resizing: no imaging dependency)."""
-        cap = self.config.preview_max_kb * 1024
-        for i, out in enumerate(task.outputs):
-            if out.kind != "image" or not out.url or not out.url.lower().startswith(("http://", "https://")):
-                continue
-            mime = _mime(output_filename(task.task_id, i, out)) or "image/png"
-            try:
-                async with http.stream("GET", out.url, timeout=20) as resp:
-                    if resp.status_code >= 400:
-                        return []
-                    size = int(resp.headers.get("content-length") or 0)
-                    data = b""
-                    if size <= cap:
-                        async for chunk in resp.aiter_bytes():
-                            data += chunk
-                            if len(data) > cap:
-                                break
-            except (httpx.HTTPError, ValueError):
-                log.debug("preview download failed", exc_info=True)
-                return []
-            if size > cap or len(data) > cap or not data:
-                return [
-                    types.TextContent(
-                        text=f"(No inline preview: the image is over {self.config.preview_max_kb} KB; "
-                        "open the link instead.)"
-                    )
-                ]
-            return [types.ImageContent(data=base64.b64encode(data).decode(), mime_type=mime)]
-        return []
+    def _link(self, uri: str, *, name: str, title: str | None = None, description: str) -> types.ResourceLink:
+        """A resource link, remembered so that resources/read serves it (and nothing it did not emit)."""
+        mime = _mime(name)
+        self.emitted[uri] = mime
+        self.emitted.move_to_end(uri)
+        while len(self.emitted) > _EMITTED_MAX:
+            self.emitted.popitem(last=False)
+        return types.ResourceLink(uri=uri, name=name, title=title, mime_type=mime, description=description)
+
+    async def _previews(self, task: Any, state: _State) -> list[Any]:
+        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at.
+
+        Fetched through the guarded pool: a URL pointing at this machine or a private network (other
+        than the API's host) is refused, so its bytes never reach the model.
+        """
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(
+                url, max_bytes=FETCH_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the image"
+            )
+
+        shown, notes = await apreviews(task, fetch, max_bytes=self.config.preview_max_kb * 1024)
+        blocks: list[Any] = [
+            types.ImageContent(data=base64.b64encode(t.data).decode(), mime_type=t.mime_type) for t in shown
+        ]
+        return blocks + [types.TextContent(text=note) for note in notes]
 
     # -- resources -------------------------------------------------------------------------------
 
@@ -479,6 +510,8 @@ class RHServer:
 
     async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
+        if uri in self.emitted:
+            return await self._read_emitted(uri, ctx.lifespan_context)
         if uri.rstrip("/") == MODELS_URI:
             rows = [
                 {
@@ -508,6 +541,37 @@ class RHServer:
             contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
         )
 
+    async def _read_emitted(self, uri: str, state: _State) -> types.ReadResourceResult:
+        """An output link or downloaded file this server handed out, as its bytes (up to READ_LIMIT)."""
+        mime = self.emitted.get(uri) or "application/octet-stream"
+        try:
+            if uri.startswith("file://"):
+                data = await anyio.to_thread.run_sync(self._read_output_file, uri)
+            else:
+                data = await afetch_output(
+                    uri, max_bytes=READ_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the output"
+                )
+        except RunningHubError as err:
+            raise MCPError(
+                code=-32603, message=f"Could not read {uri}: {err.message}. {err.hint or ''}".strip()
+            ) from None
+        if mime.startswith("text/") or mime == "application/json":
+            text = data.decode("utf-8", errors="replace")
+            return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
+        blob = base64.b64encode(data).decode()
+        return types.ReadResourceResult(contents=[types.BlobResourceContents(uri=uri, mime_type=mime, blob=blob)])
+
+    def _read_output_file(self, uri: str) -> bytes:
+        path = Path(url2pathname(urlparse(uri).path)).resolve()
+        if self.output_dir is None or not path.is_relative_to(self.output_dir):
+            raise RunningHubError("the file is not in the server's output folder")
+        try:
+            if path.stat().st_size > READ_LIMIT:
+                raise RunningHubError(f"the file is larger than {READ_LIMIT // (1024 * 1024)} MiB")
+            return path.read_bytes()
+        except OSError as exc:
+            raise RunningHubError(f"the file cannot be read ({type(exc).__name__})") from None
+
 
 def build_server(config: ServerConfig | None = None) -> Server[Any]:
     """The lowlevel MCP server for ``config`` (stdio, HTTP and in-memory clients all use this).
@@ -528,5 +592,7 @@ def build_server(config: ServerConfig | None = None) -> Server[Any]:
         on_list_resource_templates=rh.list_resource_templates,
         on_read_resource=rh.read_resource,
     )
+    # Malformed requests (non-object arguments, unpaired surrogates, deep nesting) get tool errors.
+    server.middleware.append(EdgeMiddleware())
     server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
     return server

@@ -17,8 +17,10 @@ from ._exceptions import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    BudgetError,
     ConfigurationError,
     ContentPolicyError,
+    DownloadError,
     FileTooLargeError,
     InsufficientBalanceError,
     InvalidInputError,
@@ -36,6 +38,7 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._budget import Budget
     from ._client import AsyncRunningHub, RunningHub
     from ._webhooks import WebhookReceiver
     from .types import (
@@ -57,8 +60,11 @@ __all__ = [
     "Account",
     "AsyncRunningHub",
     "AuthenticationError",
+    "Budget",
+    "BudgetError",
     "ConfigurationError",
     "ContentPolicyError",
+    "DownloadError",
     "FileTooLargeError",
     "InsufficientBalanceError",
     "InvalidInputError",
@@ -89,6 +95,7 @@ _LAZY = {
     "RunningHub": "._client",
     "AsyncRunningHub": "._client",
     "WebhookReceiver": "._webhooks",
+    "Budget": "._budget",
     **dict.fromkeys(
         (
             "Account",

@@ -6,6 +6,7 @@
     ├── ConfigurationError          no API key, bad base URL (nothing was sent)
     ├── InvalidInputError           arguments rejected locally, before any request (also a ValueError)
     │   └── UnknownEndpointError    no endpoint of that name; carries close matches
+    ├── BudgetError                 a spending limit stopped a paid call before submit (nothing was sent)
     ├── APIConnectionError          the request or its answer was lost in transport; `sent` says
     │   └── APITimeoutError         whether the request may have reached RunningHub
     ├── APIError                    RunningHub answered with an error (HTTP status and/or code)
@@ -19,6 +20,7 @@
     │   │   └── SlotTimeoutError    no task slot of RUNNINGHUB_MAX_CONCURRENCY came free in time (nothing sent)
     │   ├── ServerError             RunningHub-side failure                     (500, 1000, 1005, 5xx …)
     │   └── ResponseFormatError     the answer was not the JSON shape the API documents
+    ├── DownloadError               a finished task's output could not be fetched or saved (task_id, URL)
     ├── TaskFailedError             the task ended FAILED or CANCEL; `code` says why
     └── TaskTimeoutError            our wait deadline passed; the task keeps running (resume with wait)
 
@@ -38,10 +40,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "BudgetError",
     "CODES",
     "CodeInfo",
     "ConfigurationError",
     "ContentPolicyError",
+    "DownloadError",
     "FileTooLargeError",
     "InsufficientBalanceError",
     "InvalidInputError",
@@ -138,6 +142,15 @@ class InvalidInputError(RunningHubError, ValueError):
 class UnknownEndpointError(InvalidInputError):
     default_hint = (
         "Use search_models to find the right name, or pass the API path (e.g. 'rhart-image-g/image-to-image')."
+    )
+
+
+class BudgetError(RunningHubError):
+    """A paid call stopped before submit by a spending limit this surface was given (see ``_budget``)."""
+
+    default_hint = (
+        "Nothing was submitted and no credits were spent. Choose a cheaper model or options (price_model "
+        "shows the price first), or raise the limit."
     )
 
 
@@ -288,6 +301,29 @@ class TaskFailedError(RunningHubError):
             failed_reason=reason,
             status=status or "FAILED",
         )
+
+
+class DownloadError(RunningHubError):
+    """A finished task's output could not be fetched or saved. The task itself succeeded and is paid.
+
+    ``reason`` says why: ``blocked_address`` (the URL points at this machine or a private network),
+    ``too_large``, ``decompression`` (a compressed body that expands past the limits), ``timeout``
+    (the download's wall-clock limit), ``http_status``, ``redirects``, ``network`` or ``disk``.
+    """
+
+    default_hint = (
+        "The task succeeded (and is paid for); only saving its output failed. The output URLs still work "
+        "for about 24 h: open or download them from there."
+    )
+
+    def __init__(
+        self, message: str, *, reason: str = "network", url: str | None = None, index: int | None = None, **kw: Any
+    ) -> None:
+        self.reason = reason
+        self.url = url
+        self.index = index
+        kw.setdefault("retryable", reason in ("network", "timeout", "http_status"))
+        super().__init__(message, **kw)
 
 
 class TaskTimeoutError(RunningHubError):

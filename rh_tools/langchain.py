@@ -18,7 +18,9 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 
 from __future__ import annotations
 
+import base64
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,9 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, Vali
 
 from . import catalogue
 from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
+from ._budget import Budget, SpendJournal
 from ._client import AsyncRunningHub, RunningHub
-from ._exceptions import InvalidInputError
+from ._download import FetchPolicy, afetch_output, fetch_output
 from ._media import MediaSource
+from ._paths import FolderPolicy
+from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -43,27 +48,32 @@ from .toolspecs import (
     endpoint_spec,
     execute,
     generic_specs,
+    too_many_tools,
 )
 
 __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 
 Wait = float | dict[str, float] | None
+Content = str | list[dict[str, Any]]  # text, or text and image blocks (previews)
+
+
+_HOW_TO_ALLOW = (
+    "Let the tools read a folder with RunningHubToolkit(allowed_dirs=['/path/to/folder']) "
+    "(or RunningHubTool(..., allowed_dirs=[...])); allow_any_file=True lifts the limit entirely."
+)
 
 
 def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
-    roots = [Path(d).expanduser().resolve() for d in dirs]
+    """The check_media callback for ``allowed_dirs``: the same policy as rh-mcp's ``--allow-dir``."""
+    policy = FolderPolicy(dirs, how_to_allow=_HOW_TO_ALLOW)
+    roots = tuple(policy.roots)
 
     def check(sources: list[MediaSource]) -> None:
         for src in sources:
             if src.path is None:
                 continue
-            real = src.path.expanduser().resolve()  # judged where it really is: '..' and symlinks followed
-            if not any(real.is_relative_to(root) for root in roots):
-                raise InvalidInputError(
-                    f"Local file {str(src.path)!r} refused: outside the folders this agent may read",
-                    hint="Pass a public URL instead, or a file in an allowed folder.",
-                )
-            src.path = real  # upload what was checked, even if the link changes afterwards
+            src.path = policy.check_path(src.path)  # judged where it really is: '..' and symlinks followed
+            src.roots = roots  # and the upload checks the opened file again (no swap after the check)
 
     return check
 
@@ -73,14 +83,23 @@ def make_context(
     max_wait: float | None = None,
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
+    allow_any_file: bool = False,
+    budget: Budget | None = None,
+    *,
+    journal: SpendJournal | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
     ``wait``: seconds a tool blocks before returning the task id, either one number for every
     tool or a dict by output type (``{"video": 20}``; the key ``""`` is for get/wait_task and
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
-    ``allowed_dirs``: if given, local files are uploaded only from inside these folders
-    (``[]``: none at all); by default any file the process can read, as with the client.
+    ``allowed_dirs``: local files are uploaded only from inside these folders. By default (None)
+    no local file is read: a model naming ``~/.ssh/id_rsa`` must not make the tools upload it.
+    ``allow_any_file=True`` lets the tools upload any file this process can read (as the client
+    itself does); use it only when every prompt the model sees is trusted.
+    ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none. ``journal``: the clients' task
+    journal; the per-day limit reads the day's spend of every process from it (when it is on).
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -89,9 +108,13 @@ def make_context(
         waits = {k: float(wait) for k in (*waits, "")}
     if any(v < 0 for v in waits.values()) or (max_wait is not None and max_wait < 0):
         raise ValueError("wait and max_wait must be >= 0 seconds")
+    if allow_any_file and allowed_dirs is not None:
+        raise ValueError("pass allowed_dirs or allow_any_file=True, not both")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
-    check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
-    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
+    check = None if allow_any_file else _only_inside(allowed_dirs or ())
+    money = budget if budget is not None else Budget.resolve()
+    money.read_day_from(journal)
+    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
 def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
@@ -120,7 +143,7 @@ def _spec_for(name: str) -> ToolSpec:
 
 
 # make_context's settings, which RunningHubTool also takes as keywords.
-_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs")
+_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file", "budget")
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:
@@ -157,6 +180,8 @@ class RunningHubTool(BaseTool):
     client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
+    # Thumbnails of image outputs as image content blocks (for models that take images in tool results).
+    preview: bool = False
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = _validation_text
@@ -188,14 +213,22 @@ class RunningHubTool(BaseTool):
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
         settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
-            data["context"] = make_context(**settings)
+            data["context"] = make_context(**settings, journal=data["client"].journal)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs, not both")
+            raise ValueError(
+                "pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file/budget, not both"
+            )
         return data
 
     @classmethod
     def from_spec(
-        cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub, context: ToolContext
+        cls,
+        spec: ToolSpec,
+        client: RunningHub,
+        async_client: AsyncRunningHub,
+        context: ToolContext,
+        *,
+        preview: bool = False,
     ) -> RunningHubTool:
         return cls(
             name=spec.name,
@@ -204,6 +237,7 @@ class RunningHubTool(BaseTool):
             client=client,
             async_client=async_client,
             context=context,
+            preview=preview,
         )
 
     @property
@@ -245,15 +279,49 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
+    def _fetch_policy(self) -> FetchPolicy:
+        """Previews fetch output URLs under the download guard, trusting only this client's API host."""
+        return FetchPolicy.for_api(self.client.base_url)
+
+    def _wants_preview(self, result: ToolResult) -> bool:
+        return self.preview and not result.is_error and result.task is not None
+
+    @staticmethod
+    def _with_images(result: ToolResult, shown: list[Thumbnail], notes: list[str]) -> tuple[Content, dict[str, Any]]:
+        """Text first, then one standard image block per thumbnail (what langchain-anthropic and
+        langchain-google-genai turn into images inside the tool result)."""
+        text = "\n".join([result.text, *notes])
+        if not shown:
+            return text, result.data
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        for t in shown:
+            blocks.append({"type": "image", "base64": base64.b64encode(t.data).decode(), "mime_type": t.mime_type})
+        data = {**result.data, "previews": [{"output": t.index, "width": t.width, "height": t.height} for t in shown]}
+        return blocks, data
+
     def _run(
         self, arguments: dict[str, Any], run_manager: CallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(execute(self.spec, self.client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = execute(self.spec, self.client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        def fetch(url: str) -> bytes:
+            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
+
+        return self._with_images(result, *previews(result.task, fetch))
 
     async def _arun(
         self, arguments: dict[str, Any], run_manager: AsyncCallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(await aexecute(self.spec, self.async_client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = await aexecute(self.spec, self.async_client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
+
+        return self._with_images(result, *await apreviews(result.task, fetch))
 
 
 class RunningHubToolkit(BaseToolkit):
@@ -275,8 +343,17 @@ class RunningHubToolkit(BaseToolkit):
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
-        allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
-            by default the tools upload any file path the model names that this process can read.
+        allowed_dirs: only upload local files from inside these folders. By default no local file
+            is read (the refusal tells the agent to pass a URL): a prompt injection must not turn
+            the tools into a way to upload ``~/.ssh/id_rsa``.
+        allow_any_file: upload any file path the model names that this process can read (off by
+            default; only for agents whose every input is trusted).
+        preview: add thumbnails of image outputs (JPEG, <= 1,024 px; needs ``rh-tools[preview]``) to
+            results as image content blocks, so the model can look at its work. For models that take
+            images in tool results (Claude, Gemini; OpenAI's chat completions API does not).
+        budget: spending limits shared by these tools, checked before each paid submit
+            (``Budget(per_call=0.5, per_session=5)``, in the account's currency); by default
+            ``RUNNINGHUB_MAX_COST_PER_CALL`` / ``_PER_SESSION`` / ``_PER_DAY``, else none.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -292,6 +369,9 @@ class RunningHubToolkit(BaseToolkit):
     max_wait: float | None = None
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
+    allow_any_file: bool = False
+    budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
+    preview: bool = False
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
@@ -311,7 +391,15 @@ class RunningHubToolkit(BaseToolkit):
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs)
+        self._context = make_context(
+            self.wait,
+            self.max_wait,
+            self.download_dir,
+            self.allowed_dirs,
+            allow_any_file=self.allow_any_file,
+            budget=self.budget,
+            journal=self.client.journal,
+        )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:
@@ -350,7 +438,14 @@ class RunningHubToolkit(BaseToolkit):
         """The selected tools (built once; they share this toolkit's clients and settings)."""
         if self._built is None:
             specs = self._select_generic() + [endpoint_spec(ep) for ep in self._select_endpoints()]
-            self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
+            advice = too_many_tools(specs)
+            if advice:  # say so here, not as a rejected request from the model provider later
+                warnings.warn(
+                    f"{advice} Toolkit arguments: categories=[...], output_types=[...], tools=[...].",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            self._built = [RunningHubTool.from_spec(s, *self._resolved(), preview=self.preview) for s in specs]
         return list(self._built)
 
     def close(self) -> None:

@@ -322,7 +322,10 @@ def test_docs_examples_run(emu: Emulator, tmp_path: Path, monkeypatch: pytest.Mo
     assert "'search_models', 'describe_model', 'run_model'" in printed
     assert printed.count("SUCCESS: task") == 4  # one sync call, three concurrent async ones
     assert (tmp_path / "outputs").is_dir() and any((tmp_path / "outputs").iterdir())
-    assert emu.stats.uploads == 4 and emu.stats.tasks_created == 4
+    # Prices: one priced, one refused by the per-call limit before submit (no task); one preview run.
+    assert "about 0.14 CNY" in printed and "over the per-call maximum of 0.1 CNY" in printed
+    assert "['text', 'image']" in printed
+    assert emu.stats.uploads == 5 and emu.stats.tasks_created == 5
 
 
 def test_docs_create_agent_example(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

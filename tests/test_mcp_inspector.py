@@ -77,8 +77,25 @@ def test_tools_list_over_stdio(emu: Emulator) -> None:
     tools = {t["name"]: t for t in answer["tools"]}
     assert len(tools) == len(GENERIC_TOOL_NAMES) and "run_model" in tools and "search_models" in tools
     run = tools["run_model"]
-    assert run["annotations"]["readOnlyHint"] is False and run["annotations"]["openWorldHint"] is True
+    # Only hints that differ from MCP's defaults are sent: run_model writes (readOnlyHint default false)
+    # but only adds (destructiveHint false), in an open world (openWorldHint default true).
+    assert run["annotations"] == {"destructiveHint": False}
+    assert tools["search_models"]["annotations"] == {"readOnlyHint": True}
     assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
+
+
+def test_every_tool_schema_passes_the_inspectors_strict_lint(emu: Emulator) -> None:
+    """Inspector 2.12's --strict reports tool-schema portability problems (type arrays, untyped or boolean
+    schemas, remote $refs) on stderr and exits 6 on errors: every tool (--all-tools) gives none, not even
+    a warning."""
+    cmd = ["npx", "--yes", INSPECTOR, "--cli", "--method", "tools/list", "--strict", *stdio_target(emu, "--all-tools")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Warning:" not in proc.stderr and "Error:" not in proc.stderr and "portability" not in proc.stderr, (
+        proc.stderr[-3000:]
+    )
+    tools = json.loads(proc.stdout[proc.stdout.index("{") :])["tools"]
+    assert len(tools) > 300 and all("outputSchema" in t for t in tools if t["name"] == "run_model")
 
 
 def test_tools_call_over_stdio(emu: Emulator) -> None:

@@ -237,8 +237,9 @@ def test_search_schema_is_provider_friendly() -> None:
     schema = spec.input_model.model_json_schema()
     assert {"query", "category", "output_type", "task", "variant", "limit"} <= set(schema["properties"])
     for name, prop in schema["properties"].items():
-        assert "type" in prop and "const" not in prop, name
-    assert schema["properties"]["variant"]["enum"] == ["low-price", "official"]
+        branches = prop.get("anyOf", [prop])  # optional choices are nullable (strict-ready, see _toolschema)
+        assert all("type" in b and "const" not in b for b in branches), name
+    assert schema["properties"]["variant"]["anyOf"][0]["enum"] == ["low-price", "official"]
 
 
 def test_langchain_tool_searches_with_filters() -> None:

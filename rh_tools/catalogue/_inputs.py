@@ -56,6 +56,11 @@ class AgentSchema(GenerateJsonSchema):
 
     Optional fields show as plain ``X`` without ``"default": null``: a model reads "leave it out"
     from the field not being required, and a null it sends anyway is taken as "not set".
+
+    Only what every provider's function-calling dialect accepts is emitted: a one-value choice is
+    an ``enum`` of one (Gemini and several OpenAI-compatible servers reject ``const``), and the
+    root carries neither title nor description (the tool's own name and description say that,
+    and a second copy costs tokens on every request).
     """
 
     def field_title_should_be_set(self, schema: Any) -> bool:
@@ -68,6 +73,18 @@ class AgentSchema(GenerateJsonSchema):
         out = super().default_schema(schema)
         if isinstance(out, dict) and "default" in out and out["default"] is None:
             del out["default"]
+        return out
+
+    def literal_schema(self, schema: Any) -> Any:
+        out = super().literal_schema(schema)
+        if "const" in out:
+            out["enum"] = [out.pop("const")]
+        return out
+
+    def generate(self, schema: Any, mode: Any = "validation") -> Any:
+        out = super().generate(schema, mode)
+        out.pop("title", None)
+        out.pop("description", None)
         return out
 
 
@@ -179,7 +196,9 @@ def _annotation(p: Param) -> Any:
             ]
         return one
     if p.type == "json":
-        return Annotated[Any, BeforeValidator(_parse_json_string), WithJsonSchema({})]
+        # Shown as JSON text: an untyped field is refused by Gemini and flagged by MCP Inspector, and the
+        # inner shape is not published. An object or list sent as such is accepted too.
+        return Annotated[Any, BeforeValidator(_parse_json_string), WithJsonSchema({"type": "string"})]
     base: Any = {"string": str, "lora": str, "int": int, "float": float, "bool": bool}[p.type]
     if p.type == "string" and p.max_length:
         base = Annotated[str, Field(max_length=p.max_length)]
@@ -211,10 +230,42 @@ def _field(p: Param) -> tuple[Any, Any]:
     return _annotation(p), info
 
 
+_OPEN_PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "params": {
+            "type": "string",
+            "description": 'The model\'s arguments as a JSON object, e.g. \'{"prompt": "..."}\'. RunningHub has '
+            "not published them: see the model's RunningHub page.",
+        }
+    },
+    "additionalProperties": True,
+}
+
+
 class OpenEndpointInput(EndpointInput):
-    """For endpoints whose parameters RunningHub has not published: keys pass through unchecked."""
+    """For endpoints whose parameters RunningHub has not published: keys pass through unchecked.
+
+    The schema offers one ``params`` argument (a JSON object as text): a tool whose schema is an
+    object without properties cannot be called with arguments on Gemini. Keys sent directly, as
+    before, still pass through.
+    """
 
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_params(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"params"}:
+            inner = _parse_json_string(data["params"])
+            if not isinstance(inner, dict):
+                raise ValueError('params must be a JSON object, e.g. {"prompt": "..."}')
+            return inner
+        return data
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return json.loads(json.dumps(_OPEN_PARAMS_SCHEMA))
 
 
 def build_input_model(ep: EndpointLike) -> type[EndpointInput]:
