@@ -18,6 +18,8 @@ from conftest import ROOT
 from redis_support import RedisServer, free_port
 from test_replicas import _wait_port, data, mcp
 
+from mcp_server.config import parse_args
+from mcp_server.http import allowed_hosts
 from rh_tools.emulator import Emulator
 
 DEPLOY = ROOT / "deploy"
@@ -53,6 +55,10 @@ def test_the_compose_file_wires_redis_two_replicas_and_a_balancer() -> None:
     assert "--stateless" in command and command[command.index("--store") + 1] == "redis://redis:6379/0"
     assert "--appendonly" in services["redis"]["command"]
     nginx = (DEPLOY / "nginx.conf").read_text()
+    operator = {"PUBLIC_URL": "https://mcp.example.com"}
+    config, _ = parse_args([substitute(a, operator) for a in command[1:]], {"RH_MCP_TOKEN": "t"})
+    (host,) = re.findall(r"proxy_set_header Host (\S+);", nginx)
+    assert host in allowed_hosts(config) and config.stateless and config.auth_token  # HostGuard lets nginx in
     port = command[command.index("--port") + 1]
     assert sorted(re.findall(r"server (\S+);", nginx)) == sorted(f"{n}:{port}" for n in replicas)
     assert "proxy_buffering off" in nginx and services["balancer"]["volumes"][0].startswith("./nginx.conf:")
