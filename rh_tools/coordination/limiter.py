@@ -315,7 +315,8 @@ class RedisLimiter:
         self._grants = f"{PREFIX}grant:"
         self._subscribed = False
         self._heartbeat: threading.Thread | None = None
-        self.round_trips = 0  # Redis calls made for slots (benchmarks read it)
+        self.round_trips = 0  # Redis calls made for slots, lease renewals included (benchmarks read it)
+        self.renewals = 0  # of which lease renewals: per process, not per task
         link.on_recovered(self._recovered)
 
     def __repr__(self) -> str:
@@ -363,6 +364,7 @@ class RedisLimiter:
                 busy, waiting = bool(self._mine), bool(self._signals)
             if not busy or not self.link.up:
                 continue
+            self.renewals += 1
             try:
                 if waiting:
                     self._run("renewing task slot leases", "release", _LUA_RELEASE)
