@@ -2,6 +2,9 @@
 
 What stands between the network and the MCP handlers, outermost first:
 
+0. With ``--webhook-url`` only: ``POST /rh-webhook/<secret>`` (RunningHub's task-end callbacks) is
+   answered before the guards below, which RunningHub could not pass (``mcp_server.replicas``).
+
 1. **Host and Origin** (:class:`HostGuard`), on every bind address and every path: a request must
    name this server in ``Host`` (the bind address, loopback names on a loopback bind, and any
    ``--allowed-host``), and a browser ``Origin`` must be one of those too. A web page that rebinds

@@ -277,3 +277,42 @@ def test_a_redis_restart_mid_run_loses_nothing(emu: Emulator, redis_server: Redi
     for i in range(2):  # what the workers journalled locally during the outage was copied into Redis
         fallback = tmp_path / f"fallback-worker{i}.sqlite3"
         assert not fallback.exists() or not SQLiteStore(fallback).list(TaskQuery())
+
+
+async def test_the_webhook_route_checks_before_it_reads() -> None:
+    from mcp_server.config import ServerConfig
+    from mcp_server.replicas import WebhookRoute, replica_webhooks
+
+    passed: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        passed.append(scope["path"])
+
+    receiver = replica_webhooks(ServerConfig(transport="http", webhook_url="https://lb.example", webhook_secret="s3"))
+    assert receiver is not None and receiver.url == "https://lb.example/rh-webhook/s3" and receiver._server is None
+    route = WebhookRoute(app, receiver)
+
+    async def post(path: str, body: bytes, length: str | None = None) -> int:
+        sent: list[dict[str, Any]] = []
+        headers = [] if length == "" else [(b"content-length", (length or str(len(body))).encode())]
+        scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await route(scope, receive, send)
+        return int(sent[0]["status"]) if sent else 0
+
+    good = json.dumps({"event": "TASK_END", "taskId": "1234567890123456789"}).encode()
+    assert await post("/rh-webhook/wrong", good) == 404
+    assert await post("/rh-webhook/s3", good, length="") == 411
+    assert await post("/rh-webhook/s3", good, length=str(2 * 1024 * 1024)) == 413
+    assert await post("/rh-webhook/s3", b"not json") == 400
+    assert not receiver.has_ended("1234567890123456789")
+    assert await post("/rh-webhook/s3", good) == 200 and receiver.has_ended("1234567890123456789")
+    assert await post("/mcp", b"{}") == 0 and passed == ["/mcp"]  # everything else goes to the app
+    assert replica_webhooks(ServerConfig(transport="stdio", webhook_url="https://lb.example")) is None

@@ -18,7 +18,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .._constants import ENV_PREFIX
 from .._exceptions import ConfigurationError
@@ -110,7 +110,6 @@ class Coordination:
     limiter: Limiter | None = None
     hold: float = DEFAULT_HOLD
     lease: float = DEFAULT_LEASE
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def for_client(
