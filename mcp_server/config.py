@@ -101,7 +101,7 @@ class ServerConfig:
     stateless: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
-    webhook_poll: float = 30.0
+    webhook_poll: float = 10.0  # a lost callback costs at most this much lag
 
     @property
     def use_client_roots(self) -> bool:
@@ -329,9 +329,9 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     m.add_argument(
         "--webhook-poll",
         type=float,
-        default=float(e("WEBHOOK_POLL", "30") or 30),
+        default=float(e("WEBHOOK_POLL", "10") or 10),
         metavar="SECONDS",
-        help="With --webhook-url: poll every SECONDS as a fallback for lost callbacks (default 30).",
+        help="With --webhook-url: poll every SECONDS as a fallback for lost callbacks (default 10).",
     )
 
     p.add_argument(
