@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,17 +46,19 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
-def in_order(take: list[object], n: int, start: object) -> list[int]:
-    """Start ``n`` takers one after another (each queued before the next starts); returns the order
-    in which they got their slot."""
+def in_order(take: Callable[[], object], queued: Callable[[], int], n: int, start: Callable[[], object]) -> list[int]:
+    """Start ``n`` takers one after another, each only once the one before is queued (``queued()``
+    counts them, however slow the machine), then ``start()``; returns the order they got slots in."""
     got: list[int] = []
     threads = []
     for i in range(n):
-        t = threading.Thread(target=lambda i=i: (take[0](), got.append(i)))  # type: ignore[operator]
+        t = threading.Thread(target=lambda i=i: (take(), got.append(i)))
         t.start()
         threads.append(t)
-        time.sleep(0.05)  # arrival order is the point: each queues before the next arrives
-    start()  # type: ignore[operator]
+        deadline = time.monotonic() + 30
+        while queued() < i + 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    start()
     for t in threads:
         t.join(30)
     return got
@@ -87,7 +89,8 @@ class TestLocal:
         with pytest.raises(SlotTimeoutError, match="All 1 task slots") as err:
             lim.acquire(time.monotonic() + 0.05)
         assert err.value.retryable and "Nothing was submitted" in err.value.hint
-        order = in_order([lambda: lim.release(lim.acquire(time.monotonic() + 30))], 4, lambda: lim.release(first))
+        take = lambda: lim.release(lim.acquire(time.monotonic() + 30))  # noqa: E731
+        order = in_order(take, lambda: len(lim._queue), 4, lambda: lim.release(first))
         assert order == [0, 1, 2, 3] and lim.in_use == 0
 
     async def test_async_waiters_and_threads_share_one_queue(self) -> None:
@@ -101,7 +104,8 @@ class TestLocal:
             lim.bind(slot, name)
 
         tasks = [asyncio.create_task(waiter(n)) for n in ("a", "b")]
-        await asyncio.sleep(0.05)
+        while len(lim._queue) < 2:  # both queued, in this order
+            await asyncio.sleep(0)
         lim.release(held[0])
         await asyncio.wait_for(tasks[0], 5)
         assert got == ["a"] and lim.task_ended("a") and not lim.task_ended("a")  # given back once
@@ -176,7 +180,7 @@ class TestRedis:
             "import time, sys\n"
             "from rh_tools.coordination import RedisLimiter\n"
             "from rh_tools.coordination._redis import RedisLink\n"
-            f"lim = RedisLimiter(RedisLink({url!r}), 'acct', 2, lease=1.0)\n"
+            f"lim = RedisLimiter(RedisLink({url!r}), 'acct', 2, lease=2.0)\n"
             "lim.acquire(time.monotonic() + 5); lim.acquire(time.monotonic() + 5)\n"
             "print('held', flush=True); time.sleep(600)\n"
         )
@@ -188,9 +192,9 @@ class TestRedis:
                 mine.acquire(time.monotonic() + 0.3)  # both slots are the child's, and it is alive
             child.kill()
             child.wait(10)
-            t0 = time.monotonic()
-            slots = [mine.acquire(time.monotonic() + 10) for _ in range(2)]
-            assert time.monotonic() - t0 < 5 and all(s.shared for s in slots)  # lease 1 s, then at the next ask
+            # Its lease (2 s) runs out and a renewal of this process clears it: well before the 1-h hold.
+            slots = [mine.acquire(time.monotonic() + 30) for _ in range(2)]
+            assert all(s.shared for s in slots)
         finally:
             child.kill()
             if child.stdout is not None:

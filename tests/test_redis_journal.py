@@ -19,7 +19,8 @@ from rh_tools import RunningHub
 from rh_tools.coordination._redis import RedisLink, RedisUnavailable
 from rh_tools.emulator import Emulator
 from rh_tools.journal import SQLiteStore, TaskQuery, TaskRecord, TaskUpdate, resolve_store
-from rh_tools.journal.redis_store import FailoverStore, RedisStore, fallback_location
+from rh_tools.journal._location import fallback_location
+from rh_tools.journal.redis_store import FailoverStore, RedisStore
 
 GROK = "grok_image_to_image"
 GROK_ARGS = {"prompt": "x", "imageUrl": "https://example.com/a.png"}

@@ -7,6 +7,7 @@ several processes and machines share (:mod:`rh_tools.journal.redis_store`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -19,7 +20,15 @@ from .._exceptions import ConfigurationError
 from ._model import TaskStore
 from .sqlite import SQLiteStore
 
-__all__ = ["FILE_NAME", "StoreSpec", "default_location", "open_store", "redis_url", "resolve_store"]
+__all__ = [
+    "FILE_NAME",
+    "StoreSpec",
+    "default_location",
+    "fallback_location",
+    "open_store",
+    "redis_url",
+    "resolve_store",
+]
 
 FILE_NAME = "journal.sqlite3"
 ENV_STORE = ENV_PREFIX + "STORE"
@@ -45,9 +54,19 @@ def redis_url(store: StoreSpec = None, env: Mapping[str, str] | None = None) -> 
     return value if scheme and scheme.group(1).lower() in _REDIS_SCHEMES else None
 
 
+def fallback_location(url: str) -> Path:
+    """The local SQLite file a Redis journal falls back to: ``RUNNINGHUB_STORE_FALLBACK``, else one
+    per Redis URL in the user's state folder (two Redis servers never share a fallback)."""
+    explicit = os.environ.get(ENV_STORE + "_FALLBACK", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    digest = hashlib.sha256(url.encode()).hexdigest()[:10]
+    return default_location().with_name(f"redis-fallback-{digest}.sqlite3")
+
+
 def _redis_store(url: str) -> TaskStore:
     """One failover Redis journal per URL and process (its fallback file is opened like any journal)."""
-    from .redis_store import FailoverStore, RedisStore, fallback_location
+    from .redis_store import FailoverStore, RedisStore  # the redis package loads only for a Redis journal
 
     key = (os.getpid(), url)
     with _open_lock:

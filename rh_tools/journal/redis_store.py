@@ -13,22 +13,19 @@ next one that uses the same fallback file. No task id is lost either way.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ..coordination._redis import PREFIX, RedisLink, RedisUnavailable, link_for
 from ._model import SpendRow, TaskQuery, TaskRecord, TaskUpdate, group_spend
 from .sqlite import DEFAULT_RETENTION_DAYS, SQLiteStore
 
-__all__ = ["FailoverStore", "RedisStore", "fallback_location"]
+__all__ = ["FailoverStore", "RedisStore"]
 
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
@@ -72,18 +69,6 @@ else
 end
 return 1
 """
-
-
-def fallback_location(url: str) -> Path:
-    """The local SQLite file a Redis journal falls back to: ``RUNNINGHUB_STORE_FALLBACK``, else one
-    per Redis URL in the user's state folder (two Redis servers never share a fallback)."""
-    from ._location import ENV_STORE, default_location
-
-    explicit = os.environ.get(ENV_STORE + "_FALLBACK", "").strip()
-    if explicit:
-        return Path(explicit).expanduser()
-    digest = hashlib.sha256(url.encode()).hexdigest()[:10]
-    return default_location().with_name(f"redis-fallback-{digest}.sqlite3")
 
 
 def _encode(value: Any) -> str:
