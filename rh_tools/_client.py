@@ -29,7 +29,7 @@ from ._download import FetchPolicy
 from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status, is_key_refusal
 from ._media import MediaSource
 from ._polling import DurationHistory
-from ._waiter import Waiter
+from ._waiter import PollNotDue, Waiter
 from ._webhooks import WebhookReceiver
 from .catalogue import Endpoint, SearchFilters
 from .catalogue._inputs import EndpointInput, validate_params
@@ -564,6 +564,8 @@ class RunningHub(_Base):
         self._coord.start()  # hear task ends from other processes (Redis); a no-op otherwise
         while (delay := w.next_delay()) is not None:
             woke = self._pause(w.task_id, delay) if delay else False
+            if not w.sending(check=not woke):  # other tasks of the endpoint showed it is too early
+                continue
             try:
                 task = self._send(call)
             except RunningHubError as err:
@@ -949,7 +951,7 @@ class AsyncRunningHub(_Base):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, call: core.Call[T]) -> T:
+    async def _send(self, call: core.Call[T], ready: Callable[[], bool] | None = None) -> T:
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
@@ -958,6 +960,8 @@ class AsyncRunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 async with self._slot():
+                    if ready is not None and not ready():  # a poll that waited here may be stale
+                        raise PollNotDue
                     resp = await self._request(call)
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
@@ -1006,8 +1010,13 @@ class AsyncRunningHub(_Base):
         self._coord.start()
         while (delay := w.next_delay()) is not None:
             woke = await self._pause(w.task_id, delay) if delay else False
+            if not w.sending(check=not woke):  # other tasks of the endpoint showed it is too early
+                continue
             try:
-                task = await self._send(call)
+                # asked again once a slot is free: under load a poll may wait there for seconds
+                task = await self._send(call, ready=lambda: w.sending(check=not woke))  # noqa: B023
+            except PollNotDue:
+                continue
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
