@@ -18,6 +18,7 @@ writes each one's output to DIR/<name>.txt. benchmarks/RESULTS.md holds the late
 | startup     | 7    | python benchmarks/bench_startup.py           | ~30 s   |
 | search      | —    | python benchmarks/bench_search.py            | ~2 s    |
 | fresh       | #12  | python benchmarks/bench_fresh_process.py     | ~4.5 min |
+| shared      | #15  | python benchmarks/bench_shared_account.py    | ~4 min (starts a redis-server) |
 
 Not run by this runner: ``benchmarks/load_mcp.py`` (rh-mcp over HTTP under N concurrent MCP
 sessions; its own docstring has the command). Goal 6 counts real tokens when ``bpe_openai`` is
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, str | list[str]] = {  # name -> script, or [script, argume
     "startup": "bench_startup.py",
     "search": "bench_search.py",
     "fresh": "bench_fresh_process.py",
+    "shared": "bench_shared_account.py",
 }
 
 

@@ -338,6 +338,8 @@ class Core:
             raise Refusal(v2_error("421", status_code=cfg.queue_full_http_status))
         self.stats.count_task(key, endpoint)
         self.stats.count_unknown_keys(endpoint, task.unknown_keys)
+        running, waiting = self.store.counts(key)
+        self.stats.note_in_flight(key, running + waiting)
         return task
 
     def _on_end(self, task: Task) -> None:
