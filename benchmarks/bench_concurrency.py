@@ -133,6 +133,7 @@ def main() -> None:
     pairs: list[tuple[Run, Run]] = []
     with EmulatorProcess(*emulator_args, "--concurrency", "100000") as emu:
         base_rss = rss_mb()
+        reset = False  # (--rounds 0 runs nothing)
         for r in range(args.rounds):
             oracle_key, client_key = f"{2 * r + 1:032x}", f"{2 * r + 2:032x}"
             oracle = asyncio.run(run_oracle(emu.base_url, args.tasks, args.seconds, oracle_key))

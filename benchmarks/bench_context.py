@@ -22,6 +22,7 @@ network) or ``bpe_openai`` (o200k/cl100k tables ship in the wheel; not a project
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -46,7 +47,7 @@ def tokenizers() -> tuple[dict[str, Callable[[str], int]], list[str]]:
     except Exception as exc:  # noqa: BLE001 - anything here means "not available offline"
         notes.append(f"tiktoken: unavailable ({type(exc).__name__}: {str(exc)[:80]})")
     try:
-        import bpe_openai
+        bpe_openai = importlib.import_module("bpe_openai")  # optional: not a dependency of the project
 
         for name in ("o200k_base", "cl100k_base"):
             enc = bpe_openai.get_encoding(name)
@@ -128,7 +129,8 @@ def per_tool_table(wire_json: str, toks: dict[str, Callable[[str], int]]) -> str
     def cost(key: str, value: Any) -> int:
         return count(json.dumps({key: value}, ensure_ascii=False)) - count("{}") if value is not None else 0
 
-    rows, sums = [], dict.fromkeys(("total", *_FIELDS), 0)
+    rows: list[list[Any]] = []
+    sums: dict[str, int] = dict.fromkeys(("total", *_FIELDS), 0)
     for tool in json.loads(wire_json):
         cells = {"total": count(json.dumps(tool, ensure_ascii=False)), **{f: cost(f, tool.get(f)) for f in _FIELDS}}
         rows.append([tool["name"], *(cells[k] or "" for k in sums)])

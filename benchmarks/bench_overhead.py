@@ -102,7 +102,8 @@ def main() -> None:
                 raw_fn = lambda: raw.post(url, json=body, headers=HEADERS).json()  # noqa: E731
                 ours_fn = lambda: rh.get_task(task_id)  # noqa: E731
                 assert raw_fn()["taskId"] == ours_fn().task_id
-                time_sync(raw_fn, 50), time_sync(ours_fn, 50)  # warm both pools
+                time_sync(raw_fn, 50)  # warm both pools
+                time_sync(ours_fn, 50)
                 for _ in range(args.rounds):
                     rounds.append((time_sync(raw_fn, args.requests), time_sync(ours_fn, args.requests)))
             rows.append(compare(f"sync get_task, {label}", rounds))

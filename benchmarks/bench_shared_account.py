@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import subprocess
@@ -228,7 +229,7 @@ def main() -> int:
     p.add_argument("--modes", default="shared,local-5,local-1")
     args = p.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
-    from redis_support import RedisServer
+    RedisServer = importlib.import_module("redis_support").RedisServer  # tests/ helper, by name (not a package)
 
     print_header(f"Shared account: {args.processes} processes x {args.tasks} tasks, {args.slots} slots")
     rows = []

@@ -386,7 +386,7 @@ def markdown(r: Report, command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     p.add_argument("--max-wait", type=float, default=2.0, help="rh-mcp --max-wait (default 2)")

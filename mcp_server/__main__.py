@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rh-mcp: {err}", file=sys.stderr)
         return 2
     if ns.list_tools:
-        tools = server.rh.tools  # type: ignore[attr-defined]
+        tools = server.rh.tools
         for tool in tools:
             print(tool.name)
         print(f"{len(tools)} tools, about {tools_list_tokens(tools)} tokens of tools/list", file=sys.stderr)

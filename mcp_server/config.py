@@ -68,19 +68,19 @@ class ServerConfig:
     port: int = 8000
     path: str = "/mcp"
     auth_token: str | None = field(default=None, repr=False)
-    allowed_hosts: list[str] = field(default_factory=list)  # extra Host header values (host or host:port)
+    allowed_hosts: list[str] = field(default_factory=list[str])  # extra Host header values (host or host:port)
     allow_unauthenticated: bool = False  # start on a non-loopback address without a token
     max_sessions: int = DEFAULT_MAX_SESSIONS
     session_idle_timeout: float = DEFAULT_SESSION_IDLE
     read_timeout: float = DEFAULT_READ_TIMEOUT
-    tools: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    output_types: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list[str])
+    categories: list[str] = field(default_factory=list[str])
+    output_types: list[str] = field(default_factory=list[str])
     all_tools: bool = False
     generic: bool = True
     max_wait: float | None = DEFAULT_MAX_WAIT
     heartbeat: float = DEFAULT_HEARTBEAT
-    allow_dirs: list[Path] = field(default_factory=list)
+    allow_dirs: list[Path] = field(default_factory=list[Path])
     client_roots: str = "auto"  # auto: trusted over stdio only (over HTTP they name the client's disk)
     output_dir: Path | None = None
     inline_preview: bool = False

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, cast
 
 import mcp_types as types
@@ -27,6 +27,7 @@ from mcp.shared.exceptions import MCPError
 
 from rh_tools import _render as R
 from rh_tools._exceptions import InvalidInputError
+from rh_tools._guards import is_array, is_mapping, is_object
 
 __all__ = ["MARK", "MAX_DEPTH", "EdgeMiddleware", "RepairedLines", "repair", "stdio_transport"]
 
@@ -53,12 +54,13 @@ def repair(raw: str | bytes) -> str | None:
         message, reason = _head(text), f"the arguments are nested more than {MAX_DEPTH} levels deep"
     except ValueError:
         message, reason = _head(text), "the request is not valid JSON"
-    if not isinstance(message, dict) or not _valid_id(message.get("id")) or not isinstance(message.get("method"), str):
+    if not is_object(message) or not _valid_id(message.get("id")) or not isinstance(message.get("method"), str):
         return None  # a notification or garbage: nothing to answer
     method = message["method"]
     params: dict[str, Any] = {"_meta": {MARK: reason}}
     if method == "tools/call":
-        name = (message.get("params") or {}).get("name") if isinstance(message.get("params"), dict) else None
+        call_params = message.get("params")
+        name = call_params.get("name") if is_object(call_params) else None
         params.update(name=name if isinstance(name, str) and _clean(name) else "(unreadable)", arguments={})
     out = {"jsonrpc": "2.0", "id": message["id"], "method": method, "params": params}
     return json.dumps(out)
@@ -150,12 +152,12 @@ def _problem(message: Any) -> str | None:
         if isinstance(value, str):
             if not _clean(value):
                 return f"{_shown(where)} contains an unpaired UTF-16 surrogate (invalid Unicode)"
-        elif isinstance(value, Mapping):
+        elif is_mapping(value):
             for k, v in value.items():
                 if isinstance(k, str) and not _clean(k):
                     return f"a key in {_shown(where)} contains an unpaired UTF-16 surrogate (invalid Unicode)"
                 stack.append((v, depth + 1, f"{where}.{k}" if where else str(k)))
-        elif isinstance(value, list):
+        elif is_array(value):
             stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
     return None
 
@@ -171,7 +173,7 @@ def _shown(where: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
+async def stdio_transport() -> AsyncGenerator[tuple[Any, Any], None]:
     """The SDK's stdio transport, reading stdin through :class:`RepairedLines`.
 
     Passing our own stdin skips the SDK's diversion of file descriptor 0 to /dev/null (it guards
@@ -185,6 +187,7 @@ async def stdio_transport() -> AsyncIterator[tuple[Any, Any]]:
 
     text = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     lines = RepairedLines(anyio.wrap_file(text))
+    # Any: the SDK types stdin as anyio.AsyncFile but only iterates its lines, which is all RepairedLines offers.
     async with stdio_server(stdin=cast(Any, lines)) as streams:
         yield streams
 
@@ -218,10 +221,10 @@ def _tool_error(message: str) -> types.CallToolResult:
 
 def check_call(params: Any) -> str | None:
     """What is wrong with a ``tools/call``'s raw params, in words for the model; None if nothing."""
-    if not isinstance(params, Mapping):
+    if not is_mapping(params):
         return "tools/call needs params with a tool name and an arguments object"
     meta = params.get("_meta")
-    if isinstance(meta, Mapping) and isinstance(meta.get(MARK), str):
+    if is_mapping(meta) and isinstance(meta.get(MARK), str):
         return f"The request could not be read: {meta[MARK]}"
     if not isinstance(params.get("name"), str):
         return "tools/call needs the tool name as a string"
@@ -232,8 +235,14 @@ def check_call(params: Any) -> str | None:
     return f"The arguments were refused: {problem}" if problem else None
 
 
-def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+def _json_type(value: object) -> str:
+    names: dict[type[Any], str] = {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -247,9 +256,9 @@ class EdgeMiddleware:
             problem = check_call(ctx.params)
             if problem is not None:
                 return _tool_error(problem)
-        elif isinstance(ctx.params, Mapping):
+        elif is_mapping(ctx.params):
             meta = ctx.params.get("_meta")
-            if isinstance(meta, Mapping) and isinstance(meta.get(MARK), str):
+            if is_mapping(meta) and isinstance(meta.get(MARK), str):
                 raise MCPError(code=_INVALID_PARAMS, message=f"Invalid request: {meta[MARK]}")
             problem = _problem(ctx.params)
             if problem is not None and ctx.method != "initialize":

@@ -32,6 +32,7 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -92,7 +93,7 @@ def _host_port(value: str) -> tuple[str, int | None]:
 
 def allowed_hosts(config: ServerConfig) -> frozenset[str]:
     """Every ``Host`` header value this server answers (with and without the port where it is implied)."""
-    names = set()
+    names: set[str] = set()
     bind = _as_header_host(config.host)
     wildcard = bind in ("0.0.0.0", "[::]")
     if not wildcard:
@@ -109,7 +110,7 @@ def allowed_hosts(config: ServerConfig) -> frozenset[str]:
     return frozenset(values)
 
 
-async def _answer(send: Any, status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def _answer(send: Any, status: int, payload: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     body = json.dumps(payload).encode()
     await send(
         {
@@ -283,12 +284,12 @@ def _session_manager_class() -> type[Any]:
                     else:
                         return None
             transport = super()._admit_session(requestor)
-            if transport is not None:
+            if transport is not None and transport.mcp_session_id is not None:  # (the SDK always sets it)
                 self._owner_of[transport.mcp_session_id] = owner
             return transport
 
         def _evict_idle(self, session_ids: list[str]) -> bool:
-            idle = []
+            idle: list[tuple[float, str]] = []
             for sid in session_ids:
                 t = self._server_instances.get(sid)
                 scope = getattr(t, "idle_scope", None)
@@ -300,7 +301,8 @@ def _session_manager_class() -> type[Any]:
             transport = self._server_instances.pop(sid)
             self._session_owners.pop(sid, None)
             self._owner_of.pop(sid, None)
-            transport.idle_scope.cancel()  # its server task ends and terminates the transport
+            if transport.idle_scope is not None:  # (it is: only sessions with a scope were candidates)
+                transport.idle_scope.cancel()  # its server task ends and terminates the transport
             log.info("closed idle session %s to admit a new one (session cap %s)", sid[:8], self.max_sessions)
             return True
 
@@ -362,16 +364,18 @@ def guarded_protocol(read_timeout: float, max_pending: int = MAX_PENDING) -> typ
     class GuardedH11Protocol(H11Protocol):
         _read_timer: Any = None
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
 
         def data_received(self, data: bytes) -> None:
-            if self._read_timer is None and (self.cycle is None or self.cycle.response_complete):
+            # uvicorn types `cycle` and `transport` without None, but they are None until set: hence the
+            # checks pyright calls needless here and in _drop.
+            if self._read_timer is None and (self.cycle is None or self.cycle.response_complete):  # pyright: ignore[reportUnnecessaryComparison]
                 self._arm()  # the first bytes of the next request on a kept-alive connection
             super().data_received(data)
             cycle = self.cycle
-            if self._read_timer is not None and cycle is not None and not cycle.response_complete:
+            if self._read_timer is not None and cycle is not None and not cycle.response_complete:  # pyright: ignore[reportUnnecessaryComparison]
                 if not cycle.more_body:
                     self._disarm()  # headers and body are in
 
@@ -394,7 +398,7 @@ def guarded_protocol(read_timeout: float, max_pending: int = MAX_PENDING) -> typ
 
         def _drop(self) -> None:
             self._disarm()
-            if self.transport is not None and not self.transport.is_closing():
+            if self.transport is not None and not self.transport.is_closing():  # pyright: ignore[reportUnnecessaryComparison]
                 self.transport.close()
 
     return GuardedH11Protocol

@@ -36,7 +36,7 @@ class NeedClientRoots(Exception):
 
 def roots_from_uris(uris: Iterable[str]) -> list[Path]:
     """``file://`` root URIs as resolved local paths; other schemes and remote hosts are ignored."""
-    roots = []
+    roots: list[Path] = []
     for uri in uris:
         parsed = urlparse(str(uri))
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):

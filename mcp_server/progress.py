@@ -90,4 +90,4 @@ class Heartbeat:
                 tg.cancel_scope.cancel()
         if error is not None:
             raise error
-        return outcome  # type: ignore[no-any-return]
+        return outcome

@@ -17,7 +17,7 @@ import json
 import logging
 import mimetypes
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
 from rh_tools._download import FetchPolicy, afetch_output, output_filename
 from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._guards import is_array, is_object
 from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
 from rh_tools.toolspecs import (
@@ -61,7 +62,15 @@ from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 from .replicas import replica_webhooks
 
-__all__ = ["MODELS_URI", "TASKS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
+__all__ = [
+    "MODELS_URI",
+    "TASKS_URI",
+    "RunningHubMCPServer",
+    "build_server",
+    "select_specs",
+    "tool_definition",
+    "tools_list_tokens",
+]
 
 log = logging.getLogger("mcp_server")
 
@@ -126,19 +135,19 @@ def select_specs(config: ServerConfig) -> list[ToolSpec]:
 
 def _compact_schema(node: Any, *, root: bool = True) -> Any:
     """Drop pydantic's auto titles ("Wait Seconds"): every tools/list pays for them, no model needs them."""
-    if not isinstance(node, dict):
+    if not is_object(node):
         return node
     out = {k: v for k, v in node.items() if not (k == "title" and isinstance(v, str))}
-    if isinstance(out.get("properties"), dict):
-        out["properties"] = {k: _compact_schema(v, root=False) for k, v in out["properties"].items()}
+    if is_object(props := out.get("properties")):
+        out["properties"] = {k: _compact_schema(v, root=False) for k, v in props.items()}
     for key in ("items", "additionalProperties"):
-        if isinstance(out.get(key), dict):
+        if is_object(out.get(key)):
             out[key] = _compact_schema(out[key], root=False)
     for key in ("anyOf", "oneOf", "allOf"):
-        if isinstance(out.get(key), list):
-            out[key] = [_compact_schema(v, root=False) for v in out[key]]
-    if isinstance(out.get("$defs"), dict):
-        out["$defs"] = {k: _compact_schema(v, root=False) for k, v in out["$defs"].items()}
+        if is_array(options := out.get(key)):
+            out[key] = [_compact_schema(v, root=False) for v in options]
+    if is_object(defs := out.get("$defs")):
+        out["$defs"] = {k: _compact_schema(v, root=False) for k, v in defs.items()}
     return out
 
 
@@ -240,7 +249,7 @@ class RHServer:
         return {"store": c.store, "max_concurrency": c.max_concurrency, "webhook_receiver": self.webhooks}
 
     @asynccontextmanager
-    async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
+    async def lifespan(self, _server: Any) -> AsyncGenerator[_State, None]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
         # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
         # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).
@@ -392,7 +401,8 @@ class RHServer:
                             description="RunningHub output URL; expires in about 24 h. Readable with resources/read.",
                         )
                     )
-            for path in getattr(task, "files", None) or []:
+            saved: list[Any] = getattr(task, "files", None) or []
+            for path in saved:
                 p = Path(path)
                 content.append(
                     self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
@@ -573,14 +583,21 @@ class RHServer:
             raise RunningHubError(f"the file cannot be read ({type(exc).__name__})") from None
 
 
-def build_server(config: ServerConfig | None = None) -> Server[Any]:
+class RunningHubMCPServer(Server[Any]):
+    """The SDK's lowlevel server, holding the :class:`RHServer` it was built from (tests and
+    ``--list-tools`` read the tool selection from ``server.rh``)."""
+
+    rh: RHServer
+
+
+def build_server(config: ServerConfig | None = None) -> RunningHubMCPServer:
     """The lowlevel MCP server for ``config`` (stdio, HTTP and in-memory clients all use this).
 
     Raises:
         UnknownEndpointError: a ``--tools`` name matches no tool.
     """
     rh = RHServer(config or ServerConfig())
-    server: Server[Any] = Server(
+    server = RunningHubMCPServer(
         "rh-mcp",
         version=__version__,
         title="RunningHub",
@@ -594,5 +611,5 @@ def build_server(config: ServerConfig | None = None) -> Server[Any]:
     )
     # Malformed requests (non-object arguments, unpaired surrogates, deep nesting) get tool errors.
     server.middleware.append(EdgeMiddleware())
-    server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
+    server.rh = rh
     return server

@@ -227,7 +227,7 @@ class Budget:
         def money(v: float) -> str:
             return format_money(v, currency)
 
-        parts = []
+        parts: list[str] = []
         if self.per_call is not None:
             parts.append(f"at most {money(self.per_call)} per call")
         if self.per_session is not None:

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._core import Call, _body_message, _int
+from ._core import Call
 from ._exceptions import InvalidInputError, InvalidRequestError, ResponseFormatError, error_for_code
+from ._guards import body_message, int_or_none, is_array, is_object
 from ._media import MediaSource
 from .types import Account, Output, PricePreview, QueueStatus, Task, UploadedFile, Usage, WebhookDetail
 
@@ -57,11 +58,11 @@ def v2_object(body: Any) -> dict[str, Any]:
     An error answer is one with errorCode/errorMessage and no usable task: an empty taskId, or a
     status that is no task status (the service answers a refused key with ``"status": ""`` and
     ``"errorCode": "806"``, an unknown task with 1004, a malformed task id with 1007)."""
-    if not isinstance(body, dict):
+    if not is_object(body):
         raise ResponseFormatError(f"Expected a JSON object, got {type(body).__name__}")
     if "taskId" not in body and "errorCode" not in body and "code" in body:
         data = envelope_data(body)  # some v2 routes answer with the legacy envelope
-        return data if isinstance(data, dict) else {"data": data}
+        return data if is_object(data) else {"data": data}
     code, msg = body.get("errorCode"), body.get("errorMessage")
     has_error = code not in (None, "") or msg not in (None, "")
     status = _status(body.get("status"))
@@ -77,21 +78,21 @@ def _status(raw: Any) -> str:
 
 def envelope_data(body: Any) -> Any:
     """``data`` of a ``{code, msg|message, data}`` envelope, raising the mapped error when code != 0."""
-    if isinstance(body, dict) and "code" not in body and body.get("errorCode") not in (None, ""):
+    if is_object(body) and "code" not in body and body.get("errorCode") not in (None, ""):
         # A v2-style refusal on an envelope route (gateways answer alike on every route).
         raise error_for_code(body["errorCode"], body.get("errorMessage"), details=body.get("failedReason"))
-    if not isinstance(body, dict) or "code" not in body:
+    if not is_object(body) or "code" not in body:
         raise ResponseFormatError("Expected a {code, msg, data} envelope")
     if body["code"] not in (0, "0"):
         data = body.get("data")
-        reason = data.get("failedReason") if isinstance(data, dict) else None
-        raise error_for_code(body["code"], _body_message(body), details=reason)
+        reason = data.get("failedReason") if is_object(data) else None
+        raise error_for_code(body["code"], body_message(body), details=reason)
     return body.get("data")
 
 
 def task_from_v2(body: Any, endpoint: str | None = None) -> Task:
     obj = v2_object(body)
-    results = obj.get("results") or []
+    results = obj.get("results")
     usage = obj.get("usage")
     return Task(
         task_id=str(obj.get("taskId") or ""),
@@ -99,16 +100,16 @@ def task_from_v2(body: Any, endpoint: str | None = None) -> Task:
         endpoint=endpoint,
         error_code=str(obj["errorCode"]) if obj.get("errorCode") not in (None, "") else None,
         error_message=obj.get("errorMessage") or None,
-        outputs=[Output.from_api(r) for r in results if isinstance(r, dict)],
-        usage=Usage.model_validate(usage) if isinstance(usage, dict) else None,
+        outputs=[Output.from_api(r) for r in results if is_object(r)] if is_array(results) else [],
+        usage=Usage.model_validate(usage) if is_object(usage) else None,
         failed_reason=obj.get("failedReason") or None,
         prompt_tips=obj.get("promptTips") or None,
     )
 
 
 def _task_from_legacy_create(body: Any, endpoint: str) -> Task:
-    data = envelope_data(body) or {}
-    if not isinstance(data, dict):
+    data: Any = envelope_data(body) or {}
+    if not is_object(data):
         raise ResponseFormatError(f"Expected the created task in data, got {type(data).__name__}")
     tips = data.get("promptTips")
     _raise_node_errors(tips)
@@ -137,7 +138,7 @@ def _raise_node_errors(tips: Any) -> None:
         parsed = json.loads(tips)
     except ValueError:
         return
-    if isinstance(parsed, dict) and parsed.get("node_errors"):
+    if is_object(parsed) and parsed.get("node_errors"):
         raise error_for_code(433, "Workflow validation failed (node_errors)", details=parsed["node_errors"])
 
 
@@ -154,9 +155,9 @@ def _task_from_legacy_outputs(body: Any, task_id: str) -> Task:
     APIKEY_TASK_IS_QUEUED queued, 805 / APIKEY_TASK_STATUS_ERROR failed (``data.failedReason``);
     code 0 with ``data`` null is still running, code 0 with an empty list finished with no visible
     output, code 0 with a list finished with those files. Any other code is an error."""
-    if not isinstance(body, dict) or "code" not in body:
+    if not is_object(body) or "code" not in body:
         raise ResponseFormatError("Expected a {code, msg, data} envelope")
-    code, msg, data = _int(body.get("code")), str(body.get("msg") or "").strip(), body.get("data")
+    code, msg, data = int_or_none(body.get("code")), str(body.get("msg") or "").strip(), body.get("data")
     if code == 804 or msg == "APIKEY_TASK_IS_RUNNING":
         return Task(task_id=task_id, status="RUNNING")
     if code == 813 or msg == "APIKEY_TASK_IS_QUEUED":
@@ -166,26 +167,26 @@ def _task_from_legacy_outputs(body: Any, task_id: str) -> Task:
             task_id=task_id,
             status="FAILED",
             error_code="805",
-            error_message=_body_message(body),
-            failed_reason=data.get("failedReason") if isinstance(data, dict) else None,
+            error_message=body_message(body),
+            failed_reason=data.get("failedReason") if is_object(data) else None,
         )
     data = envelope_data(body)
     if data is None:
         return Task(task_id=task_id, status="RUNNING")
-    if not isinstance(data, list):
+    if not is_array(data):
         raise ResponseFormatError(f"Expected a list of outputs, got {type(data).__name__}")
     if not data:
         return Task(task_id=task_id, status="SUCCESS", note=_NO_VISIBLE_OUTPUT)
     usage: dict[str, Any] = {}
     for item in data:
-        if isinstance(item, dict):
+        if is_object(item):
             for k in ("consumeMoney", "consumeCoins", "thirdPartyConsumeMoney", "taskCostTime"):
                 if usage.get(k) in (None, "") and item.get(k) not in (None, ""):
                     usage[k] = item[k]
     return Task(
         task_id=task_id,
         status="SUCCESS",
-        outputs=[Output.from_api(d) for d in data if isinstance(d, dict)],
+        outputs=[Output.from_api(d) for d in data if is_object(d)],
         usage=Usage.model_validate(usage) if usage else None,
     )
 
@@ -221,7 +222,7 @@ def task_from_webhook(payload: Any) -> Task:
     """The task a TASK_END callback reports, in both forms RunningHub sends: ``eventData`` as the v2
     task object (Standard Model tasks) or as a JSON string holding the /task/openapi/outputs answer
     (workflow / AI-app tasks). The callback is unauthenticated: confirm with a query before trusting it."""
-    if not isinstance(payload, dict) or not payload.get("taskId"):
+    if not is_object(payload) or not payload.get("taskId"):
         raise ResponseFormatError("Expected a TASK_END payload with a taskId")
     task_id = str(payload["taskId"])
     data = payload.get("eventData")
@@ -230,7 +231,7 @@ def task_from_webhook(payload: Any) -> Task:
             data = json.loads(data)
         except ValueError:
             raise ResponseFormatError("eventData is neither an object nor JSON text") from None
-    if isinstance(data, dict) and "code" in data and "taskId" not in data:
+    if is_object(data) and "code" in data and "taskId" not in data:
         return _task_from_legacy_outputs(data, task_id)
     task = task_from_v2(data)
     if not task.task_id:
@@ -241,7 +242,7 @@ def task_from_webhook(payload: Any) -> Task:
 def uploaded_file(body: Any) -> UploadedFile:
     """An upload answer (v2 ``{code, message, data}`` or legacy ``{code, msg, data}``)."""
     data = envelope_data(body)
-    if not isinstance(data, dict):
+    if not is_object(data):
         raise ResponseFormatError(f"Expected the uploaded file in data, got {type(data).__name__}")
     return UploadedFile.model_validate(data)
 
@@ -292,11 +293,13 @@ def price_preview_call(path: str, body: dict[str, Any]) -> Call[PricePreview]:
     )
 
 
-def _node_body(node_info_list: list[dict[str, Any]] | None, extra: dict[str, Any]) -> dict[str, Any]:
+def _node_body(node_info_list: object, extra: dict[str, Any]) -> dict[str, Any]:
+    """The run body; ``node_info_list`` is checked as whatever the caller passed (an agent's JSON
+    does not follow the public annotation ``list[dict[str, Any]] | None``)."""
     body = {k: v for k, v in extra.items() if v is not None}
     if node_info_list is not None:
-        if not isinstance(node_info_list, list) or not all(
-            isinstance(n, dict) and "nodeId" in n and "fieldName" in n for n in node_info_list
+        if not is_array(node_info_list) or not all(
+            is_object(n) and "nodeId" in n and "fieldName" in n for n in node_info_list
         ):
             raise InvalidInputError(
                 "node_info_list must be a list of {nodeId, fieldName, fieldValue} objects",
@@ -346,14 +349,9 @@ class RunOptions:
         if self.use_personal_queue is not None:
             out["usePersonalQueue"] = _flag(self.use_personal_queue, "use_personal_queue")
         if self.retain_seconds is not None:
-            if isinstance(self.retain_seconds, bool) or not isinstance(self.retain_seconds, int):
-                raise InvalidInputError(
-                    f"retain_seconds must be a whole number of seconds, got {self.retain_seconds!r}"
-                )
-            if self.retain_seconds < 0:
-                raise InvalidInputError("retain_seconds must be >= 0")
-            if self.retain_seconds > 0:
-                out["retainSeconds"] = self.retain_seconds
+            retain = _seconds(self.retain_seconds, "retain_seconds")
+            if retain > 0:
+                out["retainSeconds"] = retain
         if self.access_password:
             out["accessPassword"] = _text(self.access_password, "access_password")
         if self.add_metadata is not None:
@@ -365,6 +363,14 @@ def _text(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _seconds(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be a whole number of seconds, got {value!r}")
+    if value < 0:
+        raise InvalidInputError(f"{name} must be >= 0")
+    return value
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -381,11 +387,7 @@ def _inline_workflow(workflow: Any) -> str:
             parsed = json.loads(workflow)
         except ValueError as exc:
             raise InvalidInputError(f"workflow is not valid JSON: {exc}") from None
-    if (
-        not isinstance(parsed, dict)
-        or not parsed
-        or not all(isinstance(n, dict) and "class_type" in n for n in parsed.values())
-    ):
+    if not is_object(parsed) or not parsed or not all(is_object(n) and "class_type" in n for n in parsed.values()):
         raise InvalidInputError(
             "workflow must be a ComfyUI workflow in API format: {node id: {class_type, inputs}}",
             hint="Export it with 'Save (API Format)' in ComfyUI, or read one with get_workflow_json.",
@@ -437,7 +439,8 @@ def ai_app_call(
 
 def workflow_json_call(workflow_id: str) -> Call[dict[str, Any]]:
     def parse(b: Any) -> dict[str, Any]:
-        prompt = (envelope_data(b) or {}).get("prompt")
+        data: Any = envelope_data(b) or {}
+        prompt = data.get("prompt")
         return json.loads(prompt) if isinstance(prompt, str) else dict(prompt or {})
 
     return Call("POST", "/api/openapi/getJsonApiFormat", parse, body={"workflowId": str(workflow_id)}, auth="body")

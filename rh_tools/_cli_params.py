@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Collection
-from typing import Any, cast
+from typing import Any
 
 from ._exceptions import InvalidInputError
+from ._guards import is_object
 from .catalogue import Endpoint, Param
 from .catalogue._examples import example_value
 
@@ -96,12 +97,12 @@ def parse_params_json(text: str | None) -> dict[str, Any]:
             f"--params is not valid JSON ({exc})",
             hint='Give a JSON object in single quotes: --params \'{"prompt": "a red fox", "duration": 5}\'.',
         ) from None
-    if not isinstance(value, dict):
+    if not is_object(value):
         raise InvalidInputError(
             f"--params must be a JSON object, got {type(value).__name__}",
             hint='Give a JSON object in single quotes: --params \'{"prompt": "a red fox"}\'.',
         )
-    return cast("dict[str, Any]", value)  # JSON object keys are always strings
+    return value
 
 
 def _needed_media(ep: Endpoint) -> list[Param]:

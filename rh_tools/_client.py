@@ -10,12 +10,18 @@ import asyncio
 import hashlib
 import logging
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar, Unpack
+from typing import IO, Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # Python 3.10: typing has no Unpack yet (typing_extensions comes with pydantic)
+    from typing_extensions import Unpack
 
 import httpx
 
@@ -27,6 +33,7 @@ from . import catalogue
 from ._config import ClientConfig, LegacyAuth
 from ._download import FetchPolicy
 from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status, is_key_refusal
+from ._guards import is_array
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import PollNotDue, Waiter
@@ -41,6 +48,7 @@ __all__ = ["AsyncRunningHub", "RunningHub"]
 
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
+_ClientT = TypeVar("_ClientT", bound="_Base")
 core.install_log_redaction("httpx")  # httpx logs request URLs at INFO; some carry the key (apiCallDemo)
 core.install_log_redaction("rh_tools")  # our own lines may quote an answer that quoted the key
 MAX_API_REDIRECTS = 5
@@ -133,6 +141,16 @@ class _Base:
     def config(self) -> ClientConfig:
         return self._config
 
+    @classmethod
+    def twin_of(cls: type[_ClientT], other: _Base) -> _ClientT:
+        """A client of this flavour with ``other``'s resolved settings (key, URL, timeouts, polling),
+        sharing its task journal and learnt durations: ``AsyncRunningHub.twin_of(client)``."""
+        cfg = other._config
+        made = cls(api_key=cfg.api_key.get() if cfg.api_key else None, base_url=cfg.base_url)
+        made._config = cfg  # exact copy, including settings resolve() takes from the environment
+        made._journal, made._history = other._journal, other._history  # one task journal, one learnt history
+        return made
+
     @property
     def base_url(self) -> str:
         return self._config.base_url
@@ -164,7 +182,8 @@ class _Base:
 
     def _own(self, result: TaskResult) -> TaskResult:
         """Hand a result out knowing how its outputs may be fetched (the API host is trusted)."""
-        result._fetch = self._fetch_policy()
+        # The client is the one writer of the result's fetch policy (not a setting users change).
+        result._fetch = self._fetch_policy()  # pyright: ignore[reportPrivateUsage]
         return result
 
     def _call_deadline(self, timeout: float | None, started: float) -> float:
@@ -196,7 +215,7 @@ class _Base:
         # A price estimate should not upload anything: local files are left out (prices depend on
         # options such as duration and resolution, not on the media itself).
         def local(v: Any) -> bool:
-            return isinstance(v, MediaSource) or (isinstance(v, list) and any(isinstance(i, MediaSource) for i in v))
+            return isinstance(v, MediaSource) or (is_array(v) and any(isinstance(i, MediaSource) for i in v))
 
         return {k: v for k, v in model.to_body().items() if not local(v)}
 
@@ -494,7 +513,7 @@ class RunningHub(_Base):
             with self._lock:  # agents call tools from several threads at once; make one client, not many
                 if self._http is None:
                     self._http = net.make_client(timeout=self._timeouts(), transport=self._transport)
-        return self._http  # type: ignore[no-any-return]
+        return self._http
 
     def close(self) -> None:
         if self._http is not None and self._owns_http:
@@ -938,7 +957,7 @@ class AsyncRunningHub(_Base):
         if self._http is None:
             limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
             self._http = net.make_async_client(timeout=self._timeouts(), limits=limits, transport=self._transport)
-        return self._http  # type: ignore[no-any-return]
+        return self._http
 
     async def aclose(self) -> None:
         if self._http is not None and self._owns_http:

@@ -195,14 +195,15 @@ def _legacy_auth(value: Any) -> LegacyAuth:
 
 def _site_urls(explicit: Mapping[str, str] | None, env: Mapping[str, str]) -> dict[str, str]:
     """Site -> base URL: argument > RUNNINGHUB_AI_BASE_URL / RUNNINGHUB_CN_BASE_URL > the real hosts."""
-    sites = dict(C.BASE_URLS)
+    sites: dict[str, object] = dict(C.BASE_URLS)  # object: `explicit` is checked as given, not as annotated
     for name in C.BASE_URLS:
         from_env = env.get(f"{C.ENV_PREFIX}{name.upper()}_BASE_URL")
         if from_env:
             sites[name] = from_env
     sites.update(explicit or {})
+    checked: dict[str, str] = {}
     for name, url in sites.items():
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"the base URL of site {name!r} must start with http:// or https://, not {url!r}")
-        sites[name] = url.rstrip("/")
-    return sites
+        checked[name] = url.rstrip("/")
+    return checked

@@ -14,7 +14,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -35,6 +35,9 @@ from ._exceptions import (
     error_for_status,
     is_key_refusal,
 )
+from ._guards import body_message as _body_message  # (the answer readers, shared with _calls)
+from ._guards import int_or_none as _int
+from ._guards import is_array, is_object
 from ._media import MediaSource, Multipart
 
 __all__ = [
@@ -77,7 +80,7 @@ class Call(Generic[T]):
     kind: Kind = "query"
     task_id: str | None = None
     upload: MediaSource | None = None
-    form: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict[str, str])
 
 
 def request_kwargs(
@@ -160,7 +163,9 @@ def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], st
         except UnicodeEncodeError:
             return where, "contains an unpaired surrogate (invalid Unicode); send valid UTF-8 text"
         return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items: Iterable[tuple[Any, Any]] = (
+        value.items() if is_object(value) else enumerate(value) if is_array(value) else ()
+    )
     for k, v in items:
         if (found := _unsendable(k, where) if isinstance(k, str) else None) is not None:
             return (*where, repr(k)), found[1]
@@ -219,9 +224,9 @@ def scrub_answer(content: bytes) -> bytes:
 def _scrub_value(value: Any, clean: Callable[[str], str] = redact) -> Any:
     if isinstance(value, str):
         return clean(value)
-    if isinstance(value, list):
+    if is_array(value):
         return [_scrub_value(v, clean) for v in value]
-    if isinstance(value, dict):
+    if is_object(value):
         return {_scrub_value(k, clean): _scrub_value(v, clean) for k, v in value.items()}
     return value
 
@@ -397,20 +402,12 @@ def _submit_outcome_unknown(err: RunningHubError) -> bool:
 
 
 def _body_code(body: Any) -> Any:
-    if not isinstance(body, dict):
+    if not is_object(body):
         return None
     if body.get("errorCode") not in (None, "", 0, "0"):
         return body["errorCode"]
     if "code" in body and body.get("code") not in (0, "0", 200, "200"):
         return body.get("code")
-    return None
-
-
-def _body_message(body: Any) -> str | None:
-    if isinstance(body, dict):
-        for k in ("errorMessage", "msg", "message", "error"):
-            if isinstance(body.get(k), str) and body[k]:
-                return str(body[k])
     return None
 
 
@@ -463,13 +460,6 @@ def retry_delay(
         return None if error.retry_after > C.RETRY_AFTER_CAP else error.retry_after
     backoff = min(C.RETRY_BASE_DELAY * (2**attempt), C.RETRY_MAX_DELAY)
     return backoff * (0.5 + 0.5 * (rng or random).random())
-
-
-def _int(code: Any) -> int | None:
-    try:
-        return int(code)
-    except (TypeError, ValueError):
-        return None
 
 
 def legacy_auth_fallback(call: Call[Any], error: Exception, mode: LegacyAuth) -> LegacyAuth | None:

@@ -8,6 +8,7 @@ RunningHub for real (three runs: it costs credits).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sys
 from contextlib import ExitStack
@@ -104,7 +105,7 @@ async def _mcp_call(image: Path, out_dir: Path) -> str:
 
 def _via_mcp(image: Path, out_dir: Path) -> None:
     try:
-        import mcp  # noqa: F401
+        importlib.import_module("mcp")
     except ImportError:
         _say("\n[3/3] MCP: skipped (pip install 'rh-tools[mcp]')")
         return

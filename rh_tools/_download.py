@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -362,7 +362,9 @@ def _with_saved(err: DownloadError, paths: list[Path]) -> DownloadError:
 
 
 @contextlib.asynccontextmanager
-async def _astream(client: httpx.AsyncClient, url: str, meter: _Meter, guard: net.AddressGuard) -> AsyncIterator[Any]:
+async def _astream(
+    client: httpx.AsyncClient, url: str, meter: _Meter, guard: net.AddressGuard
+) -> AsyncGenerator[httpx.Response, None]:
     import asyncio
 
     hops = 0

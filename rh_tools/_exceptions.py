@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._guards import is_object
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -104,7 +106,7 @@ class RunningHubError(Exception):
         return self._render()
 
     def _render(self) -> str:
-        parts = []
+        parts: list[str] = []
         if self.code not in (None, ""):
             parts.append(f"[{self.code}]")
         parts.append(self.message)
@@ -639,7 +641,7 @@ def trim_failed_reason(raw: Any) -> dict[str, str] | None:
             raw = {"exception_message": text}
         else:
             return None
-    if not isinstance(raw, dict):
+    if not is_object(raw):
         return None
     out: dict[str, str] = {}
     for key in _REASON_KEYS:

@@ -20,14 +20,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._exceptions import InvalidInputError
+from ._guards import is_bytes_like, is_path_like
 from ._paths import open_checked
 from ._transfer import ametered, metered
 
-__all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "sniff_extension"]
+__all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "is_rh_file_name", "sniff_extension"]
 
 CHUNK = 1024 * 1024
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w-]+=[^;,]*)*(;base64)?,", re.I)
 _RH_FILE_NAME = re.compile(r"^(?:api|openapi)/[\w.\-/]+$|^[0-9a-f]{16,}\.[a-z0-9]{2,5}$", re.I)
+
+
+def is_rh_file_name(text: str) -> bool:
+    """True for a file name RunningHub gave an upload ('api/...', '<hex>.png'): sent as is, never a local path."""
+    return bool(_RH_FILE_NAME.match(text))
+
+
 _MAGIC: list[tuple[bytes, int, str]] = [
     (b"\x89PNG\r\n\x1a\n", 0, "png"),
     (b"\xff\xd8\xff", 0, "jpg"),
@@ -145,9 +153,9 @@ class MediaSource:
     def coerce(cls, value: Any, *, name: str | None = None) -> MediaSource:
         if isinstance(value, MediaSource):
             return value
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        if is_bytes_like(value):
             return cls.from_bytes(bytes(value), name=name)
-        if isinstance(value, (str, os.PathLike)):
+        if isinstance(value, str) or is_path_like(value):
             return cls.from_path(value)
         return cls.from_fileobj(value, name=name)
 
@@ -224,9 +232,9 @@ def classify_media(
     media_ref: str = "url",
 ) -> str | MediaSource:
     """Return the string to send as is, or the MediaSource to upload first. Raises on bad input."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if is_bytes_like(value):
         return MediaSource.from_bytes(bytes(value), max_size_mb=max_size_mb, accept=accept, label=label)
-    if isinstance(value, os.PathLike):
+    if is_path_like(value):
         return MediaSource.from_path(value, max_size_mb=max_size_mb, accept=accept, label=label)
     if not isinstance(value, str):
         raise InvalidInputError(f"{label}: expected a URL, data URI, local path or bytes, got {type(value).__name__}")

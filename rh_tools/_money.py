@@ -57,7 +57,7 @@ def cost_text(usage: Any, currency: str) -> str:
     """'0.14 CNY (API), 3 RH coins': every amount with its unit."""
     if usage is None:
         return "no cost reported"
-    said = []
+    said: list[str] = []
     for value, label in ((usage.third_party_consume_money, "API"), (usage.consume_money, "runtime")):
         number = amount(value)
         if number:

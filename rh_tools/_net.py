@@ -27,7 +27,7 @@ import contextlib
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextvars import ContextVar
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -50,7 +50,7 @@ _DEADLINE: ContextVar[float | None] = ContextVar("rh_tools_deadline", default=No
 
 
 @contextlib.contextmanager
-def deadline(at: float | None) -> Iterator[None]:
+def deadline(at: float | None) -> Generator[None, None, None]:
     """Bound every socket operation in this block to end by ``at`` (``time.monotonic()``); nests to the earlier."""
     outer = _DEADLINE.get()
     effective = at if outer is None else outer if at is None else min(at, outer)
@@ -224,7 +224,9 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, guard: AddressGuard | None) -> None:
-        self._inner = httpcore.AnyIOBackend()
+        # httpcore declares AnyIOBackend twice: the real one, and a stand-in for when anyio is missing,
+        # which is the one pyright reads. httpx requires anyio, so the real backend is what runs.
+        self._inner: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()  # pyright: ignore[reportAttributeAccessIssue]
         self._guard = guard
 
     async def connect_tcp(
@@ -292,7 +294,10 @@ def make_client(
     limits = limits or httpx.Limits()
     if transport is None:
         ours = httpx.HTTPTransport(limits=limits)
-        ours._pool = httpcore.ConnectionPool(network_backend=_Backend(guard), **_pool_kwargs(ours, limits))
+        # httpx has no public way to give its pool a network backend (see _pool_kwargs): replace the pool.
+        ours._pool = httpcore.ConnectionPool(  # pyright: ignore[reportPrivateUsage]
+            network_backend=_Backend(guard), **_pool_kwargs(ours, limits)
+        )
         transport = ours
     client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
     _no_cookies(client)
@@ -310,7 +315,9 @@ def make_async_client(
     limits = limits or httpx.Limits()
     if transport is None:
         ours = httpx.AsyncHTTPTransport(limits=limits)
-        ours._pool = httpcore.AsyncConnectionPool(network_backend=_AsyncBackend(guard), **_pool_kwargs(ours, limits))
+        ours._pool = httpcore.AsyncConnectionPool(  # pyright: ignore[reportPrivateUsage] (as in make_client)
+            network_backend=_AsyncBackend(guard), **_pool_kwargs(ours, limits)
+        )
         transport = ours
     client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False, limits=limits)
     _no_cookies(client)

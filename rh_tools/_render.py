@@ -41,7 +41,7 @@ def result_data(result: TaskResult, *, tool: str | None = None) -> dict[str, Any
 
 
 def _outputs_lines(task: Task) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for i, o in enumerate(task.outputs):
         if o.url:
             local = f" (saved: {task.files[i]})" if isinstance(task, TaskResult) and i < len(task.files) else ""

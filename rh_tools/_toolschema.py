@@ -30,6 +30,8 @@ import copy
 import json
 from typing import Any
 
+from ._guards import is_array, is_object
+
 __all__ = ["StrictSchemaError", "strict_ready"]
 
 # Anthropic's strict mode allows minItems 0 or 1 only; OpenAI allows more. The portable limit is 1.
@@ -42,7 +44,7 @@ class StrictSchemaError(ValueError):
 
 def strict_ready(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` (an argument model's JSON schema) in the form every strict mode accepts."""
-    defs = schema.get("$defs") or {}
+    defs: dict[str, Any] = schema.get("$defs") or {}
     root = _inline(copy.deepcopy(schema), defs)
     root.pop("$defs", None)
     root.pop("title", None)
@@ -53,7 +55,7 @@ def strict_ready(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
+    if is_object(node):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
@@ -61,7 +63,7 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
             rest = {k: v for k, v in node.items() if k != "$ref"}
             return _inline({**target, **rest}, defs)
         return {k: _inline(v, defs) for k, v in node.items()}
-    if isinstance(node, list):
+    if is_array(node):
         return [_inline(v, defs) for v in node]
     return node
 
@@ -129,7 +131,7 @@ def _node(node: dict[str, Any], *, path: str, is_root: bool = False) -> dict[str
             raise StrictSchemaError(f"{path}: array without typed items")
         node["items"] = _node(node["items"], path=f"{path}[]")
     if node.get("type") == "object":
-        props = node.get("properties") or {}
+        props: dict[str, Any] = node.get("properties") or {}
         if not props and not is_root:
             raise StrictSchemaError(f"{path}: object without properties (use a JSON text field instead)")
         required = list(node.get("required") or [])

@@ -17,7 +17,7 @@ from ._exceptions import RunningHubError, TaskFailedError, TaskTimeoutError
 from ._polling import DurationHistory, PollPolicy
 from .types import Task, TaskResult
 
-__all__ = ["PollNotDue", "Waiter"]
+__all__ = ["PollNotDue", "Waiter", "task_failed"]
 
 _TERMINAL = ("SUCCESS", "FAILED", "CANCEL")
 
@@ -163,7 +163,7 @@ class Waiter:
             return TaskResult(**task.model_dump(), elapsed=elapsed, polls=self.polls)
         if task.status in ("FAILED", "CANCEL") or task.error_code or task.error_message:
             # The official client treats any errorCode on a poll as failure, whatever the status.
-            raise _task_failed(task)
+            raise task_failed(task)
         self.last_not_done_at = self.age()
         self._skipped = False
         if polled and self.history and self.history_key:
@@ -196,7 +196,7 @@ class Waiter:
         return TaskTimeoutError(self.task_id, self.elapsed(), self.last.status if self.last else None)
 
 
-def _task_failed(task: Task) -> TaskFailedError:
+def task_failed(task: Task) -> TaskFailedError:
     """The error an ended task raises; its text names the failing node and exception (trimmed), which
     is what an agent needs to fix its inputs (see ``TaskFailedError.from_task``)."""
     return TaskFailedError.from_task(

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ._guards import is_object
+
 __all__ = ["WebhookReceiver"]
 
 _MAX_BODY = 1024 * 1024  # a TASK_END payload is a few KB (ids, URLs, usage); anything bigger is not one
@@ -105,7 +107,7 @@ class WebhookReceiver:
                     self.close_connection = True
                 self.end_headers()
 
-            def log_message(self, *args: Any) -> None:  # never log request lines (they hold the secret)
+            def log_message(self, format: str, *args: Any) -> None:  # never log request lines (they hold the secret)
                 pass
 
         self._server = _Server((self.host, self.port), Handler)
@@ -147,7 +149,7 @@ class WebhookReceiver:
             payload = json.loads(body)
         except ValueError:
             return False
-        return self.deliver(payload) if isinstance(payload, dict) else False
+        return self.deliver(payload) if is_object(payload) else False
 
     def deliver(self, payload: dict[str, Any]) -> bool:
         """Record a TASK_END payload and wake whoever waits for that task."""

@@ -289,7 +289,7 @@ def _spend(args: argparse.Namespace, rows: list[Any]) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     """Collect every unfinished task of this key and site from the journal: one look at each (the
     finished ones are reported at once), then wait for those still running, oldest first."""
-    from ._waiter import _task_failed as task_failed
+    from ._waiter import task_failed  # a resumed task fails with the words a wait would give
     from .types import TaskResult
 
     outcomes: list[dict[str, Any]] = []

@@ -34,6 +34,7 @@ from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
 from ._budget import Budget, SpendJournal
 from ._client import AsyncRunningHub, RunningHub
 from ._download import FetchPolicy, afetch_output, fetch_output
+from ._guards import is_object
 from ._media import MediaSource
 from ._paths import FolderPolicy
 from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
@@ -117,21 +118,12 @@ def make_context(
     return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
-def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
-    """The other-flavour client with the same resolved settings (key, URL, timeouts, polling)."""
-    cfg = other.config
-    twin = cls(api_key=cfg.api_key.get() if cfg.api_key else None, base_url=cfg.base_url)
-    twin._config = cfg  # exact copy, including settings resolve() takes from the environment
-    twin._journal, twin._history = other._journal, other._history  # one task journal, one learnt history
-    return twin
-
-
 def _clients(client: Any, async_client: Any) -> tuple[RunningHub, AsyncRunningHub]:
     # Objects only: no request is made and no key is needed until a tool runs.
     sync = (
-        client if client is not None else _twin(RunningHub, async_client) if async_client is not None else RunningHub()
+        client if client is not None else RunningHub.twin_of(async_client) if async_client is not None else RunningHub()
     )
-    asy = async_client if async_client is not None else _twin(AsyncRunningHub, sync)
+    asy = async_client if async_client is not None else AsyncRunningHub.twin_of(sync)
     return sync, asy
 
 
@@ -176,9 +168,12 @@ class RunningHubTool(BaseTool):
     # Defaults only so that RunningHubTool(name=...) type-checks: _fill_from_name always sets them.
     name: str = ""
     description: str = ""
-    spec: InstanceOf[ToolSpec] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
-    client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
-    async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
+    # (typed without None: a built tool always has them; the None default is never seen after validation)
+    spec: InstanceOf[ToolSpec] = Field(default=None, exclude=True, repr=False)  # pyright: ignore[reportAssignmentType]
+    client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # pyright: ignore[reportAssignmentType]
+    async_client: InstanceOf[AsyncRunningHub] = Field(  # pyright: ignore[reportAssignmentType] (as above)
+        default=None, exclude=True, repr=False
+    )
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
     # Thumbnails of image outputs as image content blocks (for models that take images in tool results).
     preview: bool = False
@@ -190,7 +185,7 @@ class RunningHubTool(BaseTool):
     @classmethod
     def _fill_from_name(cls, data: Any) -> Any:
         """Let ``RunningHubTool(name=..., client=..., wait=..., download_dir=...)`` build the rest."""
-        if not isinstance(data, dict):
+        if not is_object(data):
             return data
         data = dict(data)
         refuse_unknown("RunningHubTool", data, [*_field_names(cls), *_TOOL_SETTINGS, *CLIENT_SETTINGS])
@@ -260,7 +255,7 @@ class RunningHubTool(BaseTool):
                 parsed = json.loads(text)
             except ValueError:
                 parsed = None
-            if isinstance(parsed, dict):
+            if is_object(parsed):
                 return parsed
         # A bare string goes to the first required argument (e.g. the prompt), as LangChain does.
         schema = self.tool_call_schema
@@ -360,9 +355,9 @@ class RunningHubToolkit(BaseToolkit):
 
     client: InstanceOf[RunningHub] | None = Field(default=None, repr=False)
     async_client: InstanceOf[AsyncRunningHub] | None = Field(default=None, repr=False)
-    tools: list[str] = Field(default_factory=list)
-    categories: list[Category] = Field(default_factory=list)
-    output_types: list[OutputType] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list[str])
+    categories: list[Category] = Field(default_factory=list[Category])
+    output_types: list[OutputType] = Field(default_factory=list[OutputType])
     include_generic: bool | list[str] = True
     include_deprecated: bool = False
     wait: float | dict[str, float] | None = None
@@ -380,7 +375,7 @@ class RunningHubToolkit(BaseToolkit):
     @classmethod
     def _check_arguments(cls, data: Any) -> Any:
         """Refuse unknown or misspelt keywords by name; ``api_key``/``base_url``/``site`` build the client."""
-        if not isinstance(data, dict):
+        if not is_object(data):
             return data
         data = dict(data)
         refuse_unknown("RunningHubToolkit", data, [*_field_names(cls), *CLIENT_SETTINGS])

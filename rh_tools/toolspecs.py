@@ -35,7 +35,8 @@ from . import catalogue
 from ._budget import Budget, Charge
 from ._constants import DEADLINE_GRACE
 from ._exceptions import APIConnectionError, BudgetError, InvalidInputError, RunningHubError, TaskTimeoutError
-from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
+from ._guards import is_array, is_object
+from ._media import MediaSource, is_remote_reference, is_rh_file_name
 from ._money import amount, format_money, usage_cost
 from ._toolschema import strict_ready
 from .catalogue import Endpoint
@@ -106,7 +107,7 @@ class Step:
 
     method: str
     args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict[str, Any])
     finish: Callable[[Any], ToolResult] = lambda r: ToolResult(str(r), {"result": r})
     download: bool = False
     # A paid run: (endpoint, validated input) to price before submit when spending limits are set,
@@ -142,7 +143,7 @@ class _Args(BaseModel):
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
         # Optional fields are nullable in the schema (strict modes make the model send every key): null = not set.
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+        return {k: v for k, v in data.items() if v is not None} if is_object(data) else data
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -158,9 +159,9 @@ def _json_object_of(name: str, example: str) -> Callable[[Any], Any]:
             text = value.strip() or "{}"
             try:
                 value = json.loads(text)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise ValueError(f"{name} is not valid JSON ({exc.msg} at character {exc.pos})") from None
-        if not isinstance(value, dict):
+        if not is_object(value):
             raise ValueError(f"{name} must be a JSON object, e.g. {example}")
         return value
 
@@ -206,7 +207,7 @@ def _within(low: float, high: float, unit: str = "") -> Callable[[Any], Any]:
 WaitSeconds = Annotated[float | None, AfterValidator(_within(0, 3600, " seconds"))]
 _SEARCH_LIMIT = 10
 _WAIT = Field(None)  # no description: the run tools and wait_task say what the wait is for
-_NODES = Field(default_factory=list)  # the run tools say: as describe_workflow lists them
+_NODES = Field(default_factory=list[NodeOverride])  # the run tools say: as describe_workflow lists them
 _PARAMS = Field(
     default_factory=dict,
     description="""JSON object text, e.g. '{"prompt": "a red fox"}'.""",
@@ -217,7 +218,7 @@ class SearchModelsArgs(_Args):
     query: str = Field("", description="e.g. 'animate a photo', 'kling video'.")
     category: Literal["image", "video", "audio", "3d", "text"] | None = None
     output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
-    task: str | None = Field(None, description="e.g. 'image-to-video', 'upscale'.")
+    task: str | None = Field(default=None, description="e.g. 'image-to-video', 'upscale'.")
     variant: Literal["low-price", "official"] | None = None
     limit: Annotated[int | None, AfterValidator(_within(1, 50))] = None  # None: _SEARCH_LIMIT
 
@@ -284,8 +285,8 @@ class _RunOptionArgs(_Args):
 
 
 class RunWorkflowArgs(_RunOptionArgs):
-    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
-    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
+    workflow_id: str | None = Field(default=None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(default=None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[NodeOverride] = _NODES
     wait_seconds: WaitSeconds = _WAIT
 
@@ -602,8 +603,9 @@ def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
         def finish_wf(wf: Any) -> ToolResult:
             lines = [f"Workflow {a.workflow_id} nodes (nodeId: class_type, inputs you can set via node_info_list):"]
             for node_id, node in wf.items():
-                if isinstance(node, dict):
-                    inputs = [k for k, v in (node.get("inputs") or {}).items() if not isinstance(v, list)]
+                if is_object(node):
+                    node_inputs: Any = node.get("inputs") or {}
+                    inputs = [k for k, v in node_inputs.items() if not isinstance(v, list)]
                     lines.append(f"- {node_id}: {node.get('class_type')} {inputs}")
             lines.append(_RUN_OPTIONS_TEXT)
             return ToolResult("\n".join(lines), {"workflow_id": a.workflow_id, "nodes": wf})
@@ -611,7 +613,7 @@ def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
         return Step("get_workflow_json", (a.workflow_id,), finish=finish_wf)
 
     def finish_app(demo: Any) -> ToolResult:
-        nodes = demo.get("nodeInfoList") or []
+        nodes: Any = demo.get("nodeInfoList") or []
         lines = [
             f"AI app {a.webapp_id} ({demo.get('webappName') or 'unnamed'}): edit fieldValue and pass as "
             "node_info_list to run_ai_app:",
@@ -805,7 +807,7 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
     """Judge local paths by the surface's folder policy *before* validation reads them, so that a path
     outside the allowed folders is refused the same way whether it exists, is a folder or is too
     big: an agent cannot probe the disk beyond what it was given."""
-    if ctx.check_media is None or not isinstance(raw, dict):
+    if ctx.check_media is None or not is_object(raw):
         return
     values: list[Any] = []
     if spec.name == "upload_file":
@@ -818,12 +820,12 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
                 ep = catalogue.get(raw["name"])
             except InvalidInputError:
                 return
-        if ep is None or not isinstance(args, dict):
+        if ep is None or not is_object(args):
             return
         for p in (p for p in ep.params if p.is_media):
             value = args.get(p.name, args.get(p.key))
-            for item in value if isinstance(value, list) else [value]:
-                uploaded_name = isinstance(item, str) and bool(_RH_FILE_NAME.match(item.strip()))
+            for item in value if is_array(value) else [value]:
+                uploaded_name = isinstance(item, str) and is_rh_file_name(item.strip())
                 if not (p.media_ref == "file_name" and uploaded_name):  # a RunningHub file name, not a path
                     values.append(item)
     paths = [path for path in map(_as_local_path, values) if path]
@@ -921,8 +923,9 @@ def _settle(ctx: ToolContext, charge: Charge | None, outcome: Any) -> None:
         ctx.budget.settle(charge, None, getattr(outcome, "task_id", None))
 
 
-def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> bool:
-    return spec.paid and ctx.budget.active and planned.priced is not None
+def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> tuple[Endpoint, EndpointInput] | None:
+    """What to price before submitting (a paid run under spending limits), or None."""
+    return planned.priced if spec.paid and ctx.budget.active else None
 
 
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
@@ -933,9 +936,9 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         if isinstance(planned, ToolResult):
             return planned
         preview = None
-        if _prices_first(spec, planned, ctx):
+        if (priced := _prices_first(spec, planned, ctx)) is not None:
             try:
-                preview = client.price_preview(*planned.priced)  # type: ignore[misc]
+                preview = client.price_preview(*priced)
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
@@ -969,9 +972,9 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         if isinstance(planned, ToolResult):
             return planned
         preview = None
-        if _prices_first(spec, planned, ctx):
+        if (priced := _prices_first(spec, planned, ctx)) is not None:
             try:
-                preview = await client.price_preview(*planned.priced)  # type: ignore[misc]
+                preview = await client.price_preview(*priced)
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)

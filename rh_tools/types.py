@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+if TYPE_CHECKING:  # download() imports _download when called; _download never imports this module
+    from ._download import FetchPolicy
 
 __all__ = [
     "Account",
@@ -26,7 +29,7 @@ __all__ = [
 
 OutputKind = Literal["image", "video", "audio", "3d", "text", "file"]
 
-_KINDS: dict[str, OutputKind] = {
+_KINDS: dict[str, OutputKind | None] = {
     **dict.fromkeys(("png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff", "avif", "heic"), "image"),
     **dict.fromkeys(("mp4", "mov", "webm", "mkv", "avi", "m4v", "gifv"), "video"),
     **dict.fromkeys(("mp3", "wav", "flac", "m4a", "ogg", "aac", "opus"), "audio"),
@@ -40,13 +43,15 @@ def output_kind(extension: str | None, url: str | None = None) -> OutputKind:
     """RunningHub's ``outputType`` is a file extension ('png', 'mp4', 'text'); turn it into a kind."""
     ext = (extension or "").lower().lstrip(".")
     if ext in ("image", "video", "audio"):
-        return ext  # type: ignore[return-value]
-    if ext in _KINDS and _KINDS[ext]:
-        return _KINDS[ext]  # type: ignore[return-value]
+        return ext
+    kind = _KINDS.get(ext)
+    if kind:
+        return kind
     if url:
         m = re.search(r"\.([A-Za-z0-9]{2,5})(?:$|[?#])", url)
-        if m and _KINDS.get(m.group(1).lower()):
-            return _KINDS[m.group(1).lower()]  # type: ignore[return-value]
+        kind = _KINDS.get(m.group(1).lower()) if m else None
+        if kind:
+            return kind
     return "file"
 
 
@@ -98,10 +103,10 @@ class Output(_Loose):
 class Usage(_Loose):
     """Cost fields exactly as the API gives them (strings or null): money in CNY/USD, coins, seconds."""
 
-    consume_money: str | None = Field(None, alias="consumeMoney")
-    consume_coins: str | None = Field(None, alias="consumeCoins")
-    third_party_consume_money: str | None = Field(None, alias="thirdPartyConsumeMoney")
-    task_cost_time: str | None = Field(None, alias="taskCostTime")
+    consume_money: str | None = Field(default=None, alias="consumeMoney")
+    consume_coins: str | None = Field(default=None, alias="consumeCoins")
+    third_party_consume_money: str | None = Field(default=None, alias="thirdPartyConsumeMoney")
+    task_cost_time: str | None = Field(default=None, alias="taskCostTime")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -109,7 +114,7 @@ class Usage(_Loose):
         return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
     def summary(self) -> str:
-        parts = []
+        parts: list[str] = []
         if self.third_party_consume_money not in (None, "", "0"):
             parts.append(f"{self.third_party_consume_money} (API)")
         if self.consume_money not in (None, "", "0"):
@@ -127,11 +132,11 @@ class Task(_Loose):
     endpoint: str | None = None
     error_code: str | None = None
     error_message: str | None = None
-    outputs: list[Output] = Field(default_factory=list)
+    outputs: list[Output] = Field(default_factory=list[Output])
     usage: Usage | None = None
     failed_reason: Any = None
     prompt_tips: str | None = None
-    note: str | None = Field(None, description="What RunningHub's answer implies beyond the fields above.")
+    note: str | None = Field(default=None, description="What RunningHub's answer implies beyond the fields above.")
 
     @property
     def done(self) -> bool:
@@ -155,10 +160,10 @@ class TaskResult(Task):
 
     elapsed: float = 0.0
     polls: int = 0
-    files: list[str] = Field(default_factory=list, description="Local paths, after download().")
+    files: list[str] = Field(default_factory=list[str], description="Local paths, after download().")
     # How output URLs may be fetched (trusted API origin, size and time caps); set by the client that
     # produced this result. None: rh_tools._download.FetchPolicy.default().
-    _fetch: Any = PrivateAttr(None)
+    _fetch: FetchPolicy | None = PrivateAttr(None)
 
     def download(self, directory: str | Path, *, timeout: float | None = None) -> list[Path]:
         """Save every output file under ``directory`` (created if needed); text outputs become .txt.
@@ -186,7 +191,7 @@ class UploadedFile(_Loose):
     ``size`` is the size in bytes as RunningHub reports it (a string)."""
 
     download_url: str | None = None
-    file_name: str | None = Field(None, alias="fileName")
+    file_name: str | None = Field(default=None, alias="fileName")
     type: str | None = None
     size: str | None = None
 
@@ -203,11 +208,11 @@ class UploadedFile(_Loose):
 
 
 class Account(_Loose):
-    remain_coins: str | None = Field(None, alias="remainCoins")
-    remain_money: str | None = Field(None, alias="remainMoney")
+    remain_coins: str | None = Field(default=None, alias="remainCoins")
+    remain_money: str | None = Field(default=None, alias="remainMoney")
     currency: str | None = None
-    current_task_counts: str | None = Field(None, alias="currentTaskCounts")
-    api_type: str | None = Field(None, alias="apiType")
+    current_task_counts: str | None = Field(default=None, alias="currentTaskCounts")
+    api_type: str | None = Field(default=None, alias="apiType")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -216,27 +221,27 @@ class Account(_Loose):
 
 
 class QueueStatus(_Loose):
-    api_key_type: str | None = Field(None, alias="apiKeyType")
-    concurrent_limit: int | None = Field(None, alias="concurrentLimit")
-    running_count: int | None = Field(None, alias="runningCount")
-    queued_count: int | None = Field(None, alias="queuedCount")
-    total_current_tasks: int | None = Field(None, alias="totalCurrentTasks")
+    api_key_type: str | None = Field(default=None, alias="apiKeyType")
+    concurrent_limit: int | None = Field(default=None, alias="concurrentLimit")
+    running_count: int | None = Field(default=None, alias="runningCount")
+    queued_count: int | None = Field(default=None, alias="queuedCount")
+    total_current_tasks: int | None = Field(default=None, alias="totalCurrentTasks")
 
 
 class PricePreview(_Loose):
-    estimated_price: float | None = Field(None, alias="estimatedPrice")
+    estimated_price: float | None = Field(default=None, alias="estimatedPrice")
     currency: str | None = None
-    is_free_this_call: bool | None = Field(None, alias="isFreeThisCall")
-    price_text: str | None = Field(None, alias="priceText")
+    is_free_this_call: bool | None = Field(default=None, alias="isFreeThisCall")
+    price_text: str | None = Field(default=None, alias="priceText")
 
 
 class WebhookDetail(_Loose):
     id: str | None = None
-    task_id: str | None = Field(None, alias="taskId")
-    webhook_url: str | None = Field(None, alias="webhookUrl")
+    task_id: str | None = Field(default=None, alias="taskId")
+    webhook_url: str | None = Field(default=None, alias="webhookUrl")
     event: str | None = None
-    callback_status: str | None = Field(None, alias="callbackStatus")
-    retry_count: int | None = Field(None, alias="retryCount")
+    callback_status: str | None = Field(default=None, alias="callbackStatus")
+    retry_count: int | None = Field(default=None, alias="retryCount")
 
     @field_validator("id", "task_id", mode="before")
     @classmethod

@@ -362,7 +362,7 @@ def _surface(*argv: str) -> tuple[int, int, str]:
     from mcp_server.server import build_server, tools_list_tokens
 
     config, _ = parse_args(list(argv), env={})
-    tools = build_server(config).rh.tools  # type: ignore[attr-defined]
+    tools = build_server(config).rh.tools
     wire = json.dumps([t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in tools], ensure_ascii=False)
     return len(tools), tools_list_tokens(tools), wire
 

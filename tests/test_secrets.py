@@ -204,7 +204,7 @@ def test_reprs_and_pickles(fresh: Emulator) -> None:
     kit = RunningHubToolkit(client=sync, async_client=asy)
     server_config = ServerConfig(api_key=KEY, auth_token="tok-" + KEY)
     server = build_server(server_config)
-    rh_server = server.rh  # type: ignore[attr-defined]
+    rh_server = server.rh
     objects = [config, config.api_key, sync, asy, tool, kit, server_config, rh_server, *kit.get_tools()]
     texts = [repr(o) for o in objects] + [str(o) for o in objects]
     texts += [repr(tool.model_dump()), repr(kit.model_dump()), repr(vars(sync)), repr(vars(rh_server))]

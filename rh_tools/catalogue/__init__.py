@@ -89,8 +89,8 @@ class Catalogue:
     """The loaded rows plus the indexes that resolve any of an endpoint's names."""
 
     endpoints: list[Endpoint]
-    meta: dict[str, Any] = field(default_factory=dict)
-    _index: dict[str, Endpoint] = field(default_factory=dict, repr=False)
+    meta: dict[str, Any] = field(default_factory=dict[str, Any])
+    _index: dict[str, Endpoint] = field(default_factory=dict[str, Endpoint], repr=False)
 
     def __post_init__(self) -> None:
         names: dict[str, Endpoint] = {}
@@ -256,7 +256,7 @@ class Catalogue:
 @lru_cache(maxsize=1)
 def load() -> Catalogue:
     """Read and validate ``endpoints.json`` once per process."""
-    raw = json.loads(resources.files(__package__).joinpath("endpoints.json").read_text("utf-8"))
+    raw = json.loads(resources.files(__name__).joinpath("endpoints.json").read_text("utf-8"))
     endpoints = [Endpoint.model_validate(row) for row in raw["endpoints"]]
     meta = {k: v for k, v in raw.items() if k != "endpoints"}
     return Catalogue(endpoints, meta)

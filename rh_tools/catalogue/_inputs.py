@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
@@ -26,6 +27,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
+from .._guards import is_array, is_list_or_tuple, is_object
 from .._media import MediaSource, classify_media
 from ._param import Param
 
@@ -47,8 +49,9 @@ class EndpointLike(Protocol):
     def open_params(self) -> bool: ...
     @property
     def params(self) -> Sequence[Param]: ...
-    @property
-    def input_model(self) -> type[BaseModel]: ...
+    # A cached_property, as on Endpoint: pyright matches a protocol property to a property only.
+    @cached_property
+    def input_model(self) -> type[EndpointInput]: ...
 
 
 class AgentSchema(GenerateJsonSchema):
@@ -71,7 +74,7 @@ class AgentSchema(GenerateJsonSchema):
 
     def default_schema(self, schema: Any) -> Any:
         out = super().default_schema(schema)
-        if isinstance(out, dict) and "default" in out and out["default"] is None:
+        if "default" in out and out["default"] is None:
             del out["default"]
         return out
 
@@ -98,7 +101,7 @@ class EndpointInput(BaseModel):
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
         # Agents often send null for "not set"; treat it as omitted rather than a type error.
-        if isinstance(data, dict):
+        if is_object(data):
             return {k: v for k, v in data.items() if v is not None}
         return data
 
@@ -123,7 +126,7 @@ class EndpointInput(BaseModel):
         for key, value in self.to_body().items():
             if isinstance(value, MediaSource):
                 found.append((key, None, value))
-            elif isinstance(value, list):
+            elif is_array(value):
                 found.extend((key, i, v) for i, v in enumerate(value) if isinstance(v, MediaSource))
         return found
 
@@ -152,8 +155,8 @@ def _option_coercer(options: list[str]) -> Any:
     return coerce
 
 
-def _as_list(v: Any) -> Any:
-    return [v] if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)) else list(v)
+def _as_list(v: Any) -> list[Any]:
+    return list(v) if is_list_or_tuple(v) else [v]
 
 
 def _parse_json_string(v: Any) -> Any:
@@ -176,12 +179,12 @@ def _annotation(p: Param) -> Any:
     """The Python type (with constraints and JSON schema) of one parameter."""
     if p.type == "list":
         assert p.options
-        lit = Literal[tuple(p.options)]  # type: ignore[valid-type]
+        lit = Literal[tuple(p.options)]
         one = Annotated[lit, BeforeValidator(_option_coercer(p.options))]
         if p.multi_select:
             # The wire format of multi-select lists is not published: a single option or a list of
             # options is accepted and sent exactly as given.
-            return one | list[one]  # type: ignore[operator]
+            return one | list[one]
         return one
     if p.type in ("image", "video", "audio"):
         item_schema = {"type": "string"}
@@ -189,7 +192,7 @@ def _annotation(p: Param) -> Any:
         if p.multiple:
             limit = {"maxItems": p.max_items} if p.max_items else {}
             return Annotated[
-                list[one],  # type: ignore[valid-type]
+                list[one],
                 BeforeValidator(_as_list),
                 Field(min_length=1, max_length=p.max_items),
                 WithJsonSchema({"type": "array", "items": item_schema, "minItems": 1, **limit}),
@@ -207,7 +210,7 @@ def _annotation(p: Param) -> Any:
     if p.multiple:
         # Several entries are allowed but their wire form is not published: one value or a list
         # of values is accepted and sent exactly as given.
-        return base | Annotated[list[base], Field(min_length=1, max_length=p.max_items)]  # type: ignore[valid-type]
+        return base | Annotated[list[base], Field(min_length=1, max_length=p.max_items)]
     return base
 
 
@@ -256,9 +259,9 @@ class OpenEndpointInput(EndpointInput):
     @model_validator(mode="before")
     @classmethod
     def _unwrap_params(cls, data: Any) -> Any:
-        if isinstance(data, dict) and set(data) == {"params"}:
+        if is_object(data) and set(data) == {"params"}:
             inner = _parse_json_string(data["params"])
-            if not isinstance(inner, dict):
+            if not is_object(inner):
                 raise ValueError('params must be a JSON object, e.g. {"prompt": "..."}')
             return inner
         return data
@@ -271,11 +274,12 @@ class OpenEndpointInput(EndpointInput):
 def build_input_model(ep: EndpointLike) -> type[EndpointInput]:
     # Fields are named p0, p1 … internally and exposed under the API's names through aliases, so
     # API keys like "model", "json" or "12##text" never clash with pydantic or Python syntax.
-    fields = {f"p{i}": _field(p) for i, p in enumerate(ep.params)}
+    # Any: unpacked into keyword arguments, the dict must also fit create_model's own options.
+    fields: dict[str, Any] = {f"p{i}": _field(p) for i, p in enumerate(ep.params)}
     base = OpenEndpointInput if ep.open_params else EndpointInput
-    model = create_model(ep.tool_name, __base__=base, __doc__=ep.description, **fields)  # type: ignore[call-overload]
+    model = create_model(ep.tool_name, __base__=base, __doc__=ep.description, **fields)
     model.__rh_endpoint__ = ep
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 def _describe_error(err: Any) -> tuple[str, str]:
@@ -291,12 +295,14 @@ def _describe_error(err: Any) -> tuple[str, str]:
     return loc, msg
 
 
-def validate_params(ep: EndpointLike, params: dict[str, Any]) -> EndpointInput:
-    """Validate arguments for ``ep``; raise InvalidInputError naming every bad field and the valid ones."""
+def validate_params(ep: EndpointLike, params: object) -> EndpointInput:
+    """Validate arguments for ``ep``; raise InvalidInputError naming every bad field and the valid ones.
+
+    ``params`` is whatever the caller (often an agent's JSON) passed: anything but a dict is refused."""
     if not isinstance(params, dict):
         raise InvalidInputError(f"{ep.tool_name}: parameters must be an object/dict, got {type(params).__name__}")
     try:
-        return ep.input_model.model_validate(params)  # type: ignore[return-value]
+        return ep.input_model.model_validate(params)
     except ValidationError as exc:
         problems = [_describe_error(e) for e in exc.errors(include_url=False)]
         valid = ", ".join(f"{p.name}{'*' if p.required and p.default is None else ''}" for p in ep.params)

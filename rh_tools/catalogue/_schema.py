@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ._param import MEDIA_TYPES, Param, ParamType
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel as InputModel
+if TYPE_CHECKING:  # input_model imports _inputs lazily; _inputs never imports this module
+    from ._inputs import EndpointInput
 
 __all__ = ["MEDIA_TYPES", "Category", "Endpoint", "OutputType", "Param", "ParamType", "TOOL_NAME_RE"]
 
@@ -33,7 +33,7 @@ class Endpoint(BaseModel):
     tool_name: str
     path: str = Field(description="Path after /openapi/v2/, e.g. 'rhart-image-g/image-to-image'.")
     sidebar_name: str = Field(description="The name the RunningHub docs sidebar (or site) shows.")
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list[str])
     category: Category
     task: str = Field(description="What it does, e.g. 'image-to-image', 'text-to-video'.")
     output_type: OutputType
@@ -46,7 +46,7 @@ class Endpoint(BaseModel):
     # True where the API's parameters are not published (registry row with no params and no capture):
     # the input model then passes keys through unvalidated instead of guessing.
     open_params: bool = False
-    params: list[Param] = Field(default_factory=list)
+    params: list[Param] = Field(default_factory=list[Param])
 
     @field_validator("tool_name")
     @classmethod
@@ -79,7 +79,7 @@ class Endpoint(BaseModel):
         return [p for p in self.params if p.is_media]
 
     @cached_property
-    def input_model(self) -> type[InputModel]:
+    def input_model(self) -> type[EndpointInput]:
         """The pydantic model that validates this endpoint's arguments (built on first use)."""
         from ._inputs import build_input_model
 

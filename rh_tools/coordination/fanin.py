@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .._guards import is_object
 from .._webhooks import WebhookReceiver
 from ._redis import PREFIX, RedisLink, RedisUnavailable, process_id
 
@@ -89,7 +90,7 @@ class TaskEvents:
             message = json.loads(data)
         except ValueError:
             return
-        if not isinstance(message, dict) or message.get("from") == process_id() or not message.get("taskId"):
+        if not is_object(message) or message.get("from") == process_id() or not message.get("taskId"):
             return
         task_id = str(message["taskId"])
         self.heard += 1

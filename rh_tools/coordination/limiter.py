@@ -276,7 +276,7 @@ return 0
 class _Pending:
     """Work for Redis that an outage interrupted, done when it is back."""
 
-    release: set[str] = field(default_factory=set)
+    release: set[str] = field(default_factory=set[str])
 
 
 class RedisLimiter:
@@ -473,7 +473,10 @@ class RedisLimiter:
     # -- giving it back ---------------------------------------------------------------------------
 
     def bind(self, slot: Slot, task_id: str) -> None:
-        (self._holdings if slot.shared else self.local._holdings).bind(slot, task_id)
+        if slot.shared:
+            self._holdings.bind(slot, task_id)
+        else:
+            self.local.bind(slot, task_id)  # (the local limiter's own holdings)
 
     def release(self, slot: Slot) -> None:
         if not slot.shared:

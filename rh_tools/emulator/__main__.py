@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda _signum, _frame: stop.set())
         except ValueError:  # not the main thread (embedded use): rely on KeyboardInterrupt
             pass
     keys = "pinned keys" if args.keys else "any 32-hex key"

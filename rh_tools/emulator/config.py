@@ -78,7 +78,7 @@ class EmulatorConfig:
     # --- timing -----------------------------------------------------------------------------
     durations: Mapping[str, float] = field(default_factory=lambda: dict(API_DURATIONS))
     #: Per-endpoint run time overriding ``durations`` (key: path after /openapi/v2/, or "workflow"/"ai-app").
-    endpoint_durations: Mapping[str, float] = field(default_factory=dict)
+    endpoint_durations: Mapping[str, float] = field(default_factory=dict[str, float])
     #: Seconds a task that got a slot still reports QUEUED before RUNNING (0: RUNNING at submit).
     queue_seconds: float = 0.05
     #: Run times vary by +/- this fraction, drawn from an RNG seeded with ``seed``.
@@ -99,7 +99,7 @@ class EmulatorConfig:
     #: Key kind per key: "enterprise-shared" (default: wallet money, may call the Standard Model API),
     #: "consumer" (pays RH coins; Standard Model calls answer 1014) or "enterprise-exclusive" (own
     #: machines; 1014 too). Workflow/AI-app usage reports money or coins accordingly.
-    key_kinds: Mapping[str, str] = field(default_factory=dict)
+    key_kinds: Mapping[str, str] = field(default_factory=dict[str, str])
     #: Keys of the *other* site: every route refuses them with HTTP 401 and
     #: {"code": -1, "msg": "ApiKey verification failed"} (the answer public notes report; S08, S19).
     foreign_keys: frozenset[str] = frozenset()
@@ -117,7 +117,7 @@ class EmulatorConfig:
     #: INFERRED: tasks allowed to wait (QUEUED) beyond ``concurrency`` before submits get 421.
     queue_limit: int = 0
     #: Per-key overrides, e.g. ``{"<key>": {"concurrency": 1, "queue_limit": 3, "balance": 0}}``.
-    key_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    key_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict[str, Mapping[str, Any]])
     #: INFERRED: HTTP status of a 421 TASK_QUEUE_MAXED answer (fixtures only ever show 200).
     queue_full_http_status: int = 200
 
@@ -193,9 +193,10 @@ class EmulatorConfig:
     max_tasks: int = 100_000
 
     def __post_init__(self) -> None:
-        # Normalise collections so callers may pass lists, and check ranges once, here.
+        # Normalise collections so callers may pass lists, and check ranges once, here. (The field
+        # types say what each holds afterwards, hence the isinstance checks pyright calls needless.)
         set_ = object.__setattr__
-        if self.keys is not None and not isinstance(self.keys, frozenset):
+        if self.keys is not None and not isinstance(self.keys, frozenset):  # pyright: ignore[reportUnnecessaryIsInstance]
             set_(self, "keys", frozenset(self.keys))
         for name in ("wrong_kind_keys", "foreign_keys", "bearer_only_keys"):
             if not isinstance(getattr(self, name), frozenset):
@@ -206,7 +207,7 @@ class EmulatorConfig:
         inst = self.instant_success
         if isinstance(inst, str):
             set_(self, "instant_success", frozenset({inst}))
-        elif isinstance(inst, Collection) and not isinstance(inst, frozenset):
+        elif isinstance(inst, Collection) and not isinstance(inst, frozenset):  # pyright: ignore[reportUnnecessaryIsInstance]
             set_(self, "instant_success", frozenset(inst))
         merged = dict(API_DURATIONS)
         merged.update(self.durations)

@@ -457,7 +457,7 @@ class Core:
                 reason = _failed_reason((task.fail[1] if task.fail else None) or "Task was cancelled|任务已取消")
             return 805, {"failedReason": reason}
         usage = self.usage(task) or {}
-        items = []
+        items: list[dict[str, Any]] = []
         for r in self.results(task):
             item: dict[str, Any] = {
                 "fileUrl": r["url"] if r["url"] is not None else "",

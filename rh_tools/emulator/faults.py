@@ -103,7 +103,7 @@ class Fault:
     path: str | None = None
     remaining: int | None = 1
     method: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict[str, Any])
     fired: int = 0
     id: int = field(default_factory=lambda: next(_ids))
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeGuard
 
 __all__ = ["MultipartError", "MultipartForm", "UploadPart", "parse_header", "read_multipart"]
 
@@ -59,9 +59,13 @@ def parse_header(value: str) -> tuple[str, dict[str, str]]:
     return main, out
 
 
+def _is_rfc2231(v: object) -> TypeGuard[tuple[str | None, str | None, str]]:
+    # RFC 2231 values come back as (charset, language, text) tuples (typeshed types them as str).
+    return isinstance(v, tuple)
+
+
 def _collapse(v: object) -> str:
-    # RFC 2231 values come back as (charset, language, text) tuples.
-    if isinstance(v, tuple):
+    if _is_rfc2231(v):
         charset, _, text = v
         try:
             return str(text).encode("latin-1").decode(charset or "utf-8")
@@ -166,7 +170,7 @@ async def read_multipart(
                 elif state == "after_delim":
                     if len(buf) < 2:
                         break
-                    if buf[:2] == b"--":
+                    if buf.startswith(b"--"):  # (len(buf) >= 2 here)
                         state = "done"
                         break
                     j = buf.find(b"\r\n")

@@ -35,7 +35,7 @@ def file_routes(core: Core) -> list[Route]:
         if rest.startswith("output/"):
             _, task_id, name = (rest.split("/") + ["", ""])[:3]
             task = core.store.get(task_id)
-            stem, _, ext = name.partition(".")
+            stem = name.partition(".")[0]
             if task is None or task.final != "SUCCESS" or not stem.isdigit() or int(stem) >= len(task.outputs):
                 return _xml(_MISSING, 404)
             file, media_type = asset_for(task.outputs[int(stem)].ext)

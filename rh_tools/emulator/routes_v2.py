@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .._guards import is_object
 from .core import Core, Refusal
 from .media import KIND_BY_EXT
 from .multipart import MultipartError, read_multipart
@@ -221,10 +222,10 @@ async def run_workflow(core: Core, request: Request) -> Response:
 async def aiapp_list(core: Core, request: Request) -> Response:
     core.auth_v2(request, family="legacy")  # the official skill sends the bare key, no "Bearer"
     try:
-        body = await request.json()
+        body: Any = await request.json()
     except ValueError:
         body = {}
-    body = body if isinstance(body, dict) else {}
+    body = body if is_object(body) else {}
     size = max(1, min(50, _int(body.get("size"), 20)))
     current = max(1, _int(body.get("current"), 1))
     apps = list(core.webapps.items())

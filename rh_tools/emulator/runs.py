@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .._guards import is_array, is_mapping, is_object
 from .core import Core, Refusal
 from .shapes import envelope, legacy_error, v2_error
 from .state import Output, Task
@@ -29,10 +30,10 @@ async def read_json(request: Request, api: str) -> dict[str, Any]:
     """The JSON object body, or a ``Refusal`` in the ``api`` family's shape."""
     raw = await request.body()
     try:
-        body = json.loads(raw or b"{}")
+        body: Any = json.loads(raw or b"{}")
     except ValueError:
         body = None
-    if not isinstance(body, dict):
+    if not is_object(body):
         if api == "legacy":
             raise Refusal(legacy_error(301))
         raise Refusal(v2_error("1007", "the body must be a JSON object", "请求体必须是JSON对象"))
@@ -57,8 +58,8 @@ def _node_list(body: Mapping[str, Any], api: str, required: bool) -> list[Mappin
         if required:
             raise _refuse(api, 301, "1007", "'nodeInfoList' is required", "缺少必填参数 nodeInfoList")
         return []
-    if not isinstance(nodes, list) or not all(
-        isinstance(n, Mapping) and n.get("nodeId") not in (None, "") and n.get("fieldName") for n in nodes
+    if not is_array(nodes) or not all(
+        is_mapping(n) and n.get("nodeId") not in (None, "") and n.get("fieldName") for n in nodes
     ):
         raise _refuse(
             api,
@@ -84,7 +85,7 @@ def _node_errors_fault(core: Core, request: Request, api: str) -> None:
     code 0 with ``promptTips`` listing node_errors (which clients must check, S05) and taskId 0."""
     if core.faults.take("node_errors", request.url.path) is None:
         return
-    tips = {
+    tips: dict[str, Any] = {
         "result": False,
         "error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"},
         "outputs_to_execute": [],
@@ -104,7 +105,7 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
             prompt = json.loads(body["workflow"])
         except ValueError:
             prompt = None
-        if not isinstance(prompt, Mapping):
+        if not is_mapping(prompt):
             raise _refuse(api, 433, "1007", "'workflow' is not API-format JSON", "workflow 不是 API 格式的 JSON")
     else:
         wid = str(workflow_id or "").strip()
@@ -117,7 +118,7 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
     nodes = _node_list(body, api, required=False)
     for n in nodes:
         node = prompt.get(str(n["nodeId"]))
-        if not isinstance(node, Mapping) or str(n["fieldName"]) not in (node.get("inputs") or {}):
+        if not is_mapping(node) or str(n["fieldName"]) not in (node.get("inputs") or {}):
             raise _node_mismatch(
                 api,
                 n["nodeId"],

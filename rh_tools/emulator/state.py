@@ -80,7 +80,7 @@ class Task:
     final: str | None = None  # SUCCESS | FAILED | CANCEL once terminal
     finished_at: float | None = None
     has_slot: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def status(self, now: float) -> str:
         if self.final:
@@ -106,7 +106,7 @@ class Account:
 
     balance: float
     running: int = 0  # tasks holding a concurrency slot
-    waiting: deque[Task] = field(default_factory=deque)
+    waiting: deque[Task] = field(default_factory=deque[Task])
     spent: float = 0.0
 
 

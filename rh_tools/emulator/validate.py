@@ -21,9 +21,11 @@ import base64
 import binascii
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .._guards import is_array, is_mapping
 
 __all__ = ["COMMON_KEYS", "Problem", "ValidationResult", "is_media_reference", "validate_body"]
 
@@ -43,8 +45,8 @@ class Problem:
 
 @dataclass
 class ValidationResult:
-    problems: list[Problem] = field(default_factory=list)
-    unknown_keys: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list[Problem])
+    unknown_keys: list[str] = field(default_factory=list[str])
 
     @property
     def ok(self) -> bool:
@@ -85,7 +87,7 @@ def is_media_reference(value: Any, *, file_name_ok: Callable[[str], bool] | None
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
 def _num(v: float) -> str:
@@ -103,7 +105,7 @@ def validate_body(
     """Validate ``body`` (decoded JSON) against ``endpoint`` (a catalogue ``Endpoint``)."""
     res = ValidationResult()
     bad = res.problems.append
-    if not isinstance(body, Mapping):
+    if not is_mapping(body):
         bad(Problem("body", "the request body must be a JSON object", "请求体必须是JSON对象"))
         return res
 
@@ -146,7 +148,7 @@ def _check_value(
     k, t = p.key, p.type
     if t == "list":
         return _check_list(p, v)
-    if t == "string" and p.multiple and isinstance(v, list):
+    if t == "string" and p.multiple and is_array(v):
         # Multi-entry STRING fields (e.g. pronunciation_dict): the registry allows several entries
         # but not their wire form; a JSON array of strings is accepted (INFERRED), as is one string.
         if p.max_items is not None and len(v) > p.max_items:
@@ -184,7 +186,8 @@ def _check_value(
 
 def _check_list(p: Any, v: Any) -> Problem | None:
     k = p.key
-    options = [str(o) for o in (p.options or [])]
+    listed: list[Any] = p.options or []
+    options = [str(o) for o in listed]
     shown = ", ".join(options[:12]) + (" ..." if len(options) > 12 else "")
 
     def one(x: Any) -> bool:
@@ -195,7 +198,7 @@ def _check_list(p: Any, v: Any) -> Problem | None:
         return str(x) in options
 
     if getattr(p, "multi_select", False):
-        items = v if isinstance(v, list) else [s.strip() for s in str(v).split(",")]
+        items: list[Any] = v if is_array(v) else [s.strip() for s in str(v).split(",")]
         wrong = [x for x in items if not one(x)]
         if wrong:
             return Problem(
@@ -254,7 +257,7 @@ def _check_media(
     if p.multiple:
         if isinstance(v, str) and not strict:
             v = [v]
-        if not isinstance(v, list):
+        if not is_array(v):
             return Problem(k, f"'{k}' must be an array of URLs", f"{k} 必须是URL数组")
         if p.max_items is not None and len(v) > p.max_items:
             return Problem(
@@ -262,7 +265,7 @@ def _check_media(
                 f"'{k}' takes at most {p.max_items} items (got {len(v)})",
                 f"{k} 最多 {p.max_items} 项（收到 {len(v)}）",
             )
-        items = v
+        items: list[Any] = v
     else:
         if not isinstance(v, str):
             return Problem(k, f"'{k}' must be a URL string", f"{k} 必须是URL字符串")

@@ -15,6 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .._guards import is_mapping
+
 __all__ = [
     "SAMPLE_WEBAPP_ID",
     "SAMPLE_WEBAPPS",
@@ -156,7 +158,7 @@ def workflow_outputs(prompt: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(nodeId, output kind) for every output node of an API-format prompt; at least one."""
     outs: list[tuple[str, str]] = []
     for node_id, node in prompt.items():
-        cls = str((node or {}).get("class_type", "")).lower() if isinstance(node, Mapping) else ""
+        cls = str(node.get("class_type", "")).lower() if is_mapping(node) else ""
         if not any(s in cls for s in _SAVE_NODES) and "videocombine" not in cls:
             continue
         if any(s in cls for s in _VIDEO_NODES):

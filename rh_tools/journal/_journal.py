@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from .._constants import ENV_PREFIX
 from .._exceptions import ConfigurationError
+from .._guards import is_bytes_like, is_list_or_tuple, is_mapping, is_path_like
 from ._location import ENV_STORE, StoreSpec, open_store, resolve_store
 from ._model import SpendRow, TaskQuery, TaskRecord, TaskStore, TaskUpdate
 
@@ -72,7 +73,7 @@ def clean_params(value: Any, key: str | None = None) -> Any:
             return "…"
         if isinstance(v, MediaSource):
             return {"local_file": v.name}
-        if isinstance(v, (bytes, bytearray, memoryview)):
+        if is_bytes_like(v):
             return f"<{len(v)} bytes>"
         if isinstance(v, str):
             if v[:5].lower() == "data:":
@@ -80,13 +81,13 @@ def clean_params(value: Any, key: str | None = None) -> Any:
             if key and key in v:
                 v = v.replace(key, "****")
             return v if len(v) <= _MAX_TEXT else v[:_MAX_TEXT] + "…"
-        if isinstance(v, Mapping):
+        if is_mapping(v):
             return {str(k): clean(x, depth + 1) for k, x in v.items() if not _SECRET_NAME.search(str(k))}
-        if isinstance(v, (list, tuple)):
+        if is_list_or_tuple(v):
             return [clean(x, depth + 1) for x in list(v)[:_MAX_ITEMS]]
         if v is None or isinstance(v, (bool, int, float)):
             return v
-        if isinstance(v, os.PathLike):
+        if is_path_like(v):
             return {"local_file": Path(v).name}
         return f"<{type(v).__name__}>"
 
@@ -106,7 +107,7 @@ def _money(*values: str | None) -> float | None:
 
 def _task_fields(task: Any) -> dict[str, Any]:
     """Status, outputs, usage, cost and error of a ``types.Task`` in journal form."""
-    outputs = []
+    outputs: list[dict[str, Any]] = []
     for o in task.outputs:
         item = o.model_dump(exclude_none=True)
         if isinstance(item.get("text"), str) and len(item["text"]) > _MAX_OUTPUT_TEXT:

@@ -8,6 +8,7 @@ several processes and machines share (:mod:`rh_tools.journal.redis_store`).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 import sys
@@ -133,7 +134,7 @@ def resolve_store(store: StoreSpec = None, env: Mapping[str, str] | None = None)
 
 def _require_redis(source: str) -> None:
     try:
-        import redis  # noqa: F401
+        importlib.import_module("redis")
     except ImportError:
         raise ConfigurationError(
             f"{source} names a Redis server, but the redis package is not installed",

@@ -36,12 +36,12 @@ class TaskRecord:
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
     status: str = "QUEUED"
-    params: dict[str, Any] = field(default_factory=dict)
-    outputs: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict[str, Any])
+    outputs: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     usage: dict[str, Any] | None = None
     cost: float | None = None  # money (third-party API + runtime), in the account's currency
     coins: float | None = None
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list[str])
     error: dict[str, Any] | None = None
     pid: int = 0  # the process that submitted it
 

@@ -188,7 +188,7 @@ class RedisStore:
         """Records of ``q``'s best index, newest first, filtered by ``q``; tidies entries of expired tasks."""
         index, low, offset = self._index(q), (q.since if q.since is not None else "-inf"), 0
         while page := self._page(index, low, offset):
-            gone = []
+            gone: list[str] = []
             for task_id, raw in page:
                 record = _decode(raw) if raw else None
                 if record is None:

@@ -14,11 +14,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .._guards import is_object
 from ._model import TERMINAL, SpendRow, TaskQuery, TaskRecord, TaskUpdate, group_spend
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "SQLiteStore"]
@@ -117,7 +118,7 @@ class SQLiteStore:
             pass
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Generator[sqlite3.Connection, None, None]:
         with self._lock:
             db = self._db()
             with _transaction(db):
@@ -202,7 +203,7 @@ class SQLiteStore:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def _transaction(db: sqlite3.Connection) -> Generator[None, None, None]:
     """One short write transaction; IMMEDIATE takes the write lock up front, so two writers queue on
     the busy timeout instead of deadlocking on a read-to-write upgrade."""
     db.execute("BEGIN IMMEDIATE")
@@ -241,10 +242,10 @@ def _row(r: TaskRecord) -> tuple[Any, ...]:
 def _record(row: tuple[Any, ...]) -> TaskRecord:
     task_id, endpoint, tool, kind, site, base_url, key_id, created, updated, status, _done, cost, coins, pid, data = row
     try:
-        extra = json.loads(data) if data else {}
+        extra: Any = json.loads(data) if data else {}
     except ValueError:  # a hand-edited or half-written document: keep the columns
         extra = {}
-    extra = extra if isinstance(extra, dict) else {}
+    extra = extra if is_object(extra) else {}
     return TaskRecord(
         task_id=task_id,
         endpoint=endpoint,

@@ -67,7 +67,7 @@ def build(reference: Path) -> tuple[dict[str, Any], list[str]]:
             "open_params": not params,
             "params": params,
             "_in_sidebar": bool(names),
-            "_order": (0, [n for n, _ in sidebar].index(sidebar_name)) if names else (1, len(endpoints)),
+            "_order": (0, [n for n, _ in sidebar].index(names[0][0])) if names else (1, len(endpoints)),
         }
         ep["description"] = endpoint_description(ep)
         endpoints.append(ep)

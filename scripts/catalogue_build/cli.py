@@ -40,7 +40,7 @@ def validate(doc: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit status is 0 when written or up to date, 1 when stale, 2 on a bad folder."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference folder (read-only)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output JSON file")
     ap.add_argument("--check", action="store_true", help="do not write; fail if --out is not up to date")

@@ -268,7 +268,7 @@ def param_description(p: dict[str, Any], lookup: str) -> str:
             text += f" Range {_fmt(lo)} to {_fmt(hi)}."
         elif lo is not None:
             text += f" Minimum {_fmt(lo)}."
-        else:
+        elif hi is not None:
             text += f" Maximum {_fmt(hi)}."
     return text
 
