@@ -138,7 +138,9 @@ class _Meter:
 
     def add(self, chunk: bytes, raw_so_far: int) -> None:
         self.decoded += len(chunk)
-        if self.decoded > BOMB_FLOOR and self.decoded > BOMB_RATIO * max(raw_so_far, 1):
+        # The floor never exceeds the size limit: otherwise, with a limit under the floor, whether a
+        # bomb reads as "decompression" or "too_large" would depend on how the network chunked it.
+        if self.decoded > min(BOMB_FLOOR, self.limit) and self.decoded > BOMB_RATIO * max(raw_so_far, 1):
             raise DownloadError(
                 f"{self.label} is a compressed body that expands more than {BOMB_RATIO}x "
                 f"({raw_so_far} bytes became over {self.decoded}); refused as a decompression bomb",

@@ -241,3 +241,19 @@ def test_cli_prints_the_paid_result_when_its_files_cannot_be_saved(
     assert code == 0 and TASK_ID in out and api.outputs[0] in out, (out, err)
     assert "Not saved" in err and "private" in err and internal.hits == {}
     record("outputs", "paid result with unfetchable outputs (CLI --download)", tried=1, held=1)
+
+
+@pytest.mark.parametrize("raw_chunk", [1 << 10, 4 << 10, 64 << 10, 256 << 10])
+def test_a_bomb_reads_as_a_bomb_however_the_network_chunks_it(raw_chunk: int) -> None:
+    """Under load the network hands the decoder small pieces, so the decoded size grows gradually and
+    crosses a small size limit before the bomb floor: it must still be reported as a bomb (the reason
+    an agent is shown), not as a file that is merely too large."""
+    from rh_tools._download import _Meter
+
+    meter = _Meter(FetchPolicy(max_bytes=4 << 20), "https://cdn.example/x.png", 0, TASK_ID)
+    raw = 0
+    with pytest.raises(DownloadError) as caught:
+        for _ in range(10_000):
+            raw += raw_chunk
+            meter.add(b"\0" * (raw_chunk * 1000), raw)  # gzip of zeros: about 1000x
+    assert caught.value.reason == "decompression"
