@@ -1,0 +1,404 @@
+"""Behaviour a mutation audit found unguarded: each test fails when its bug is planted (issue #16).
+
+Single realistic bugs, planted one at a time in the modules that decide money, data and secrets,
+passed the whole suite. Each test here names the bug it catches and checks what the user, the agent
+or the service would see, not how the code is written. ``scripts/mutation.py`` re-runs the audit;
+``tests/MUTATION.md`` has its latest table.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import io
+import json
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from conftest import ROOT, TEST_KEY
+
+from rh_tools import (
+    AsyncRunningHub,
+    InsufficientBalanceError,
+    InvalidInputError,
+    RunningHub,
+    RunningHubError,
+    WebhookReceiver,
+)
+from rh_tools import _constants as C
+from rh_tools.emulator import Emulator
+
+QUERY = "/openapi/v2/query"
+UPLOAD = "/openapi/v2/media/upload/binary"
+CANCEL = "/task/openapi/cancel"
+GROK = "grok_image_to_image"
+ARGS = {"prompt": "a red fox", "imageUrl": "https://example.com/fox.png"}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(port=0, durations={"image": 0.1, "video": 0.1}, queue_seconds=0) as e:
+        yield e
+
+
+@pytest.fixture
+def fresh(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """The module's emulator without faults; retries back off in milliseconds, not seconds."""
+    monkeypatch.setattr(C, "RETRY_BASE_DELAY", 0.01)
+    emu.faults.clear()
+    emu.set_config(endpoint_durations={})
+    yield emu
+    emu.faults.clear()
+    emu.set_config(endpoint_durations={})
+
+
+def _count(emu: Emulator, path: str) -> int:
+    return emu.stats.requests_by_path.get(path, 0)
+
+
+# ------------------------------------------------------------------ status queries retry (bug: 502 not retried)
+
+
+def test_a_status_check_rides_out_a_gateway_502(fresh: Emulator) -> None:
+    """get_task is free and idempotent: a 502 gateway page on the query is retried, not reported."""
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url) as rh:
+        task = rh.submit(GROK, ARGS)
+        fresh.faults.add("html_error", QUERY, 2, status=502)
+        before = _count(fresh, QUERY)
+        seen = rh.get_task(task.task_id)
+    assert seen.task_id == task.task_id and seen.status in ("QUEUED", "RUNNING", "SUCCESS")
+    assert _count(fresh, QUERY) - before == 3  # two gateway pages, then the answer
+
+
+async def test_the_async_status_check_rides_out_a_gateway_502(fresh: Emulator) -> None:
+    async with AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url) as rh:
+        task = await rh.submit(GROK, ARGS)
+        fresh.faults.add("http_error", QUERY, 2, status=502, body="html")
+        seen = await rh.get_task(task.task_id)
+    assert seen.task_id == task.task_id
+
+
+# ------------------------------------------------------------------ uploads (bugs: read whole; not rewound)
+
+
+def test_upload_memory_does_not_grow_with_the_file(fresh: Emulator, tmp_path: Path) -> None:
+    """The README promises streamed uploads: an 80 MB file must not be held in the client's memory.
+
+    Measured in a fresh process (peak RSS before and after the upload), so the emulator's own
+    buffering in this process does not count."""
+    big = tmp_path / "big.mp4"
+    with open(big, "wb") as fh:
+        fh.write(b"\x00\x00\x00\x18ftypmp42")
+        fh.truncate(80 * 1024 * 1024)
+    small = tmp_path / "small.png"
+    small.write_bytes(PNG + b"0" * 64)
+    code = (
+        "import resource, sys\n"
+        "from rh_tools import RunningHub\n"
+        "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"with RunningHub(api_key={TEST_KEY!r}, base_url={fresh.base_url!r}) as rh:\n"
+        f"    rh.upload({str(small)!r})\n"  # imports, TLS-free connection pool, first buffers: all warm
+        "    before = rss()\n"
+        f"    up = rh.upload({str(big)!r})\n"
+        "    print(rss() - before, up.file_name)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    grown_kib, name = proc.stdout.split()
+    assert name.endswith(".mp4")
+    assert int(grown_kib) < 32 * 1024, f"uploading 80 MB grew the client by {int(grown_kib) // 1024} MB"
+
+
+def test_a_retried_upload_sends_the_whole_file_again(fresh: Emulator, tmp_path: Path) -> None:
+    """A file object the first attempt read to its end is rewound: the retry sends every byte."""
+    data = PNG + bytes(range(256)) * 12_000  # ~3 MB: several chunks
+    path = tmp_path / "in.png"
+    path.write_bytes(data)
+    fresh.faults.add("http_error", UPLOAD, 1, status=500)
+    uploads = fresh.stats.uploads
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url) as rh, open(path, "rb") as fh:
+        up = rh.upload(fh)
+    assert fresh.stats.uploads - uploads == 1 and _count(fresh, UPLOAD) >= 2
+    got = httpx.get(up.download_url).content
+    assert hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+async def test_a_retried_async_upload_of_a_file_object_from_its_middle(fresh: Emulator) -> None:
+    """A file object handed over mid-way is uploaded from where it stood, on the retry too."""
+    data = PNG + b"x" * 2_500_000
+    fh = io.BytesIO(b"HEADER-NOT-SENT" + data)
+    fh.seek(len(b"HEADER-NOT-SENT"))
+    fresh.faults.add("reset_before", UPLOAD, 1)
+    async with AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url) as rh:
+        up = await rh.upload(fh, name="mid.png")
+    got = httpx.get(up.download_url).content
+    assert got == data
+
+
+# ------------------------------------------------------------------ secrets in transport errors (bug: not redacted)
+
+
+def test_transport_error_text_never_carries_the_key() -> None:
+    """Some transports (proxies, custom ones) put the request line or headers in their errors."""
+
+    def leaky(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(
+            f"cannot reach {request.url} (Authorization: {request.headers.get('authorization')})", request=request
+        )
+
+    with RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(leaky)) as rh:
+        for call in (lambda: rh.get_ai_app("77"), lambda: rh.get_task("123"), lambda: rh.account()):
+            with pytest.raises(RunningHubError) as exc:
+                call()
+            shown = str(exc.value) + json.dumps(exc.value.to_dict()) + repr(exc.value)
+            assert TEST_KEY not in shown, shown
+            assert "cannot reach" in shown  # the useful part of the message stays
+
+
+# ------------------------------------------------------------------ Retry-After and HTTP status mapping
+
+
+def test_retry_after_as_an_http_date_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RFC 9110 allows Retry-After as a date; the resubmit waits until then (here 3 s ahead)."""
+    answers = [
+        httpx.Response(
+            429,
+            json={"taskId": "", "errorCode": "1003", "errorMessage": "slow down"},
+            headers={"Retry-After": email.utils.formatdate(time.time() + 3, usegmt=True)},
+        ),
+        httpx.Response(200, json={"taskId": "7", "status": "QUEUED", "errorCode": "", "errorMessage": ""}),
+    ]
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # record the client's back-off instead of sleeping
+    transport = httpx.MockTransport(lambda request: answers.pop(0))
+    with RunningHub(api_key=TEST_KEY, transport=transport) as rh:
+        task = rh.submit(GROK, ARGS)
+    assert task.task_id == "7" and len(slept) == 1
+    assert 1.5 <= slept[0] <= 3.0, slept  # the date has whole seconds: between 2 and 3 s from now
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"Payment Required", b'{"message": "insufficient balance"}'], ids=["empty", "text", "json"]
+)
+def test_a_bare_http_402_is_a_balance_error(body: bytes) -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(402, content=body)
+
+    with RunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(answer)) as rh:
+        with pytest.raises(InsufficientBalanceError) as exc:
+            rh.submit(GROK, ARGS)
+    assert len(sent) == 1 and exc.value.retryable is False and "Top up" in exc.value.hint
+
+
+# ------------------------------------------------------------------ unsendable numbers (bug: NaN sent)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"prompt": "x", "seed": math.nan}, "seed"),
+        ({"prompt": "x", "scale": math.inf}, "scale"),
+        ({"prompt": "x", "steps": [1, -math.inf]}, "steps.1"),
+        ({"prompt": "x", "extra": {"weight": math.nan}}, "extra.weight"),
+    ],
+)
+def test_nan_and_infinity_are_refused_before_sending(body: dict[str, Any], field: str) -> None:
+    """submit_raw skips validation, but JSON cannot carry NaN/Infinity: refused, naming the field."""
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json={"taskId": "1"}))
+    with RunningHub(api_key=TEST_KEY, transport=transport) as rh:
+        with pytest.raises(InvalidInputError) as exc:
+            rh.submit_raw("rhart-image-g/image-to-image", body)
+        with pytest.raises(InvalidInputError):
+            rh.run_workflow("1", [{"nodeId": "3", "fieldName": "cfg", "fieldValue": math.inf}])
+    assert not sent
+    assert field in str(exc.value) and "finite" in str(exc.value)
+
+
+# ------------------------------------------------------------------ polling tolerance (bug: failures never reset)
+
+
+def test_a_successful_poll_resets_the_failure_count() -> None:
+    """Five failed polls *in a row* end a wait; failures separated by good answers never do."""
+    answers = ["fail", "RUNNING"] * (C.MAX_POLL_FAILURES + 2) + ["SUCCESS"]
+    polls: list[str] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path != QUERY:
+            return httpx.Response(200, json={"taskId": "9", "status": "QUEUED", "errorCode": "", "errorMessage": ""})
+        status = answers.pop(0)
+        polls.append(status)
+        if status == "fail":
+            return httpx.Response(500, json={"taskId": "", "errorCode": "1005", "errorMessage": "busy"})
+        results = [{"url": "https://cdn.example/o.png", "outputType": "png"}] if status == "SUCCESS" else None
+        return httpx.Response(200, json={"taskId": "9", "status": status, "errorCode": "", "results": results})
+
+    with RunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(api), poll_interval=0, max_retries=0) as rh:
+        result = rh.run(GROK, ARGS, timeout=60)
+    assert result.succeeded and polls.count("fail") > C.MAX_POLL_FAILURES
+
+
+# ------------------------------------------------------------------ webhooks (bugs: constant secret, any event, tight loop)
+
+
+def test_each_receiver_has_its_own_unguessable_path() -> None:
+    with WebhookReceiver() as a, WebhookReceiver() as b:
+        secret_a, secret_b = a.url.rsplit("/", 1)[1], b.url.rsplit("/", 1)[1]
+        assert secret_a != secret_b and len(secret_a) >= 16
+        event = {"event": "TASK_END", "taskId": "5"}
+        # b's path on a's server is a guess: refused, and no wait is woken
+        guessed = a.url.rsplit("/", 1)[0] + "/" + secret_b
+        assert httpx.post(guessed, json=event).status_code == 404
+        assert not a.has_ended("5") and a.received == 0
+        assert httpx.post(a.url, json=event).status_code == 200 and a.has_ended("5")
+
+
+@pytest.mark.parametrize("event", ["TASK_START", "TASK_PROGRESS", "task_end", ""])
+def test_only_task_end_events_end_a_wait(event: str) -> None:
+    with WebhookReceiver() as rx:
+        assert httpx.post(rx.url, json={"event": event, "taskId": "5"}).status_code == 404
+        assert rx.deliver({"event": event, "taskId": "5"}) is False
+        assert not rx.has_ended("5") and rx.received == 0
+        assert rx.sleep("5", 0.05) is False  # a waiter sleeps its full interval
+
+
+# ------------------------------------------------------------------ MCP progress and cancel-on-abort
+
+
+async def test_a_failing_progress_notification_does_not_fail_the_call() -> None:
+    from mcp_server.progress import Heartbeat
+
+    calls = 0
+
+    async def broken_report(progress: float, total: float | None, message: str | None) -> None:
+        nonlocal calls
+        calls += 1
+        raise anyio.BrokenResourceError("client went away")
+
+    beat = Heartbeat(broken_report, interval=0.01)
+
+    async def work() -> str:
+        await anyio.sleep(0.2)
+        return "the paid result"
+
+    assert await beat.run(work) == "the paid result"
+    assert calls == 1 and beat.sent == 0  # tried once, then stopped trying
+
+
+async def test_cancel_on_abort_leaves_a_finished_task_alone(fresh: Emulator, tmp_path: Path) -> None:
+    """The client gives up while the server saves a finished task's outputs: nothing is cancelled."""
+    from mcp.client import Client
+
+    from mcp_server import ServerConfig, build_server
+
+    fresh.faults.add("latency", "/media/*", None, seconds=3.0)  # saving the output takes a while
+    config = ServerConfig(
+        api_key=TEST_KEY,
+        base_url=fresh.base_url,
+        poll_interval=0.02,
+        heartbeat=0.05,
+        tools=[GROK],
+        cancel_on_abort=True,
+        output_dir=tmp_path / "out",
+    )
+    cancels = _count(fresh, CANCEL)
+    finished: list[str] = []
+    async with Client(build_server(config)) as client:
+        with anyio.CancelScope() as scope:
+
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                if message and "SUCCESS" in message:
+                    finished.append(message.split()[1])
+                    scope.cancel()
+
+            await client.call_tool(GROK, dict(ARGS), progress_callback=on_progress)
+        assert finished, "the task should have finished before the call was abandoned"
+        await anyio.sleep(0.5)  # let the cancellation reach the server
+    fresh.faults.clear()
+    assert fresh.task_status(finished[0]) == "SUCCESS"
+    assert _count(fresh, CANCEL) == cancels
+
+
+# ------------------------------------------------------------------ saving outputs (bug: OSError escapes the tool)
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    return blocker / "out"  # creating it fails with NotADirectoryError, an OSError
+
+
+def test_langchain_tool_delivers_a_result_it_cannot_save(fresh: Emulator, tmp_path: Path) -> None:
+    from rh_tools.langchain import RunningHubTool
+
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url, poll_interval=0.02) as sync:
+        asy = AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url)
+        tool = RunningHubTool(name=GROK, client=sync, async_client=asy, download_dir=_unwritable_folder(tmp_path))
+        msg = tool.invoke({"type": "tool_call", "id": "c1", "name": GROK, "args": dict(ARGS)})
+    assert msg.status == "success", msg.content
+    assert msg.artifact["done"] and msg.artifact["outputs"][0]["url"]
+    assert "Not saved" in msg.content and msg.artifact["download_error"]
+
+
+async def test_async_langchain_tool_delivers_a_result_it_cannot_save(fresh: Emulator, tmp_path: Path) -> None:
+    from rh_tools.langchain import RunningHubTool
+
+    async with AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url, poll_interval=0.02) as asy:
+        sync = RunningHub(api_key=TEST_KEY, base_url=fresh.base_url)
+        tool = RunningHubTool(name=GROK, client=sync, async_client=asy, download_dir=_unwritable_folder(tmp_path))
+        msg = await tool.ainvoke({"type": "tool_call", "id": "c1", "name": GROK, "args": dict(ARGS)})
+    assert msg.status == "success", msg.content
+    assert msg.artifact["outputs"][0]["url"] and "Not saved" in msg.content
+
+
+# ------------------------------------------------------------------ allowed folders (bug: string-prefix check)
+
+
+@pytest.fixture
+def sibling(tmp_path: Path) -> dict[str, Path]:
+    allowed = tmp_path / "allowed"
+    evil = tmp_path / "allowed-evil"
+    for d in (allowed, evil):
+        d.mkdir()
+        (d / "in.png").write_bytes(PNG + b"0" * 32)
+    return {"allowed": allowed, "evil": evil}
+
+
+def test_mcp_policy_refuses_a_sibling_folder_sharing_the_prefix(sibling: dict[str, Path]) -> None:
+    from mcp_server.paths import FilePolicy
+
+    policy = FilePolicy([sibling["allowed"]])
+    assert policy.check_path(sibling["allowed"] / "in.png", policy.roots) == (sibling["allowed"] / "in.png").resolve()
+    with pytest.raises(InvalidInputError, match="outside the allowed folders"):
+        policy.check_path(sibling["evil"] / "in.png", policy.roots)
+
+
+def test_langchain_allowed_dirs_refuse_a_sibling_folder_sharing_the_prefix(
+    fresh: Emulator, sibling: dict[str, Path]
+) -> None:
+    from rh_tools.langchain import RunningHubTool
+
+    uploads = fresh.stats.uploads
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url) as sync:
+        asy = AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url)
+        tool = RunningHubTool(name="upload_file", client=sync, async_client=asy, allowed_dirs=[sibling["allowed"]])
+
+        def upload(path: Path) -> Any:
+            return tool.invoke({"type": "tool_call", "id": "c", "name": "upload_file", "args": {"path": str(path)}})
+
+        ok, evil = upload(sibling["allowed"] / "in.png"), upload(sibling["evil"] / "in.png")
+    assert ok.status == "success", ok.content
+    assert evil.status == "error" and "outside the folders" in str(evil.content)
+    assert fresh.stats.uploads - uploads == 1
