@@ -250,7 +250,7 @@ def test_a_successful_poll_resets_the_failure_count() -> None:
     assert result.succeeded and polls.count("fail") > C.MAX_POLL_FAILURES
 
 
-# ------------------------------------------------------------------ webhooks (bugs: constant secret, any event, tight loop)
+# ------------------------------------------------------------------ webhooks (bugs: constant secret, any event)
 
 
 def test_each_receiver_has_its_own_unguessable_path() -> None:
