@@ -532,11 +532,12 @@ def test_upload_file_then_use_url(emu: Emulator, tmp_path: Path) -> None:
     img = tmp_path / "fox.png"
     img.write_bytes(Path(catalogue.__file__).parents[1].joinpath("emulator/assets/sample.png").read_bytes())
     tools = by_name(toolkit(emu, tools=["grok_image_to_image"]))
+    uploads = emu.stats.uploads  # the emulator is shared by the module: count this test's uploads only
     up = call(tools["upload_file"], {"path": str(img)})
     assert up.status == "success" and up.artifact["download_url"] in up.content
     # a local path in a media field is uploaded for the agent
     msg = call(tools["grok_image_to_image"], {"prompt": "neon", "imageUrl": str(img)})
-    assert msg.status == "success" and emu.stats.uploads == 2
+    assert msg.status == "success" and emu.stats.uploads - uploads == 2
 
 
 # ---- the key never leaks ----------------------------------------------------------------------
