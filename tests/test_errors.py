@@ -116,7 +116,7 @@ def test_submit_retry_codes_are_capacity_refusals_only() -> None:
     for code in E.SUBMIT_RETRY_CODES:
         assert E.CODES[code].retryable
     # moderation, balance, key and parameter errors are never resubmitted
-    for code in (1501, 1505, 416, 812, 802, 1002, 1014, 301, 1007, 500, 1000):
+    for code in (1501, 1505, 416, 812, 802, 1002, 1014, 301, 1007, 500, 1000, 1005):
         assert code not in E.SUBMIT_RETRY_CODES
 
 
