@@ -485,6 +485,7 @@ def test_unknown_key_rejected_by_api(emu: Emulator) -> None:
     emu.set_config(keys={"0" * 32})
     msg = call(by_name(toolkit(emu))["get_account"], {})
     assert msg.status == "error" and "retryable: no" in msg.content
+    assert "1002" in msg.content or "802" in msg.content, msg.content  # the API's own "invalid key" code
 
 
 # ---- long jobs and downloads --------------------------------------------------------------------
