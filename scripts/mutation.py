@@ -64,7 +64,16 @@ class Target:
 # these check, through other surfaces); ``SKIP`` below deselects the subprocess ones inside the files.
 _CLIENT = ("tests/test_core.py", "tests/test_client.py", "tests/test_errors.py", "tests/test_mutation_audit.py")
 TARGETS: dict[str, Target] = {
-    "_core": Target("rh_tools/_core.py", (*_CLIENT, "tests/test_secrets.py")),
+    "_core": Target(
+        "rh_tools/_core.py",
+        (
+            *_CLIENT,
+            "tests/test_secrets.py",
+            # the two fast tests of the fault matrix file that judge transport errors directly
+            "tests/test_reliability_faults.py::test_only_connection_failures_before_sending_count_as_unsent",
+            "tests/test_reliability_faults.py::test_async_twin_does_not_resend_a_lost_submit",
+        ),
+    ),
     "_exceptions": Target("rh_tools/_exceptions.py", _CLIENT),
     "_waiter": Target("rh_tools/_waiter.py", (*_CLIENT, "tests/test_e2e_emulator.py")),
     "_polling": Target("rh_tools/_polling.py", ("tests/test_core.py", "tests/test_mutation_audit.py")),
@@ -161,7 +170,7 @@ def _scratch(name: str, target: Target, source: Path) -> Path:
         "only_mutate": [target.file],
         "also_copy": [p for p in COPY if p not in ("rh_tools", "mcp_server", "tests", "pyproject.toml")],
         # (a test file named here may not exist yet on an older checkout: the baseline ran without it)
-        "pytest_add_cli_args_test_selection": [t for t in target.tests if (source / t).is_file()],
+        "pytest_add_cli_args_test_selection": [t for t in target.tests if (source / t.split("::")[0]).is_file()],
         "pytest_add_cli_args": [
             "-p",
             "no:cacheprovider",
@@ -337,13 +346,27 @@ def _git(*args: str) -> str:
         return "?"
 
 
-def _load_notes() -> dict[str, str]:
+def _load_notes() -> tuple[dict[str, str], list[tuple[str, str, str, str]]]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
-        from mutation_notes import NOTES
+        from mutation_notes import NOTES, PATTERNS
     finally:
         sys.path.pop(0)
-    return dict(NOTES)
+    return dict(NOTES), list(PATTERNS)
+
+
+def explain(file: str, s: Survivor, notes: dict[str, str], patterns: list[tuple[str, str, str, str]]) -> str | None:
+    """The note for a survivor: an exact one, else the first pattern (file, function glob, regex) that fits."""
+    import fnmatch
+
+    exact = notes.get(note_key(file, s.function, s.before, s.after))
+    if exact:
+        return exact
+    change = f"{s.before} => {s.after}"
+    for p_file, p_func, regex, note in patterns:
+        if p_file == file and fnmatch.fnmatchcase(s.function, p_func) and re.search(regex, change):
+            return note
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,13 +389,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown modules {unknown}; choose from {list(TARGETS)}")
     names = args.modules or list(TARGETS)
     started = dt.datetime.now(dt.timezone.utc)
-    notes = _load_notes()
+    notes, patterns = _load_notes()
     results = []
     for name in names:
         print(f"mutating {TARGETS[name].file} ...", file=sys.stderr, flush=True)
         r = run_module(name, TARGETS[name], args.jobs, args.source.resolve())
         for s in r.survivors:
-            s.note = notes.get(note_key(TARGETS[name].file, s.function, s.before, s.after))
+            s.note = explain(TARGETS[name].file, s, notes, patterns)
         print(f"  {r.detected}/{r.counted} killed ({r.percent:.0f} %), {len(r.survivors)} survivors, {r.seconds:.0f} s",
               file=sys.stderr, flush=True)  # fmt: skip
         results.append(r)
