@@ -402,3 +402,239 @@ def test_langchain_allowed_dirs_refuse_a_sibling_folder_sharing_the_prefix(
     assert ok.status == "success", ok.content
     assert evil.status == "error" and "outside the folders" in str(evil.content)
     assert fresh.stats.uploads - uploads == 1
+
+
+# ================================================================== survivors of the baseline run
+# Mutants of scripts/mutation.py's first run (tests/MUTATION.md) that no test noticed, killed here
+# by checking what callers and the service see.
+
+# ------------------------------------------------------------------ _core: reading answers
+
+
+def _decode(call: Any, status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
+    from rh_tools import _core as core
+
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return core.decode_response(call, status, headers or {}, content)
+
+
+def _raised(call: Any, status: int, body: Any, headers: dict[str, str] | None = None) -> RunningHubError:
+    with pytest.raises(RunningHubError) as exc:
+        _decode(call, status, body, headers)
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code", "message"),
+    [
+        # an error status with a RunningHub code: the code decides the class, and is kept
+        (
+            429,
+            {"taskId": "", "errorCode": "1003", "errorMessage": "slow down|慢一点"},
+            "RateLimitError",
+            1003,
+            "slow down",
+        ),
+        (400, {"code": 802, "msg": "APIKEY_UNAUTHORIZED", "data": None}, "AuthenticationError", 802, None),
+        (500, {"taskId": "", "errorCode": "1501", "errorMessage": "moderation"}, "ContentPolicyError", 1501, None),
+        # code 0/"0"/200/"" means "no code": the HTTP status decides, and the body's message is shown
+        (502, {"errorCode": 0, "errorMessage": "gateway trouble"}, "ServerError", None, "gateway trouble"),
+        (503, {"errorCode": "0", "code": "0", "msg": "maintenance"}, "ServerError", None, "maintenance"),
+        (
+            403,
+            {"errorCode": "", "code": 200, "message": "forbidden here"},
+            "AuthenticationError",
+            None,
+            "forbidden here",
+        ),
+        (400, {"code": "200", "error": "bad request"}, "InvalidRequestError", None, "bad request"),
+        (404, {"errorMessage": "", "msg": "no such task"}, "NotFoundError", None, "no such task"),
+        (401, {"detail": "nope"}, "AuthenticationError", None, "HTTP 401"),
+        (400, {}, "InvalidRequestError", None, "HTTP 400"),  # exactly 400 is an error status
+    ],
+)
+def test_an_error_answer_maps_by_its_code_else_its_status(
+    status: int, body: dict[str, Any], cls: str, code: int | None, message: str | None
+) -> None:
+    from rh_tools import _calls as calls
+
+    err = _raised(calls.query_call("77"), status, body)
+    assert type(err).__name__ == cls and err.code == code and err.status_code == status
+    assert err.task_id == "77"  # a query's error names the task it was about
+    if message is not None:
+        assert err.message == message
+
+
+def test_the_first_message_field_present_is_shown() -> None:
+    from rh_tools import _calls as calls
+
+    body = {"msg": "from msg", "message": "from message", "error": "from error"}
+    assert _raised(calls.query_call("1"), 418, body).message == "from msg"
+    assert _raised(calls.query_call("1"), 418, {"message": "m", "error": "e"}).message == "m"
+    assert _raised(calls.query_call("1"), 418, {"errorMessage": "em", "msg": "x"}).message == "em"
+    assert _raised(calls.query_call("1"), 418, {"msg": 5, "error": "text only"}).message == "text only"
+
+
+def test_non_json_answers_say_what_came_back() -> None:
+    from rh_tools import _calls as calls
+
+    page = _raised(calls.query_call("5"), 502, b"<html>Bad Gateway</html>", {"retry-after": "7"})
+    assert type(page).__name__ == "ServerError" and page.message == "HTTP 502 with a non-JSON body"
+    assert page.retry_after == 7.0 and page.status_code == 502 and page.task_id == "5"
+    exact = _raised(calls.query_call("5"), 400, b"<html>Bad Request</html>")
+    assert type(exact).__name__ == "InvalidRequestError"  # 400 itself is an error status
+    garbled = _raised(calls.query_call("5"), 200, b"  \xff<html>" + b"x" * 200)
+    assert type(garbled).__name__ == "ResponseFormatError" and garbled.status_code == 200
+    assert garbled.message.startswith("RunningHub answered HTTP 200 with non-JSON: '\ufffd<html>xxx")
+    assert garbled.message.endswith("x'") and garbled.message.count("x") == 80 - 9  # the first 80 bytes
+    empty = _raised(calls.query_call("5"), 200, b"")
+    assert type(empty).__name__ == "ResponseFormatError" and "non-JSON" not in empty.message
+
+
+def test_an_unexpected_shape_names_the_route_and_status() -> None:
+    from rh_tools import _calls as calls
+
+    # a workflow submit answered without its taskId
+    err = _raised(calls.workflow_call("9"), 200, {"code": 0, "msg": "", "data": {"taskStatus": "QUEUED"}})
+    assert type(err).__name__ == "ResponseFormatError" and err.status_code == 200
+    assert err.message.startswith("Unexpected response shape from /task/openapi/create: ")
+    assert err.retryable is False and "before submitting again" in err.hint  # a submit: a task may exist
+
+
+@pytest.mark.parametrize(
+    ("header", "low", "high"),
+    [("0", 0.0, 0.0), ("-5", 0.0, 0.0), ("2.5", 2.5, 2.5), ("soon", None, None), ("", None, None)],
+)
+def test_retry_after_seconds_are_read_as_given(header: str, low: float | None, high: float | None) -> None:
+    from rh_tools import _calls as calls
+
+    err = _raised(calls.query_call("1"), 429, {"errorCode": "1003", "errorMessage": "x"}, {"retry-after": header})
+    if low is None:
+        assert err.retry_after is None
+    else:
+        assert err.retry_after is not None and low <= err.retry_after <= high
+
+
+def test_retry_after_dates_count_from_now() -> None:
+    from rh_tools import _calls as calls
+
+    def after(when: float) -> float | None:
+        headers = {"retry-after": email.utils.formatdate(when, usegmt=True)}
+        return _raised(calls.query_call("1"), 503, {"errorCode": "1010", "errorMessage": "x"}, headers).retry_after
+
+    ahead = after(time.time() + 30)
+    assert ahead is not None and 28.0 <= ahead <= 30.0
+    assert after(time.time() - 3600) == 0.0  # a date in the past: retry now, not never
+
+
+# ------------------------------------------------------------------ _core: what is sent
+
+
+def test_every_request_says_who_sends_it_and_asks_for_json() -> None:
+    seen: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"code": 0, "msg": "", "data": {"remainMoney": "1"}})
+
+    with RunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(api)) as rh:
+        rh.account()
+    from rh_tools._version import __version__
+
+    assert seen[0].headers["user-agent"] == f"rh-tools/{__version__}"
+    assert seen[0].headers["accept"] == "application/json"
+    assert json.loads(seen[0].content) == {"apikey": TEST_KEY}  # accountStatus spells it in lowercase
+
+
+def test_a_non_ascii_key_is_refused_with_what_to_do() -> None:
+    from rh_tools import ConfigurationError
+
+    transport = httpx.MockTransport(lambda r: pytest.fail("nothing may be sent"))
+    with RunningHub(api_key="ключ" * 8, transport=transport) as rh:
+        with pytest.raises(ConfigurationError) as exc:
+            rh.account()
+    assert exc.value.message == "The API key contains non-ASCII characters"
+    assert exc.value.hint == "Copy the 32-character key from the RunningHub console again."
+
+
+@pytest.mark.parametrize(
+    ("body", "names", "field", "problem"),
+    [
+        ({"seed": math.nan}, {"seed": "Seed"}, "Seed", "nan is not a finite number"),
+        ({"a": {"b": [1, "x\ud800"]}}, None, "a.b.1", "contains an unpaired surrogate (invalid Unicode)"),
+        ({"ok": 1, "k\udc80": 2}, None, "'k\\udc80'", "unpaired surrogate"),
+        ({"outer": {"in\ud800": 1}}, {"outer": "Outer"}, "Outer.'in\\ud800'", "unpaired surrogate"),
+        ([1, 2, math.inf], None, "2", "inf is not a finite number"),
+        (math.inf, None, "(body)", "inf is not a finite number"),
+        ({"list": [{"deep": -math.inf}]}, {"list": "List"}, "List.0.deep", "-inf is not a finite number"),
+    ],
+)
+def test_unsendable_values_are_named_where_they_sit(
+    body: Any, names: dict[str, str] | None, field: str, problem: str
+) -> None:
+    from rh_tools import _core as core
+
+    with pytest.raises(InvalidInputError) as exc:
+        core.refuse_unsendable(body, names, context="Invalid arguments for x: ")
+    assert exc.value.message.startswith(f"Invalid arguments for x: {field}: ")
+    assert problem in exc.value.message
+    assert exc.value.details == [{"field": field, "problem": exc.value.message.split(": ", 2)[2]}]
+    core.refuse_unsendable({"fine": [1.5, "text", {"k": None}]})  # finite numbers and valid text pass
+    core.refuse_unsendable(None)
+
+
+def test_log_redaction_is_installed_once_and_redacts() -> None:
+    import logging
+
+    from rh_tools import _core as core
+
+    name = "rh-tools-test.redaction"
+    logger = logging.getLogger(name)
+    core.install_log_redaction(name)
+    core.install_log_redaction(name)
+    assert sum(isinstance(f, core.RedactingFilter) for f in logger.filters) == 1
+    core.install_log_redaction()  # the default: httpx, which logs request URLs
+    assert any(isinstance(f, core.RedactingFilter) for f in logging.getLogger("httpx").filters)
+    record = logging.LogRecord(name, logging.INFO, __file__, 1, "GET %s", (f"/x?apiKey={TEST_KEY}",), None)
+    assert logger.filters[-1].filter(record) is True and record.getMessage() == "GET /x?apiKey=***"
+
+
+def test_redaction_keeps_the_name_and_hides_the_value() -> None:
+    from rh_tools import _core as core
+
+    assert core.redact(f"/demo?apiKey={TEST_KEY}&webappId=1") == "/demo?apiKey=***&webappId=1"
+    assert core.redact(f"Authorization: Bearer {TEST_KEY}") == "Authorization: Bearer ***"
+
+
+def test_transport_errors_name_the_failure_and_keep_the_task() -> None:
+    from rh_tools import APITimeoutError
+    from rh_tools import _calls as calls
+    from rh_tools import _core as core
+
+    req = httpx.Request("POST", "https://www.runninghub.ai/openapi/v2/query")
+    err = core.transport_error(httpx.ReadTimeout("", request=req), calls.query_call("42"))
+    assert type(err) is APITimeoutError and err.task_id == "42"
+    assert err.message == "ReadTimeout during POST /openapi/v2/query: ReadTimeout"  # empty text: the name
+    assert err.retryable is True and err.hint == APITimeoutError.default_hint
+    reset = core.transport_error(httpx.ReadError("reset by peer", request=req), calls.query_call("42"))
+    assert type(reset).__name__ == "APIConnectionError" and reset.message.endswith(": reset by peer")
+    lost = core.transport_error(httpx.ReadError("x", request=req), calls.submit_call("p", {}))
+    assert lost.hint == (
+        "The connection broke after the submit was sent, so a task may have been created and billed. "
+        "Check recent tasks (account running count / RunningHub console) before submitting again."
+    )
+
+
+def test_retry_back_off_doubles_with_jitter_and_caps_retry_after() -> None:
+    import random
+
+    from rh_tools import _core as core
+    from rh_tools import _exceptions as E
+
+    err = E.error_for_status(503)
+    for attempt, base in enumerate([0.5, 1.0, 2.0, 4.0]):
+        delays = [core.retry_delay("query", attempt, 9, err, random.Random(seed)) for seed in range(50)]
+        assert all(base * 0.5 <= d <= base for d in delays), (attempt, min(delays), max(delays))  # type: ignore[operator]
+        assert max(delays) - min(delays) > base * 0.3  # jittered, not fixed  # type: ignore[operator]
+    err.retry_after = C.RETRY_AFTER_CAP  # exactly the cap is still worth waiting for
+    assert core.retry_delay("query", 0, 3, err) == C.RETRY_AFTER_CAP
