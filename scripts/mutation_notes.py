@@ -6,8 +6,35 @@ script prints the key of every survivor that has no note yet.
 
 from __future__ import annotations
 
-NOTES: dict[str, str] = {}
+NOTES: dict[str, str] = {
+    'rh_tools/_core.py::request_kwargs::body = {"apikey": key, **(body or {})} => '
+    'body = {"apikey": key, **(body and {})}': (
+        "Equivalent: the only body_lower call (accountStatus) sends an empty body, and `{} and {}` is `{}`."
+    ),
+    'rh_tools/_core.py::_unsendable::value.encode("utf-8") => value.encode("UTF-8")': (
+        "Equivalent: Python codec names are case-insensitive."
+    ),
+    'rh_tools/_core.py::decode_response::snippet = content[:80].decode("utf-8", "replace").strip() => '
+    'snippet = content[:80].decode("UTF-8", "replace").strip()': "Equivalent: codec names are case-insensitive.",
+}
+
+_HEADER_CASE = (
+    "Equivalent: HTTP header names are case-insensitive and httpx sends them normalised; the test checks "
+    "the header arrives (tests/test_mutation_audit.py::test_every_request_says_who_sends_it_and_asks_for_json)."
+)
+_BODY_AUTH_UPLOAD = (
+    "Unreachable: no API operation uploads with the key in a form field (the v2 binary upload uses "
+    "Bearer; the legacy form upload is not offered), so this branch of request_kwargs never runs."
+)
 
 #: (file, function glob, regex over "<before> => <after>", note): for families of survivors that
 #: share one reason (e.g. the wording of a log line). Checked after NOTES.
-PATTERNS: list[tuple[str, str, str, str]] = []
+PATTERNS: list[tuple[str, str, str, str]] = [
+    ("rh_tools/_core.py", "request_kwargs", r'"(user-agent|USER-AGENT|accept|ACCEPT)":', _HEADER_CASE),
+    (
+        "rh_tools/_core.py",
+        "request_kwargs",
+        r"form = |Multipart\(call\.upload|call\.auth [!=]= \"(XXbodyXX|BODY|body)\":",
+        _BODY_AUTH_UPLOAD,
+    ),
+]

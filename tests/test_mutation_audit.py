@@ -638,3 +638,122 @@ def test_retry_back_off_doubles_with_jitter_and_caps_retry_after() -> None:
         assert max(delays) - min(delays) > base * 0.3  # jittered, not fixed  # type: ignore[operator]
     err.retry_after = C.RETRY_AFTER_CAP  # exactly the cap is still worth waiting for
     assert core.retry_delay("query", 0, 3, err) == C.RETRY_AFTER_CAP
+
+
+# ------------------------------------------------------------------ _exceptions: one table, one shape
+
+
+def test_a_numeric_code_wins_over_an_identifier_in_the_message() -> None:
+    from rh_tools import _exceptions as E
+
+    assert type(E.error_for_code(None, " TASK_QUEUE_MAXED ")) is E.RateLimitError  # v1: the name in msg
+    assert type(E.error_for_code(1002, "TASK_QUEUE_MAXED")) is E.AuthenticationError
+    odd = E.error_for_code("-5", "TASK_QUEUE_MAXED")  # a code we do not know is still a code
+    assert type(odd) is E.APIError and odd.code == "-5"
+    assert type(E.error_for_code(" 1003 ", "")) is E.RateLimitError
+
+
+def test_known_codes_carry_everything_they_were_given() -> None:
+    from rh_tools import _exceptions as E
+
+    err = E.error_for_code(1003, None, task_id="9", status_code=429, retry_after=2.0, details={"a": 1})
+    assert (err.message, err.code, err.task_id, err.status_code, err.retry_after, err.details) == (
+        "Rate limited",  # no message: the code's name, readable
+        1003,
+        "9",
+        429,
+        2.0,
+        {"a": 1},
+    )
+    assert err.hint == "Slow down; retrying with back-off." and err.retryable is True
+    plain = E.error_for_code(1007, "bad|坏")  # no hint of its own: the class's
+    assert plain.hint == E.InvalidRequestError.default_hint and plain.message_zh == "坏"
+    failed = E.error_for_code(805, "x", task_id="3", details={"node": "3"}, status_code=200)
+    assert type(failed) is E.TaskFailedError and failed.failed_reason == {"node": "3"} == failed.details
+    assert failed.status_code == 200 and failed.task_id == "3" and failed.status == "FAILED"
+
+
+def test_unknown_codes_keep_what_they_were_given() -> None:
+    from rh_tools import _exceptions as E
+
+    err = E.error_for_code("9999", "New thing|新", task_id="5", status_code=503, retry_after=1.5, details=[1])
+    assert type(err) is E.ServerError and err.code == "9999"
+    assert (err.message, err.message_zh, err.task_id, err.status_code, err.retry_after, err.details) == (
+        "New thing",
+        "新",
+        "5",
+        503,
+        1.5,
+        [1],
+    )
+    assert E.error_for_code("9999", None).message == "RunningHub returned an error"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "message"),
+    [
+        (None, "ResponseFormatError", "HTTP 0"),
+        (302, "ResponseFormatError", "HTTP 302"),
+        (402, "InsufficientBalanceError", "HTTP 402"),
+        (403, "AuthenticationError", "HTTP 403"),
+        (418, "InvalidRequestError", "HTTP 418"),
+        (499, "InvalidRequestError", "HTTP 499"),
+        (500, "ServerError", "HTTP 500"),
+    ],
+)
+def test_bare_statuses_map_to_a_class_and_a_message(status: int | None, cls: str, message: str) -> None:
+    from rh_tools import _exceptions as E
+
+    err = E.error_for_status(status, retry_after=4.0)
+    assert type(err).__name__ == cls and err.message == message and err.retry_after == 4.0
+    assert E.error_for_status(status, "said this").message == "said this"
+
+
+def test_bilingual_messages_split_at_the_first_bar() -> None:
+    from rh_tools import _exceptions as E
+
+    assert E.split_message(" A | B|C ") == ("A", "B|C")
+    assert E.split_message("A|") == ("A", None)
+
+
+def test_an_error_renders_code_text_task_and_hint() -> None:
+    from rh_tools import _exceptions as E
+
+    full = E.RunningHubError("Boom", code=1003, message_zh="炸", task_id="9", hint="Do X.")
+    assert str(full) == "[1003] Boom (炸) task_id=9. Do X."
+    assert str(E.RunningHubError("Boom.", hint="Do X.")) == "Boom. Do X."
+    assert str(E.RunningHubError("Boom", code="")) == "Boom"
+    assert str(E.RunningHubError("Boom", code=0)) == "[0] Boom"
+    assert full.args == ("Boom",) and repr(full) == "RunningHubError('Boom')"
+
+
+def test_to_dict_is_the_agent_facing_shape() -> None:
+    from rh_tools import _exceptions as E
+
+    err = E.RateLimitError("slow", code=1003, message_zh="慢", task_id="7", details={"n": 1})
+    assert err.to_dict() == {
+        "error": "RateLimitError",
+        "code": 1003,
+        "message": "slow",
+        "message_zh": "慢",
+        "task_id": "7",
+        "retryable": True,
+        "hint": E.RateLimitError.default_hint,
+        "details": {"n": 1},
+    }
+    for empty in (None, "", {}, []):
+        assert "details" not in E.RunningHubError("x", details=empty).to_dict()
+    assert E.RunningHubError("x", details=0).to_dict()["details"] == 0
+
+
+def test_the_error_classes_keep_their_own_facts() -> None:
+    from rh_tools import _exceptions as E
+
+    conn = E.APIConnectionError("reset", task_id="4")
+    assert conn.sent is True and conn.task_id == "4" and conn.message == "reset"  # unknown: assume sent
+    assert E.RunningHubError("x", retry_after=3.0).retry_after == 3.0
+    failed = E.TaskFailedError("bad", failed_reason={"node": "2"})
+    assert failed.status == "FAILED" and failed.failed_reason == {"node": "2"} == failed.details
+    pending = E.TaskTimeoutError("11", 30.4)
+    assert pending.waited == 30.4 and pending.message == "Task still running after waiting 30s"
+    assert E.TaskTimeoutError("11", 5, "QUEUED").message == "Task still QUEUED after waiting 5s"
