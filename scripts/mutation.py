@@ -41,6 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".mutation"
+RESULTS = WORK / "results"  # one JSON per module from its latest run; the table is rendered from all of them
 TABLE = ROOT / "tests" / "MUTATION.md"
 BASELINE = ROOT / "tests" / "mutation_baseline.json"
 COPY = ("rh_tools", "mcp_server", "tests", "scripts", "cassettes", "docs", "benchmarks", "README.md", "pyproject.toml")
@@ -136,6 +137,23 @@ class ModuleResult:
     counts: Counter[str] = field(default_factory=Counter)
     survivors: list[Survivor] = field(default_factory=list)
     seconds: float = 0.0
+    when: str = ""
+    commit: str = ""
+
+    def save(self) -> None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        data = {**self.__dict__, "counts": dict(self.counts), "survivors": [s.__dict__ for s in self.survivors]}
+        (RESULTS / f"{self.module}.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), "utf-8")
+
+    @classmethod
+    def load(cls, module: str) -> ModuleResult | None:
+        path = RESULTS / f"{module}.json"
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text("utf-8"))
+        data["counts"] = Counter(data["counts"])
+        data["survivors"] = [Survivor(**s) for s in data["survivors"]]
+        return cls(**data)
 
     @property
     def detected(self) -> int:
@@ -310,18 +328,18 @@ def render(results: list[ModuleResult], baseline: dict[str, Any], command: str, 
         "from `scripts/mutation_notes.py` (equivalent mutant, or why the behaviour does not matter); the ones "
         "without one are marked **unexplained**.",
         "",
-        f"Command: `{command}` · run {started:%Y-%m-%d %H:%M} UTC · "
-        f"commit {_git('rev-parse', '--short', 'HEAD')} · 2 workers on a 2-core machine shared with other jobs.",
+        f"Command: `{command}` (each module's latest run; `--render` redraws this from them) · table written "
+        f"{started:%Y-%m-%d %H:%M} UTC · 2 workers on a 2-core machine shared with other jobs.",
         "",
-        "| module | mutants | killed | survived | killed % | before (baseline) | seconds |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| module | mutants | killed | survived | killed % | before (baseline) | seconds | run at (commit) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         base = baseline.get(r.module)
         before = f"{base['percent']:.0f} % ({base['detected']}/{base['counted']})" if base else "–"
         out.append(
             f"| {r.label} | {r.counted} | {r.detected} | {r.counted - r.detected} | {r.percent:.0f} % | {before} "
-            f"| {r.seconds:.0f} |"
+            f"| {r.seconds:.0f} | {r.when} ({r.commit}) |"
         )
     if baseline.get("_meta"):
         m = baseline["_meta"]
@@ -383,19 +401,22 @@ def main(argv: list[str] | None = None) -> int:
         "for a baseline (default: this checkout)",
     )
     parser.add_argument("--source-rev", default=None, help="the commit --source was exported from (for the table)")
+    parser.add_argument("--render", action="store_true", help="run nothing: redraw the table from the saved results")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(TARGETS))
     if unknown:
         parser.error(f"unknown modules {unknown}; choose from {list(TARGETS)}")
-    names = args.modules or list(TARGETS)
+    names = [] if args.render else args.modules or list(TARGETS)
     started = dt.datetime.now(dt.timezone.utc)
     notes, patterns = _load_notes()
     results = []
     for name in names:
         print(f"mutating {TARGETS[name].file} ...", file=sys.stderr, flush=True)
         r = run_module(name, TARGETS[name], args.jobs, args.source.resolve())
-        for s in r.survivors:
-            s.note = explain(TARGETS[name].file, s, notes, patterns)
+        r.when = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M}"
+        r.commit = args.source_rev or _git("rev-parse", "--short", "HEAD")
+        if not args.save_baseline:
+            r.save()
         print(f"  {r.detected}/{r.counted} killed ({r.percent:.0f} %), {len(r.survivors)} survivors, {r.seconds:.0f} s",
               file=sys.stderr, flush=True)  # fmt: skip
         results.append(r)
@@ -406,7 +427,12 @@ def main(argv: list[str] | None = None) -> int:
         commit = args.source_rev or _git("rev-parse", "--short", "HEAD")
         baseline["_meta"] = {"date": f"{started:%Y-%m-%d}", "commit": commit}
         BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n", "utf-8")
-    command = "python scripts/mutation.py" + (" " + " ".join(args.modules) if args.modules else "")
+    if not args.save_baseline:  # the table shows every module's latest run, not only this one's
+        results = [r for r in (ModuleResult.load(name) for name in TARGETS) if r is not None]
+    for r in results:
+        for s in r.survivors:
+            s.note = explain(TARGETS[r.module].file, s, notes, patterns)
+    command = "python scripts/mutation.py"
     args.table.write_text(render(results, baseline, command, started), "utf-8")
     unexplained = [(r.module, s) for r in results for s in r.survivors if s.note is None]
     for module, s in unexplained:
