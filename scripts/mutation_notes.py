@@ -16,6 +16,16 @@ NOTES: dict[str, str] = {
     ),
     'rh_tools/_core.py::decode_response::snippet = content[:80].decode("utf-8", "replace").strip() => '
     'snippet = content[:80].decode("UTF-8", "replace").strip()': "Equivalent: codec names are case-insensitive.",
+    'rh_tools/_exceptions.py::_as_int::if isinstance(code, str) and code.strip().lstrip("-").isdigit(): => '
+    'if isinstance(code, str) and code.strip().lstrip("XX-XX").isdigit():': (
+        "Equivalent: lstrip takes a set of characters; 'XX-XX' strips '-' (and 'X', which no digit string has)."
+    ),
+    "rh_tools/_exceptions.py::error_for_code::info = CODES.get(n) if n is not None else None => "
+    "info = CODES.get(n) if (n is not None) or True else None": "Equivalent: CODES.get(None) is None.",
+    "rh_tools/_exceptions.py::split_message::return (en.strip(), zh.strip() or None) if sep else "
+    "(text.strip(), None) => return (en.strip(), zh.strip() or None) if (sep) or True else (text.strip(), None)": (
+        "Equivalent: without a '|', partition gives (text, '', '') and both branches return (text.strip(), None)."
+    ),
 }
 
 _HEADER_CASE = (

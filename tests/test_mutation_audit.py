@@ -757,3 +757,169 @@ def test_the_error_classes_keep_their_own_facts() -> None:
     pending = E.TaskTimeoutError("11", 30.4)
     assert pending.waited == 30.4 and pending.message == "Task still running after waiting 30s"
     assert E.TaskTimeoutError("11", 5, "QUEUED").message == "Task still QUEUED after waiting 5s"
+
+
+# ------------------------------------------------------------------ _waiter: the polling loop's decisions
+
+
+class _Clock:
+    def __init__(self, t: float = 0.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _waiter(**kw: Any) -> Any:
+    from rh_tools._polling import PollPolicy
+    from rh_tools._waiter import Waiter
+
+    kw.setdefault("policy", PollPolicy(initial=0.5, factor=2, max_interval=10))
+    kw.setdefault("deadline", 99.0)
+    kw.setdefault("started", 0.0)
+    kw.setdefault("clock", _Clock())
+    return Waiter(task_id="77", **kw)
+
+
+def _task(status: str, **kw: Any) -> Any:
+    from rh_tools.types import Task
+
+    return Task(task_id="77", status=status, **kw)
+
+
+@pytest.mark.parametrize(
+    ("task", "message", "zh", "retryable", "hint_has", "status"),
+    [
+        (dict(status="FAILED"), "Task ended with status FAILED", None, False, "adjust the inputs", "FAILED"),
+        (dict(status="CANCEL"), "Task ended with status CANCEL", None, False, "adjust the inputs", "CANCEL"),
+        (
+            dict(status="FAILED", error_code="1505", error_message="Real person|真人"),
+            "Real person",
+            "真人",
+            False,
+            "realPersonMode",
+            "FAILED",
+        ),  # fmt: skip
+        (
+            dict(status="FAILED", error_code="1012", error_message="upstream"),
+            "upstream",
+            None,
+            True,
+            "model provider",
+            "FAILED",
+        ),  # fmt: skip
+        (dict(status="RUNNING", error_message="odd"), "odd", None, False, "adjust the inputs", "RUNNING"),
+    ],
+)
+def test_a_failed_task_reports_why_and_whether_to_try_again(
+    task: dict[str, Any], message: str, zh: str | None, retryable: bool, hint_has: str, status: str
+) -> None:
+    from rh_tools import TaskFailedError
+
+    w = _waiter()
+    with pytest.raises(TaskFailedError) as exc:
+        w.observe(_task(failed_reason={"node": "4"}, **task))
+    err = exc.value
+    assert (err.message, err.message_zh, err.retryable, err.status, err.task_id) == (
+        message,
+        zh,
+        retryable,
+        status,
+        "77",
+    )
+    assert hint_has in err.hint and err.failed_reason == {"node": "4"} == err.details
+
+
+def test_a_result_reports_its_elapsed_time_and_the_callback_sees_it() -> None:
+    clock = _Clock(0.0)
+    seen: list[float] = []
+    w = _waiter(clock=clock, on_status=lambda t, elapsed: seen.append(elapsed))
+    clock.t = 1.25
+    assert w.observe(_task("RUNNING")) is None
+    clock.t = 3.5
+    result = w.observe(_task("SUCCESS"))
+    assert result is not None and result.elapsed == 3.5 and seen == [1.25, 3.5]
+
+
+def test_a_failing_status_callback_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    def boom(task: Any, elapsed: float) -> None:
+        raise RuntimeError("callback bug")
+
+    with caplog.at_level("ERROR", logger="rh_tools"):
+        assert _waiter(on_status=boom).observe(_task("SUCCESS")) is not None
+    assert [r.getMessage() for r in caplog.records] == ["status callback failed"] and caplog.records[0].exc_info
+
+
+def test_history_needs_both_a_store_and_a_key() -> None:
+    from rh_tools._polling import DurationHistory
+
+    h = DurationHistory(min_samples=1)
+    h.record("ep", 20.0)
+    cold = _waiter(history=h, history_key=None)
+    assert cold.next_delay() == 0.5  # no key: cold back-off, not the learnt window
+    keyless_store = _waiter(history=None, history_key="ep")
+    assert keyless_store.next_delay() == 0.5
+    assert keyless_store.observe(_task("SUCCESS")) is not None  # nothing to learn into, no crash
+
+
+def test_a_late_poll_inside_the_learnt_window_keeps_the_step() -> None:
+    from rh_tools._polling import DurationHistory, PollPolicy
+
+    h = DurationHistory()
+    h.record("ep", 20.0)
+    h.record("ep", 30.0)  # the window: 10 .. 40 s
+    clock = _Clock(0.0)
+    w = _waiter(history=h, history_key="ep", clock=clock, policy=PollPolicy(initial=0.5, factor=2, max_interval=30))
+    first = w.next_delay()
+    assert first == pytest.approx(11.0)  # one step (10 %) into the window
+    clock.t += first + 2.0  # the poll came back 2 s late
+    w.observe(_task("RUNNING"))
+    assert w.next_delay() == pytest.approx(0.1 * clock.t)  # one step (10 % of the task's age), not squeezed
+
+
+def test_what_is_learnt_after_a_jump_counts_two_steps_back() -> None:
+    from rh_tools._polling import DurationHistory
+
+    h = DurationHistory(min_samples=1, size=4)
+    h.record("ep", 40.0)
+    clock = _Clock(0.0)
+    w = _waiter(history=h, history_key="ep", clock=clock)
+    w.next_delay()  # warm: the sleep aims at the learnt window
+    clock.t = 50.0
+    w.observe(_task("SUCCESS"))  # done at the first poll, 50 s in: the bracket reaches back to 0
+    step = 0.1 * 50.0
+    assert sorted(h._data["ep"]) == [40.0, pytest.approx(50.0 - step)]  # middle of (50 - 2 steps, 50]
+
+
+def test_a_delay_that_reaches_the_deadline_is_the_last_poll() -> None:
+    clock = _Clock(0.0)
+    w = _waiter(deadline=0.5, clock=clock)
+    delays = []
+    while (d := w.next_delay()) is not None:
+        delays.append(d)
+        clock.t += d
+        w.observe(_task("RUNNING"))
+    assert delays == [0.5]  # the first poll lands on the deadline: no extra poll after it
+
+
+def test_a_wait_that_gives_up_says_how_to_resume_once() -> None:
+    from rh_tools import _exceptions as E
+
+    w = _waiter()
+    own = E.ServerError("down", hint="Server trouble.", retryable=False)
+    with pytest.raises(E.ServerError):
+        w.poll_failed(own)
+    later = "The task may still finish: call wait_task/get_task with task_id=77 later."
+    assert own.hint == f"Server trouble. {later}" and own.task_id == "77"
+    bare = E.NotFoundError("gone", hint="")
+    with pytest.raises(E.NotFoundError):
+        w.poll_failed(bare)
+    assert bare.hint == later
+    with pytest.raises(E.NotFoundError):
+        w.poll_failed(bare)  # failing again does not repeat the advice
+    assert bare.hint == later
+
+
+def test_a_timeout_before_any_poll_has_no_status() -> None:
+    err = _waiter().timeout()
+    assert err.task_id == "77" and err.last_status is None and "running" in err.message
