@@ -923,3 +923,30 @@ def test_a_wait_that_gives_up_says_how_to_resume_once() -> None:
 def test_a_timeout_before_any_poll_has_no_status() -> None:
     err = _waiter().timeout()
     assert err.task_id == "77" and err.last_status is None and "running" in err.message
+
+
+# ------------------------------------------------------------------ _polling: the interval policy and its memory
+
+
+def test_duration_history_learns_from_two_tasks_and_remembers_sixteen() -> None:
+    from rh_tools._polling import DurationHistory
+
+    h = DurationHistory()
+    h.record("ep", 10.0)
+    assert h.expect("ep") is None  # one task says little
+    h.record("ep", 10.0)
+    assert h.expect("ep") is not None
+    for s in range(1, 21):  # 20 more; only the latest 16 (5 .. 20 s) count
+        h.record("ep", float(s))
+    exp = h.expect("ep")
+    assert exp is not None and exp.low == pytest.approx(min(5.0 * 0.95, 5.0 - 1.0))
+
+
+def test_poll_policy_edges_of_the_learnt_window() -> None:
+    from rh_tools._polling import Expectation, PollPolicy
+
+    p = PollPolicy(initial=0.5, max_interval=30, lag_ratio=0.2, min_interval=0.25)
+    window = Expectation(low=20.0, high=40.0)  # first useful poll: 20 + 0.2 x 20 = 24 s
+    assert p.next_delay(23.75, 1.0, window) == pytest.approx(4.75)  # within one floor of it: poll by the step
+    assert p.next_delay(40.0, 5.0, window) == pytest.approx(8.0)  # at the window's end: still inside it
+    assert PollPolicy(initial=0).next_delay(5.0, None, window) == 0.0  # replays never sleep, learnt or not
