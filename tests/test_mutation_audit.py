@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -950,3 +951,214 @@ def test_poll_policy_edges_of_the_learnt_window() -> None:
     assert p.next_delay(23.75, 1.0, window) == pytest.approx(4.75)  # within one floor of it: poll by the step
     assert p.next_delay(40.0, 5.0, window) == pytest.approx(8.0)  # at the window's end: still inside it
     assert PollPolicy(initial=0).next_delay(5.0, None, window) == 0.0  # replays never sleep, learnt or not
+
+
+# ------------------------------------------------------------------ _media: telling inputs apart, and the upload body
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("https://example.com/a.png", "url"),
+        ("HTTP://EXAMPLE.COM/A.PNG", "url"),
+        ("asset://abc", "url"),
+        ("ASSET://abc", "url"),
+        ("data:image/png;base64,AAAA", "url"),
+        ("  https://example.com/a.png  ", "url"),
+        ("./nope.png", "path"),
+        ("file:///tmp/x.png", "path"),
+    ],
+)
+def test_remote_references_go_as_they_are(value: str, kind: str) -> None:
+    from rh_tools._media import is_remote_reference
+
+    assert is_remote_reference(value) is (kind == "url")
+
+
+def test_classify_media_sends_urls_uploads_files_and_explains_refusals(tmp_path: Path) -> None:
+    from rh_tools._media import MediaSource, classify_media
+
+    png = tmp_path / "in.png"
+    png.write_bytes(PNG + b"0" * 2048)
+    assert classify_media(" https://example.com/a.png ", label="img") == "https://example.com/a.png"
+    assert classify_media("HTTPS://EXAMPLE.COM/A.PNG", label="img") == "HTTPS://EXAMPLE.COM/A.PNG"
+    for given in (str(png), png, "file://" + str(png), "FILE://" + str(png)):
+        src = classify_media(given, label="img", accept=["png"], max_size_mb=1)
+        assert isinstance(src, MediaSource) and src.path == png and src.size == png.stat().st_size
+    raw = classify_media(bytearray(PNG + b"1" * 10), label="img", accept=["png"], max_size_mb=1)
+    assert isinstance(raw, MediaSource) and raw.data == PNG + b"1" * 10 and raw.name.endswith(".png")
+
+    def refused(value: Any, **kw: Any) -> InvalidInputError:
+        with pytest.raises(InvalidInputError) as exc:
+            classify_media(value, label="img", **kw)
+        return exc.value
+
+    assert refused(png, max_size_mb=0.001).message == "img: file is 0.0 MB; the limit is 0.001 MB"
+    assert refused(png, accept=["jpg"]).message.startswith("img: ")
+    assert refused(PNG * 2000, max_size_mb=0.001).message.startswith("img: file is 0.0 MB")
+    assert refused(b"GIF89a", accept=["png", "webp"]).message.endswith("this field accepts png, webp")
+    assert refused(12).message == "img: expected a URL, data URI, local path or bytes, got int"
+    blank = refused("   ")
+    assert blank.message == "img: empty value" and blank.hint == "Pass a URL, data URI or local file path."
+    assert refused("https://?x=1").message == "img: 'https://?x=1' is not a valid URL"
+    assert refused("https://" + "?" * 100).message == f"img: {('https://' + '?' * 100)[:80]!r} is not a valid URL"
+    ftp = refused("ftp://host/x.png")
+    assert ftp.message == "img: unsupported URL scheme in 'ftp://host/x.png'"
+    assert ftp.hint == "Use http(s) URLs or local paths."
+    assert refused("FTP://host/x.png").message.startswith("img: unsupported URL scheme")
+    assert refused(str(tmp_path / "missing.png")).message.startswith("img: ")
+
+
+def test_workflow_slots_take_runninghub_file_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rh_tools._media import MediaSource, classify_media
+
+    name = "api/abc123.png"
+    assert classify_media(name, label="img", media_ref="file_name") == name
+    with pytest.raises(InvalidInputError):
+        classify_media(name, label="img")  # a URL slot: a bare name is not a file here
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "abc123.png").write_bytes(PNG)  # a local file of that name: it is uploaded
+    assert isinstance(classify_media(name, label="img", media_ref="file_name"), MediaSource)
+
+
+@pytest.mark.parametrize(
+    ("head", "ext"),
+    [
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "webp"),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "wav"),
+        (b"\x00\x00\x00\x18ftypqt  ", "mov"),
+        (b"\x00\x00\x00\x18ftypisom", "mp4"),
+        (b"\x00\x00\x00\x18ftyp", "mp4"),
+        (PNG, "png"),
+        (b"qt  qt  qt  ", None),
+        (b"", None),
+    ],
+)
+def test_raw_bytes_are_named_by_their_magic(head: bytes, ext: str | None) -> None:
+    from rh_tools._media import MediaSource, sniff_extension
+
+    assert sniff_extension(head) == ext
+    if head:
+        src = MediaSource.from_bytes(head)
+        assert src.name.endswith(f".{ext or 'bin'}") and src.size == len(head)
+
+
+def test_named_bytes_keep_their_extension_and_type() -> None:
+    from rh_tools._media import MediaSource
+
+    src = MediaSource.from_bytes(PNG, name="Photo.JPEG")
+    assert src.name == "Photo.JPEG" and src.content_type == "image/jpeg"
+    with pytest.raises(InvalidInputError) as empty:
+        MediaSource.from_bytes(b"")
+    assert empty.value.message == "file: empty bytes"
+    with pytest.raises(InvalidInputError) as exc:
+        MediaSource.from_bytes(b"GIF89a", name="x.gif", accept=["JPEG"])
+    assert exc.value.message == "file: 'x.gif' is a .gif file; this field accepts JPEG"
+    assert exc.value.hint == "Convert the file to an accepted format first."
+    for accept in (["jpg"], ["jpeg"], ["JPG"]):  # jpg and jpeg are one format
+        for name in ("a.jpg", "a.jpeg"):
+            MediaSource.from_bytes(PNG, name=name, accept=accept)
+
+
+def test_size_limits_are_in_mebibytes_and_inclusive() -> None:
+    from rh_tools._media import MediaSource
+
+    MediaSource.from_bytes(b"x" * 1024 * 1024, name="a.bin", max_size_mb=1)  # exactly the limit: fine
+    with pytest.raises(InvalidInputError) as exc:
+        MediaSource.from_bytes(b"x" * (1024 * 1024 + 1), name="a.bin", max_size_mb=1)
+    assert exc.value.message == "file: file is 1.0 MB; the limit is 1 MB"
+    assert exc.value.hint == "Compress or resize the file, or host it and pass its URL."
+    with pytest.raises(InvalidInputError, match=r"file is 2\.5 MB"):
+        MediaSource.from_bytes(b"x" * (5 * 1024 * 512), name="a.bin", max_size_mb=2)
+
+
+def test_file_objects_are_named_typed_and_checked(tmp_path: Path) -> None:
+    from rh_tools._media import MediaSource
+
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"0123456789")
+    with open(path, "rb") as fh:
+        fh.read(4)
+        src = MediaSource.coerce(fh)
+        assert (src.name, src.size, src.content_type, src.offset, src.fileobj) == ("clip.mp4", 6, "video/mp4", 4, fh)
+        assert b"".join(src.iter_chunks()) == b"456789" and not fh.closed  # the caller's file stays open
+        assert MediaSource.coerce(fh, name="other.png").name == "other.png"
+    anonymous = MediaSource.from_fileobj(io.BytesIO(b"abc"))
+    assert re.fullmatch(r"upload-[0-9a-f]{12}\.bin", anonymous.name)
+    assert anonymous.content_type == "application/octet-stream"
+    named_bytes = MediaSource.coerce(b"GIF89a...", name="x.gif")
+    assert named_bytes.name == "x.gif" and named_bytes.data == b"GIF89a..."
+    with pytest.raises(InvalidInputError) as exc:
+        MediaSource.coerce(42)
+    assert exc.value.message == "upload: expected a path, bytes or a binary file object"
+
+    class Pipe(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+    with pytest.raises(InvalidInputError) as exc2:
+        MediaSource.from_fileobj(Pipe())  # type: ignore[arg-type]
+    assert exc2.value.message == "upload: file objects must be seekable (open the file in 'rb' mode)"
+
+
+def test_a_path_upload_reads_in_chunks_and_closes_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rh_tools import _media
+
+    data = bytes(range(256)) * 9000  # 2.2 MiB
+    path = tmp_path / "a.bin"
+    path.write_bytes(data)
+    with pytest.raises(InvalidInputError, match=r"^file: "):
+        _media.MediaSource.from_path(tmp_path / "missing.bin")
+    src = _media.MediaSource.from_path(path)
+    opened: list[Any] = []
+    real_open = open
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        fh = real_open(*a, **kw)
+        opened.append(fh)
+        return fh
+
+    monkeypatch.setattr("builtins.open", spy)
+    chunks = list(src.iter_chunks())
+    assert [len(c) for c in chunks] == [_media.CHUNK, _media.CHUNK, len(data) - 2 * _media.CHUNK]
+    assert b"".join(chunks) == data and opened and all(fh.closed for fh in opened)
+    in_memory = _media.MediaSource.from_bytes(data, name="a.bin")
+    assert [len(c) for c in in_memory.iter_chunks()] == [_media.CHUNK, _media.CHUNK, len(data) - 2 * _media.CHUNK]
+    assert b"".join(in_memory.iter_chunks()) == data
+
+
+async def test_async_chunks_match_the_sync_ones(tmp_path: Path) -> None:
+    from rh_tools import _media
+
+    data = bytes(range(256)) * 9000
+    path = tmp_path / "a.bin"
+    path.write_bytes(data)
+    for src in (_media.MediaSource.from_path(path), _media.MediaSource.from_bytes(data, name="a.bin")):
+        chunks = [c async for c in src.aiter_chunks()]
+        assert [len(c) for c in chunks] == [_media.CHUNK, _media.CHUNK, len(data) - 2 * _media.CHUNK]
+        assert b"".join(chunks) == data
+
+
+def test_the_multipart_body_is_exactly_what_its_length_says() -> None:
+    from rh_tools._media import MediaSource, Multipart
+
+    src = MediaSource(name='a"b\r\nc\\d\udcff.png', size=3, content_type="image/png", data=b"PNG")
+    mp = Multipart(src, {"apiKey": "k1", "note": "n"})
+    body = b"".join(mp)
+    b = mp.boundary.encode()
+    assert body == (
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="apiKey"\r\n\r\nk1\r\n'
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="note"\r\n\r\nn\r\n'
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="a_b__c_d?.png"\r\n'
+        b"Content-Type: image/png\r\n\r\nPNG\r\n--" + b + b"--\r\n"
+    )
+    assert mp.headers == {
+        "Content-Type": f"multipart/form-data; boundary={mp.boundary}",
+        "Content-Length": str(len(body)),
+    }
+    bare = b"".join(Multipart(MediaSource(name="x.bin", size=1, content_type="a/b", data=b"1")))
+    assert bare.startswith(b"--") and bare.count(b"Content-Disposition") == 1
