@@ -78,7 +78,10 @@ TARGETS: dict[str, Target] = {
     "_exceptions": Target("rh_tools/_exceptions.py", _CLIENT),
     "_waiter": Target("rh_tools/_waiter.py", (*_CLIENT, "tests/test_e2e_emulator.py")),
     "_polling": Target("rh_tools/_polling.py", ("tests/test_core.py", "tests/test_mutation_audit.py")),
-    "_media": Target("rh_tools/_media.py", (*_CLIENT, "tests/test_e2e_emulator.py", "tests/test_file_access.py")),
+    "_media": Target(
+        "rh_tools/_media.py",
+        (*_CLIENT, "tests/test_e2e_emulator.py", "tests/test_file_access.py", "tests/test_bad_input.py"),
+    ),
     "_download": Target(
         "rh_tools/_download.py",
         ("tests/test_file_access.py", "tests/test_mutation_audit.py", "tests/test_e2e_emulator.py"),
