@@ -1162,3 +1162,115 @@ def test_the_multipart_body_is_exactly_what_its_length_says() -> None:
     }
     bare = b"".join(Multipart(MediaSource(name="x.bin", size=1, content_type="a/b", data=b"1")))
     assert bare.startswith(b"--") and bare.count(b"Content-Disposition") == 1
+
+
+# ------------------------------------------------------------------ _download: names we choose, bytes we save
+
+
+@pytest.mark.parametrize(
+    ("task_id", "fields", "name"),
+    [
+        ("123", {"url": "https://cdn.example/a", "extension": "PNG"}, "123-0.png"),
+        ("123", {"url": "https://cdn.example/a.png", "extension": None}, "123-0.png"),
+        ("123", {"url": "https://cdn.example/A.WEBP?sig=1", "extension": ""}, "123-0.webp"),
+        ("123", {"url": "https://cdn.example/noext", "extension": ""}, "123-0.bin"),
+        ("123", {"url": "https://cdn.example/x.mp4", "extension": "video"}, "123-0.mp4"),
+        ("123", {"url": "https://cdn.example/x.png", "extension": "image"}, "123-0.png"),
+        ("123", {"url": "https://cdn.example/x.mp3", "extension": "audio"}, "123-0.mp3"),
+        ("123", {"url": "https://cdn.example/x.md", "extension": "text"}, "123-0.md"),
+        ("123", {"url": None, "text": "hi", "extension": "png"}, "123-0.txt"),
+        ("AbC-9_z", {"url": "https://cdn.example/x.glb", "extension": "glb"}, "AbC-9_z-0.glb"),
+        ("a/b c", {"url": "https://cdn.example/x.png", "extension": "png"}, "a_b_c-0.png"),
+        ("", {"url": "https://cdn.example/x.png", "extension": "png"}, "task-0.png"),
+    ],
+)
+def test_output_files_are_named_task_index_extension(task_id: str, fields: dict[str, Any], name: str) -> None:
+    from rh_tools._download import output_filename
+    from rh_tools.types import Output
+
+    assert output_filename(task_id, 0, Output(**fields)) == name
+
+
+@pytest.fixture
+def produced(fresh: Emulator) -> Any:
+    """A real finished task of the emulator, whose output URL serves a PNG."""
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url, poll_interval=0.02) as rh:
+        return rh.run(GROK, ARGS)
+
+
+def _result_with(produced: Any, *outputs: Any) -> Any:
+    from rh_tools.types import TaskResult
+
+    return TaskResult(task_id=produced.task_id, status="SUCCESS", outputs=list(outputs))
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_downloads_save_files_text_and_follow_redirects(produced: Any, tmp_path: Path, use_async: bool) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from rh_tools._download import adownload_outputs, download_outputs
+    from rh_tools.types import Output
+
+    real = produced.outputs[0].url
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            self.send_response(302)
+            self.send_header("Location", real)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = _result_with(
+            produced,
+            Output(url=f"http://127.0.0.1:{server.server_port}/x.png", extension="png", kind="image"),
+            Output(url=None, text="héllo ✓", extension="text"),
+            Output(url=None, text=None, extension="text"),
+        )
+        folder = tmp_path / "new" / "nested"  # created, parents too
+        paths = await adownload_outputs(result, folder) if use_async else download_outputs(result, folder)
+    finally:
+        server.shutdown()
+    assert [p.name for p in paths] == [
+        f"{produced.task_id}-0.png",
+        f"{produced.task_id}-1.txt",
+        f"{produced.task_id}-2.txt",
+    ]
+    assert paths[0].read_bytes()[:8] == PNG
+    assert paths[1].read_bytes() == "héllo ✓".encode() and paths[2].read_bytes() == b""
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_download_failures_are_typed_and_keep_the_task(
+    fresh: Emulator, produced: Any, tmp_path: Path, use_async: bool
+) -> None:
+    from rh_tools import APIConnectionError, InvalidRequestError
+    from rh_tools._download import adownload_outputs, download_outputs
+    from rh_tools.types import Output
+
+    result = _result_with(produced, Output(url=produced.outputs[0].url, extension="png", kind="image"))
+
+    async def save(**kw: Any) -> Any:
+        return (
+            await adownload_outputs(result, tmp_path, **kw) if use_async else download_outputs(result, tmp_path, **kw)
+        )
+
+    fresh.faults.add("http_error", "/media/*", 1, status=400, body="text")
+    with pytest.raises(InvalidRequestError) as refused:
+        await save()
+    assert refused.value.status_code == 400 and refused.value.message == "Downloading output 0 failed"
+    fresh.faults.add("latency", "/media/*", 1, seconds=1.0)
+    with pytest.raises(APIConnectionError) as slow:
+        await save(timeout=0.2)  # the caller's timeout applies
+    assert slow.value.message == "Downloading output 0 failed: ReadTimeout"
+    assert slow.value.task_id == produced.task_id
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InvalidInputError) as not_dir:
+        download_outputs(result, blocker)
+    assert not_dir.value.message == f"download directory {str(blocker)!r} exists and is not a directory"
