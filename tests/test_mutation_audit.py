@@ -1274,3 +1274,52 @@ async def test_download_failures_are_typed_and_keep_the_task(
     with pytest.raises(InvalidInputError) as not_dir:
         download_outputs(result, blocker)
     assert not_dir.value.message == f"download directory {str(blocker)!r} exists and is not a directory"
+
+
+# ------------------------------------------------------------------ _webhooks: the receiver's contract
+
+
+def test_a_public_url_is_joined_without_a_double_slash() -> None:
+    rx = WebhookReceiver(public_url="https://tunnel.example/base/")
+    secret = rx.url.rsplit("/", 1)[1]
+    assert rx.url == f"https://tunnel.example/base/rh-webhook/{secret}"
+    assert WebhookReceiver().fallback_poll == 5.0 and WebhookReceiver().received == 0
+    rx.close()
+
+
+def test_callbacks_over_http_accept_a_trailing_slash_and_refuse_empty_bodies() -> None:
+    with WebhookReceiver() as rx:
+        assert httpx.post(rx.url + "/", json={"event": "TASK_END", "taskId": "8"}).status_code == 200
+        assert rx.has_ended("8") and rx.received == 1
+        assert httpx.post(rx.url, content=b"").status_code == 404
+        assert httpx.post(rx.url, content=b"[1, 2]").status_code == 404  # JSON, but not an object
+        rx.forget("8")
+        assert not rx.has_ended("8")
+
+
+def test_sleep_returns_at_once_when_ended_and_on_delivery() -> None:
+    import threading
+
+    with WebhookReceiver() as rx:
+        rx.deliver({"event": "TASK_END", "taskId": "1"})
+        assert rx.sleep("1", 30) is True  # already ended: no waiting
+        started = time.monotonic()
+        assert rx.sleep("2", 0.05) is False and time.monotonic() - started < 5
+        timer = threading.Timer(0.05, lambda: rx.deliver({"taskId": "3"}))
+        timer.start()
+        assert rx.sleep("3", 30) is True  # woken by the callback, long before 30 s
+        assert rx._waiters == {}  # no sleeper is left registered
+
+
+async def test_async_sleep_returns_at_once_when_ended_and_on_delivery() -> None:
+    import threading
+
+    with WebhookReceiver() as rx:
+        rx.deliver({"event": "TASK_END", "taskId": "1"})
+        assert await rx.asleep("1", 30) is True
+        assert await rx.asleep("2", 0.05) is False
+        timer = threading.Timer(0.05, lambda: rx.deliver({"event": "TASK_END", "taskId": "3"}))
+        timer.start()
+        with anyio.fail_after(10):
+            assert await rx.asleep("3", 30) is True
+        assert rx._waiters == {}
