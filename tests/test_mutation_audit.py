@@ -1323,3 +1323,73 @@ async def test_async_sleep_returns_at_once_when_ended_and_on_delivery() -> None:
         with anyio.fail_after(10):
             assert await rx.asleep("3", 30) is True
         assert rx._waiters == {}
+
+
+# ------------------------------------------------------------------ mcp_server.progress: heartbeats
+
+
+async def test_heartbeats_say_what_is_happening_and_always_increase() -> None:
+    from mcp_server.progress import Heartbeat
+
+    sent: list[tuple[float, float | None, str | None]] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        sent.append((progress, total, message))
+
+    beat = Heartbeat(report, interval=0.05)
+    assert re.fullmatch(r"submitting \(\d+s\)", beat.message()) and not beat.done
+    await beat.beat()
+    await beat.beat()  # at the same instant: nudged up, never equal
+    assert [p for p, _, _ in sent] == [sent[0][0], round(sent[0][0] + 0.1, 1)] and beat.sent == 2
+    assert all(total is None for _, total, _ in sent)
+    beat.on_status(_task("QUEUED"), 0.0)
+    assert re.fullmatch(r"task 77 QUEUED, \d+s elapsed", beat.message())
+    beat.on_status(_task(""), 0.0)
+    assert beat.message().startswith("task 77 RUNNING")  # no status yet: running
+    for status, done in (("RUNNING", False), ("SUCCESS", True), ("FAILED", True), ("CANCEL", True)):
+        beat.on_status(_task(status), 0.0)
+        assert beat.done is done
+
+
+async def test_heartbeats_follow_status_changes_while_the_call_runs() -> None:
+    from mcp_server.progress import Heartbeat
+
+    messages: list[str | None] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        messages.append(message)
+
+    beat = Heartbeat(report, interval=30.0)  # the timer alone would not beat during this test
+
+    async def work() -> str:
+        await anyio.sleep(0.05)
+        beat.on_status(_task("RUNNING"), 0.1)
+        with anyio.fail_after(10):
+            while not any("RUNNING" in (m or "") for m in messages):
+                await anyio.sleep(0.01)
+        return "done"
+
+    assert await beat.run(work) == "done"  # a status change beats at once, not after 30 s
+
+
+async def test_heartbeat_errors_come_out_as_they_are() -> None:
+    from mcp_server.progress import Heartbeat
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        return None
+
+    async def fails() -> None:
+        raise InvalidInputError("bad")
+
+    with pytest.raises(InvalidInputError):  # not wrapped in an ExceptionGroup
+        await Heartbeat(report, interval=0.01).run(fails)
+    with pytest.raises(InvalidInputError):
+        await Heartbeat(None, interval=0.01).run(fails)
+
+    async def ok() -> int:
+        return 7
+
+    quiet = Heartbeat(None, interval=0.01)
+    assert await quiet.run(ok) == 7 and quiet.sent == 0
+    await quiet.beat()
+    assert quiet.sent == 0  # no progress token: nothing is sent
