@@ -1393,3 +1393,89 @@ async def test_heartbeat_errors_come_out_as_they_are() -> None:
     assert await quiet.run(ok) == 7 and quiet.sent == 0
     await quiet.beat()
     assert quiet.sent == 0  # no progress token: nothing is sent
+
+
+# ------------------------------------------------------------------ mcp_server.paths and the LangChain path policy
+
+
+def test_mcp_path_refusals_say_exactly_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_server.paths import _HOW_TO_ALLOW, FilePolicy
+
+    root = tmp_path / "allowed"
+    root.mkdir()
+    (root / "in.png").write_bytes(PNG)
+    (root / "loop.png").symlink_to(root / "loop.png")
+    (tmp_path / "out.png").write_bytes(PNG)
+    (root / "link.png").symlink_to(tmp_path / "out.png")
+    (root / "sub").mkdir()
+    policy = FilePolicy([root])
+
+    def refusal(path: Path | str, roots: list[Path] | None = None) -> InvalidInputError:
+        with pytest.raises(InvalidInputError) as exc:
+            policy.check_path(Path(path), policy.roots if roots is None else roots)
+        return exc.value
+
+    none = refusal(root / "in.png", [])
+    assert none.message == f"Local file {str(root / 'in.png')!r} refused: this server reads no local files yet"
+    assert none.hint == _HOW_TO_ALLOW
+    loop = refusal(root / "loop.png")
+    assert loop.message == f"Local file {str(root / 'loop.png')!r} does not exist or cannot be resolved (symlink loop)"
+    assert loop.hint == "Pass an existing file inside the allowed folders."
+    out = refusal(tmp_path / "out.png")
+    assert out.message == f"Local file {str(tmp_path / 'out.png')!r} refused: it is outside the allowed folders"
+    assert out.hint == (
+        f"Allowed folders: {root.resolve()}. Move or copy the file there, or pass a URL. " + _HOW_TO_ALLOW
+    )
+    link = refusal(root / "link.png")
+    assert link.message.endswith("outside the allowed folders (it is a symlink pointing outside them)")
+    missing = refusal(root / "missing.png")
+    assert missing.message == f"Local file {str(root / 'missing.png')!r} does not exist or cannot be resolved"
+    folder = refusal(root / "sub")
+    assert folder.message.endswith("not a regular file (device, FIFO, socket or folder)")
+    assert folder.hint == "Pass an ordinary image, video or audio file."
+    monkeypatch.chdir(root)  # a relative path is judged from the working folder
+    assert policy.check_path(Path("in.png"), policy.roots) == (root / "in.png").resolve()
+    assert refusal("link.png").message.endswith("(it is a symlink pointing outside them)")
+
+
+def test_mcp_roots_come_from_file_uris_and_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_server.paths import FilePolicy, NeedClientRoots, roots_from_uris
+    from rh_tools._media import MediaSource
+
+    uris = ["file://localhost/srv/a%20b", "file:relative/x", "FILE:///x", "file://elsewhere/y"]
+    assert roots_from_uris(uris) == [Path("/srv/a b"), Path("/x")]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert FilePolicy(["~"]).roots == [tmp_path.resolve()]
+    (tmp_path / "in.png").write_bytes(PNG)
+    src = MediaSource(name="in.png", size=1, content_type="image/png", path=tmp_path / "." / "in.png")
+    FilePolicy([]).checker([tmp_path], can_ask=True)([src])  # roots already given: nothing to ask
+    assert src.path == (tmp_path / "in.png").resolve()
+    with pytest.raises(NeedClientRoots):
+        FilePolicy([tmp_path]).checker(None, can_ask=True)([src])
+    with pytest.raises(InvalidInputError):  # may not ask, none given: server folders only (none here)
+        FilePolicy([]).checker(None, can_ask=False)([src])
+
+
+def test_langchain_path_policy_uploads_what_it_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rh_tools._media import MediaSource
+    from rh_tools.langchain import make_context
+
+    root = tmp_path / "allowed"
+    root.mkdir()
+    (root / "in.png").write_bytes(PNG)
+    (tmp_path / "out.png").write_bytes(PNG)
+    (root / "link.png").symlink_to(tmp_path / "out.png")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    check = make_context(allowed_dirs=["~/allowed"]).check_media
+    assert check is not None
+    inside = MediaSource(name="in.png", size=1, content_type="image/png", path=root / "sub" / ".." / "in.png")
+    remote = MediaSource.from_bytes(PNG, name="x.png")  # no path: nothing to check
+    check([remote, inside])
+    assert inside.path == (root / "in.png").resolve()
+    for bad in (root / "link.png", root / ".." / "out.png", Path("~/out.png")):
+        with pytest.raises(InvalidInputError) as exc:
+            check([MediaSource(name="x", size=1, content_type="image/png", path=bad)])
+        assert exc.value.message == f"Local file {str(bad)!r} refused: outside the folders this agent may read"
+        assert exc.value.hint == "Pass a public URL instead, or a file in an allowed folder."
+    with pytest.raises(InvalidInputError):
+        make_context(allowed_dirs=[]).check_media([inside])  # type: ignore[misc]  # []: no local files at all
