@@ -222,13 +222,14 @@ def run_module(name: str, target: Target, jobs: int, source: Path = ROOT) -> Mod
     from mutmut.stats import status_by_exit_code
 
     started = time.monotonic()
+    commit = _git("rev-parse", "--short", "HEAD")  # the code as copied, not as it may be when the run ends
     work = _scratch(name, target, source)
     _mutmut(work, "run", "--max-children", str(jobs), *target.only)
     meta = work / "mutants" / f"{target.file}.meta"
     codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
     if target.only:
         codes = {k: v for k, v in codes.items() if any(_glob(k, pattern) for pattern in target.only)}
-    result = ModuleResult(name, target.label or target.file, total=len(codes))
+    result = ModuleResult(name, target.label or target.file, total=len(codes), commit=commit)
     text = (source / target.file).read_text("utf-8")
     for key, code in sorted(codes.items(), key=lambda kv: _natural(kv[0])):
         status = status_by_exit_code[code]
@@ -417,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutating {TARGETS[name].file} ...", file=sys.stderr, flush=True)
         r = run_module(name, TARGETS[name], args.jobs, args.source.resolve())
         r.when = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M}"
-        r.commit = args.source_rev or _git("rev-parse", "--short", "HEAD")
+        r.commit = args.source_rev or r.commit
         if not args.save_baseline:
             r.save()
         print(f"  {r.detected}/{r.counted} killed ({r.percent:.0f} %), {len(r.survivors)} survivors, {r.seconds:.0f} s",
