@@ -24,6 +24,18 @@ KEY = "0123456789abcdef0123456789abcdef"  # any 32-hex key is accepted by the em
 if str(ROOT) not in sys.path:  # run from anywhere: `python benchmarks/bench_x.py`
     sys.path.insert(0, str(ROOT))
 
+# Each benchmark run gets its own empty task journal (unless RUNNINGHUB_STORE says otherwise): the
+# journal's writes are measured as users get them, but durations learnt by an earlier run (or by
+# the user's own work in the real state folder) must not turn a "cold" measurement warm.
+if "RUNNINGHUB_STORE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _JOURNAL_DIR = tempfile.mkdtemp(prefix="rh-bench-journal-")
+    atexit.register(shutil.rmtree, _JOURNAL_DIR, ignore_errors=True)
+    os.environ["RUNNINGHUB_STORE"] = os.path.join(_JOURNAL_DIR, "journal.sqlite3")
+
 
 # ------------------------------------------------------------------ machine
 

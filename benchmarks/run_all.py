@@ -14,6 +14,8 @@ writes each one's output to DIR/<name>.txt. benchmarks/RESULTS.md holds the late
 | upload      | 5    | python benchmarks/bench_upload.py            | ~1.5 min |
 | context     | 6    | python benchmarks/bench_context.py           | ~20 s   |
 | startup     | 7    | python benchmarks/bench_startup.py           | ~30 s   |
+| search      | —    | python benchmarks/bench_search.py            | ~2 s    |
+| fresh       | #12  | python benchmarks/bench_fresh_process.py     | ~4.5 min |
 
 Not run by this runner: ``benchmarks/load_mcp.py`` (rh-mcp over HTTP under N concurrent MCP
 sessions; its own docstring has the command). Goal 6 counts real tokens when ``bpe_openai`` is
@@ -38,6 +40,8 @@ BENCHMARKS = {
     "upload": "bench_upload.py",
     "context": "bench_context.py",
     "startup": "bench_startup.py",
+    "search": "bench_search.py",
+    "fresh": "bench_fresh_process.py",
 }
 
 

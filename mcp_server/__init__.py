@@ -1,7 +1,8 @@
 """rh-mcp: RunningHub as an MCP server (stdio or streamable HTTP).
 
 ``build_server(ServerConfig(...))`` gives the lowlevel MCP server (for in-process clients and
-tests); ``rh-mcp`` / ``python -m mcp_server`` runs it. The tools themselves are the shared specs in
+tests); ``rh-mcp`` / ``python -m rh_mcp`` runs it (a wheel installs this folder as ``rh_mcp``; in a
+checkout ``python -m mcp_server`` works too). The tools themselves are the shared specs in
 ``rh_tools.toolspecs``; see docs/mcp.md for client configuration and every flag.
 
 Importing this package does not import ``mcp``; the server module does, when first used.
@@ -30,4 +31,4 @@ def __getattr__(name: str) -> Any:
         from .server import build_server
 
         return build_server
-    raise AttributeError(f"module 'mcp_server' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,12 +27,13 @@ CATEGORIES = ("image", "video", "audio", "3d", "text")
 
 _EPILOG = f"""\
 Tool surface
-  By default rh-mcp lists 11 generic tools (search_models, describe_model, run_model, get_task,
-  wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app, describe_workflow),
-  about 2,000 tokens of tools/list, which reach every RunningHub model. Per-model tools such as
-  grok_image_to_image are opt-in with --tools, --categories, --output-types or --all-tools.
-  MCP clients cap how many tools they use (Cursor sends only the first ~40, Windsurf ~50) and
-  every tool costs context: --all-tools means ~335 tools (~140,000 tokens). Prefer a short --tools list.
+  By default rh-mcp lists 13 generic tools (search_models, describe_model, run_model, price_model,
+  get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+  describe_workflow), about 2,400 tokens of tools/list, which reach every RunningHub model.
+  Per-model tools such as grok_image_to_image are opt-in with --tools, --categories,
+  --output-types or --all-tools. MCP clients cap how many tools they use (Cursor sends only the
+  first ~40, Windsurf ~50; OpenAI refuses over 128) and every tool costs context: --all-tools
+  means ~335 tools (~145,000 tokens). Prefer a short --tools list.
 
 Local files
   Media parameters accept URLs, data URIs and local paths. Local paths are read only inside
@@ -74,6 +75,10 @@ class ServerConfig:
     inline_preview: bool = False
     preview_max_kb: int = DEFAULT_PREVIEW_KB
     cancel_on_abort: bool = False
+    # Spending limits in the account's currency (None: RUNNINGHUB_MAX_COST_* or none). See rh_tools._budget.
+    max_cost_per_call: float | None = None
+    max_cost_per_session: float | None = None
+    max_cost_per_day: float | None = None
     log_level: str = "WARNING"
     # Client settings; None means the RUNNINGHUB_* environment (tests point these at the emulator).
     api_key: str | None = field(default=None, repr=False)
@@ -164,7 +169,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--no-generic",
         action="store_true",
         default=_flag(env, "NO_GENERIC"),
-        help="Drop the 11 generic tools.",
+        help="Drop the generic tools.",
     )
 
     r = p.add_argument_group("runs")
@@ -190,6 +195,17 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help="When the client cancels a run, also cancel the RunningHub task (default: leave it running).",
     )
 
+    m = p.add_argument_group("spending limits (in the account's currency; refused before submit)")
+    for name, what in (("call", "one run"), ("session", "this server's runs"), ("day", "runs since midnight")):
+        env_name = f"MAX_COST_PER_{name.upper()}"
+        m.add_argument(
+            f"--max-cost-per-{name}",
+            type=float,
+            default=e(env_name),  # argparse applies type= to a string default
+            metavar="AMOUNT",
+            help=f"Most that {what} may cost (default: RUNNINGHUB_{env_name}, else no limit).",
+        )
+
     f = p.add_argument_group("files")
     f.add_argument(
         "--allow-dir",
@@ -214,14 +230,15 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--inline-preview",
         action="store_true",
         default=_flag(env, "INLINE_PREVIEW"),
-        help="Add a small inline image preview to results (off: results carry links, not base64).",
+        help="Add thumbnails of image outputs (JPEG, <= 1,024 px) for the model to look at "
+        "(needs rh-tools[preview]; off: results carry links, not base64).",
     )
     f.add_argument(
         "--preview-max-kb",
         type=int,
         default=int(e("PREVIEW_MAX_KB", str(DEFAULT_PREVIEW_KB)) or 256),
         metavar="KB",
-        help=f"Largest image inlined by --inline-preview (default {DEFAULT_PREVIEW_KB}).",
+        help=f"Largest thumbnail --inline-preview adds, in KB (default {DEFAULT_PREVIEW_KB}).",
     )
 
     p.add_argument(
@@ -253,6 +270,9 @@ def parse_args(
         parser.error(f"unknown categories/output types {bad}; choose from {', '.join(CATEGORIES)}")
     if not ns.path.startswith("/"):
         parser.error("--path must start with '/'")
+    limits = (ns.max_cost_per_call, ns.max_cost_per_session, ns.max_cost_per_day)
+    if any(v is not None and v < 0 for v in limits):
+        parser.error("--max-cost-* must be >= 0")
     config = ServerConfig(
         transport=ns.transport,
         host=ns.host,
@@ -272,6 +292,9 @@ def parse_args(
         inline_preview=ns.inline_preview,
         preview_max_kb=ns.preview_max_kb,
         cancel_on_abort=ns.cancel_on_abort,
+        max_cost_per_call=ns.max_cost_per_call,
+        max_cost_per_session=ns.max_cost_per_session,
+        max_cost_per_day=ns.max_cost_per_day,
         log_level=ns.log_level,
     )
     return config, ns

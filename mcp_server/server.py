@@ -2,7 +2,8 @@
 
 Nothing here knows any endpoint: tools, schemas and texts come from the specs, execution from
 ``aexecute``. This module adds what is MCP-specific: tool annotations and schemas, progress,
-cancellation, client roots, result content (text, resource links, optional preview) and resources.
+cancellation, client roots, result content (text, resource links, optional thumbnails) and resources
+(every resource link it emits can be read back with resources/read).
 
 Every tool outcome, including bad arguments, unknown tools and internal faults, is a
 ``CallToolResult`` with ``is_error=True`` and the error's code, message, retryable flag and hint,
@@ -15,13 +16,17 @@ import base64
 import json
 import logging
 import mimetypes
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import anyio
+import anyio.to_thread
 import httpx
 import mcp_types as types
 from mcp.server.lowlevel import Server
@@ -31,10 +36,12 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from rh_tools import _render as R
 from rh_tools import catalogue
+from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import output_filename
+from rh_tools._download import afetch_output, output_filename
 from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
+from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
 from rh_tools.toolspecs import (
     ToolContext,
@@ -44,23 +51,30 @@ from rh_tools.toolspecs import (
     describe,
     endpoint_spec,
     generic_specs,
+    too_many_tools,
 )
 
 from .config import API_KEY_HEADER, ServerConfig
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 
-__all__ = ["MODELS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
+__all__ = ["MODELS_URI", "TASKS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
 
 log = logging.getLogger("mcp_server")
 
 MODELS_URI = "runninghub://models"
 MODEL_TEMPLATE = "runninghub://models/{name}"
+TASKS_URI = "runninghub://tasks"
+TASK_TEMPLATE = "runninghub://tasks/{task_id}"
+_RECENT_TASK_RESOURCES = 10  # newest journal tasks listed as resources of their own
 _ROOTS_KEY = "roots"
+_EMITTED_MAX = 2_000  # links remembered for resources/read (oldest forgotten first)
+READ_LIMIT = 64 * 1024 * 1024  # largest output served by resources/read (base64 inflates it by a third)
 
 INSTRUCTIONS = (
     "RunningHub generation models (image, video, audio, 3D, text). Find one with search_models, read "
-    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits. "
+    "its parameters with describe_model, run it with run_model (or a per-model tool). Runs cost credits: "
+    "price_model gives the price first. "
     "A run that outlasts the wait returns a task_id: collect the result with wait_task, never resubmit. "
     "Media inputs take URLs, data URIs or local paths inside the allowed folders."
 )
@@ -71,7 +85,7 @@ INSTRUCTIONS = (
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "task_id": {"type": ["string", "null"]},
+        "task_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},  # not a type array: MCP Inspector --strict
         "status": {"type": "string"},
         "done": {"type": "boolean"},
         "outputs": {"type": "array"},
@@ -186,9 +200,16 @@ class RHServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.specs = {s.name: s for s in select_specs(config)}
+        advice = too_many_tools(list(self.specs.values()))
+        if advice:
+            log.warning("%s Flags: --categories, --output-types, --tools.", advice)
         self.tools = [tool_definition(s) for s in self.specs.values()]
         self.policy = FilePolicy(config.allow_dirs)
+        # One money state per server: spending limits (flags, else RUNNINGHUB_MAX_COST_*) and the currency.
+        self.budget = Budget.resolve(config.max_cost_per_call, config.max_cost_per_session, config.max_cost_per_day)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
+        # Every resource link this server emitted (uri -> MIME type), newest last: resources/read serves these.
+        self.emitted: OrderedDict[str, str | None] = OrderedDict()
 
     # -- lifespan and clients ------------------------------------------------------------------
 
@@ -276,6 +297,8 @@ class RHServer:
                 download_dir=self.output_dir,
                 check_media=self.policy.checker(client_roots, can_ask=can_ask),
                 on_status=beat.on_status,
+                tasks_need_key=self.config.transport == "http",
+                budget=self.budget,
             )
             try:
                 result = await beat.run(lambda: aexecute(spec, client, params.arguments, tctx))  # noqa: B023
@@ -331,73 +354,100 @@ class RHServer:
                 if out.url:
                     name = output_filename(task.task_id, i, out)
                     content.append(
-                        types.ResourceLink(
-                            uri=out.url,
+                        self._link(
+                            out.url,
                             name=name,
                             title=f"{out.kind} output {i + 1} of task {task.task_id}",
-                            mime_type=_mime(name),
-                            description="RunningHub output URL; expires in about 24 h.",
+                            description="RunningHub output URL; expires in about 24 h. Readable with resources/read.",
                         )
                     )
             for path in getattr(task, "files", None) or []:
                 p = Path(path)
                 content.append(
-                    types.ResourceLink(
-                        uri=p.as_uri(),
-                        name=p.name,
-                        mime_type=_mime(p.name),
-                        description="Downloaded copy in the server's output folder.",
-                    )
+                    self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
                 )
             if self.config.inline_preview:
-                content.extend(await self._preview(task, state.http))
+                content.extend(await self._previews(task, state.http))
         return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
 
-    async def _preview(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
-        """The first image output inline, if it is small enough (no resizing: no imaging dependency)."""
-        cap = self.config.preview_max_kb * 1024
-        for i, out in enumerate(task.outputs):
-            if out.kind != "image" or not out.url or not out.url.lower().startswith(("http://", "https://")):
-                continue
-            mime = _mime(output_filename(task.task_id, i, out)) or "image/png"
-            try:
-                async with http.stream("GET", out.url, timeout=20) as resp:
-                    if resp.status_code >= 400:
-                        return []
-                    size = int(resp.headers.get("content-length") or 0)
-                    data = b""
-                    if size <= cap:
-                        async for chunk in resp.aiter_bytes():
-                            data += chunk
-                            if len(data) > cap:
-                                break
-            except (httpx.HTTPError, ValueError):
-                log.debug("preview download failed", exc_info=True)
-                return []
-            if size > cap or len(data) > cap or not data:
-                return [
-                    types.TextContent(
-                        text=f"(No inline preview: the image is over {self.config.preview_max_kb} KB; "
-                        "open the link instead.)"
-                    )
-                ]
-            return [types.ImageContent(data=base64.b64encode(data).decode(), mime_type=mime)]
-        return []
+    def _link(self, uri: str, *, name: str, title: str | None = None, description: str) -> types.ResourceLink:
+        """A resource link, remembered so that resources/read serves it (and nothing it did not emit)."""
+        mime = _mime(name)
+        self.emitted[uri] = mime
+        self.emitted.move_to_end(uri)
+        while len(self.emitted) > _EMITTED_MAX:
+            self.emitted.popitem(last=False)
+        return types.ResourceLink(uri=uri, name=name, title=title, mime_type=mime, description=description)
+
+    async def _previews(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
+        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at."""
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, client=http, what="the image")
+
+        shown, notes = await apreviews(task, fetch, max_bytes=self.config.preview_max_kb * 1024)
+        blocks: list[Any] = [
+            types.ImageContent(data=base64.b64encode(t.data).decode(), mime_type=t.mime_type) for t in shown
+        ]
+        return blocks + [types.TextContent(text=note) for note in notes]
 
     # -- resources -------------------------------------------------------------------------------
 
     async def list_resources(self, ctx: Any, params: Any) -> types.ListResourcesResult:
-        return types.ListResourcesResult(
-            resources=[
-                types.Resource(
-                    uri=MODELS_URI,
-                    name="models",
-                    title="RunningHub models",
-                    mime_type="application/json",
-                    description="Every RunningHub model: name, category, output type, description.",
-                )
-            ]
-        )
+        resources = [
+            types.Resource(
+                uri=MODELS_URI,
+                name="models",
+                title="RunningHub models",
+                mime_type="application/json",
+                description="Every RunningHub model: name, category, output type, description.",
+            ),
+            types.Resource(
+                uri=TASKS_URI,
+                name="tasks",
+                title="Recent RunningHub tasks",
+                mime_type="application/json",
+                description="Tasks already paid for, newest first, from the task journal (also earlier sessions).",
+            ),
+        ]
+        try:
+            recent = await self._tasks(ctx, limit=_RECENT_TASK_RESOURCES)
+        except RunningHubError:  # journal off or unreadable, or an HTTP caller without a key
+            recent = []
+        resources += [
+            types.Resource(
+                uri=f"{TASKS_URI}/{r.task_id}",
+                name=f"task-{r.task_id}",
+                title=f"{r.tool or r.endpoint} task: {r.status}",
+                mime_type="application/json",
+                description="Journal record: parameters, status, outputs, cost (wait_task collects it).",
+            )
+            for r in recent
+        ]
+        return types.ListResourcesResult(resources=resources)
+
+    async def _tasks(self, ctx: Any, **filters: Any) -> list[Any]:
+        """Journal records visible to this caller (over HTTP: only those of the caller's own key)."""
+        client = self._client_for(ctx, ctx.lifespan_context)
+        return await client.tasks(require_key=self.config.transport == "http", **filters)
+
+    async def _read_tasks(self, ctx: Any, uri: str) -> str:
+        def row(r: Any) -> dict[str, Any]:
+            return {**r.to_dict(), "done": r.done, "age_seconds": round(r.age())}
+
+        try:
+            if uri == TASKS_URI:
+                rows = [row(r) for r in await self._tasks(ctx, limit=50)]
+                return json.dumps({"total": len(rows), "tasks": rows}, ensure_ascii=False)
+            client = self._client_for(ctx, ctx.lifespan_context)
+            if self.config.transport == "http":
+                client.config.key()  # a shared server shows a caller only the tasks of its own key
+        except RunningHubError as err:
+            raise MCPError(code=-32002, message=f"Resource not available: {uri}. {err.message}") from None
+        rec = client.journal.get(uri[len(TASKS_URI) + 1 :])
+        if rec is None or (client.journal.key_id is not None and rec.key_id != client.journal.key_id):
+            raise MCPError(code=-32002, message=f"Resource not found: {uri} (not in the task journal)")
+        return json.dumps(row(rec), ensure_ascii=False)
 
     async def list_resource_templates(self, ctx: Any, params: Any) -> types.ListResourceTemplatesResult:
         return types.ListResourceTemplatesResult(
@@ -408,12 +458,21 @@ class RHServer:
                     title="RunningHub model",
                     mime_type="application/json",
                     description="One model's description, parameters (JSON schema) and a valid example.",
-                )
+                ),
+                types.ResourceTemplate(
+                    uri_template=TASK_TEMPLATE,
+                    name="task",
+                    title="RunningHub task",
+                    mime_type="application/json",
+                    description="One task's journal record: parameters, status, outputs, cost, saved files.",
+                ),
             ]
         )
 
     async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
+        if uri in self.emitted:
+            return await self._read_emitted(uri, ctx.lifespan_context)
         if uri.rstrip("/") == MODELS_URI:
             rows = [
                 {
@@ -435,11 +494,42 @@ class RHServer:
                 raise MCPError(code=-32002, message=f"Resource not found: {uri}. {err.hint or ''}".strip()) from None
             found = describe(ep)
             text = json.dumps({**found.data, "summary": found.text}, ensure_ascii=False)
+        elif uri.rstrip("/") == TASKS_URI or uri.startswith(TASKS_URI + "/"):
+            text = await self._read_tasks(ctx, uri.rstrip("/"))
         else:
             raise MCPError(code=-32002, message=f"Resource not found: {uri}")
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, mime_type="application/json", text=text)]
         )
+
+    async def _read_emitted(self, uri: str, state: _State) -> types.ReadResourceResult:
+        """An output link or downloaded file this server handed out, as its bytes (up to READ_LIMIT)."""
+        mime = self.emitted.get(uri) or "application/octet-stream"
+        try:
+            if uri.startswith("file://"):
+                data = await anyio.to_thread.run_sync(self._read_output_file, uri)
+            else:
+                data = await afetch_output(uri, max_bytes=READ_LIMIT, client=state.http, what="the output")
+        except RunningHubError as err:
+            raise MCPError(
+                code=-32603, message=f"Could not read {uri}: {err.message}. {err.hint or ''}".strip()
+            ) from None
+        if mime.startswith("text/") or mime == "application/json":
+            text = data.decode("utf-8", errors="replace")
+            return types.ReadResourceResult(contents=[types.TextResourceContents(uri=uri, mime_type=mime, text=text)])
+        blob = base64.b64encode(data).decode()
+        return types.ReadResourceResult(contents=[types.BlobResourceContents(uri=uri, mime_type=mime, blob=blob)])
+
+    def _read_output_file(self, uri: str) -> bytes:
+        path = Path(url2pathname(urlparse(uri).path)).resolve()
+        if self.output_dir is None or not path.is_relative_to(self.output_dir):
+            raise RunningHubError("the file is not in the server's output folder")
+        try:
+            if path.stat().st_size > READ_LIMIT:
+                raise RunningHubError(f"the file is larger than {READ_LIMIT // (1024 * 1024)} MiB")
+            return path.read_bytes()
+        except OSError as exc:
+            raise RunningHubError(f"the file cannot be read ({type(exc).__name__})") from None
 
 
 def build_server(config: ServerConfig | None = None) -> Server[Any]:

@@ -17,6 +17,7 @@ from ._exceptions import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    BudgetError,
     ConfigurationError,
     ContentPolicyError,
     FileTooLargeError,
@@ -35,6 +36,7 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._budget import Budget
     from ._client import AsyncRunningHub, RunningHub
     from ._webhooks import WebhookReceiver
     from .types import (
@@ -56,6 +58,8 @@ __all__ = [
     "Account",
     "AsyncRunningHub",
     "AuthenticationError",
+    "Budget",
+    "BudgetError",
     "ConfigurationError",
     "ContentPolicyError",
     "FileTooLargeError",
@@ -87,6 +91,7 @@ _LAZY = {
     "RunningHub": "._client",
     "AsyncRunningHub": "._client",
     "WebhookReceiver": "._webhooks",
+    "Budget": "._budget",
     **dict.fromkeys(
         (
             "Account",

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, Unpack
 
 import httpx
 
@@ -23,15 +23,16 @@ from . import _calls as calls
 from . import _constants as C
 from . import _core as core
 from . import catalogue
-from ._config import ClientConfig
-from ._exceptions import InvalidInputError, RunningHubError, error_for_status
+from ._config import ClientConfig, LegacyAuth
+from ._exceptions import InvalidInputError, RunningHubError, error_for_status, is_key_refusal
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
 from ._webhooks import WebhookReceiver
-from .catalogue import Endpoint
+from .catalogue import Endpoint, SearchFilters
 from .catalogue._inputs import EndpointInput, validate_params
-from .types import Account, PricePreview, QueueStatus, Task, TaskResult, UploadedFile, WebhookDetail
+from .journal import Journal, SpendRow, StoreSpec, TaskQuery, TaskRecord
+from .types import Account, PricePreview, QueueStatus, Task, TaskResult, TaskStatus, UploadedFile, WebhookDetail
 
 __all__ = ["AsyncRunningHub", "RunningHub"]
 
@@ -56,9 +57,13 @@ class _Base:
         wait_timeout: float | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
+        legacy_auth: str | None = None,
+        site_urls: dict[str, str] | None = None,
         transport: Any = None,
         http_client: Any = None,
         webhook_receiver: WebhookReceiver | None = None,
+        store: StoreSpec = None,
+        library: str | Path | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -69,11 +74,25 @@ class _Base:
             wait_timeout=wait_timeout,
             poll_interval=poll_interval,
             poll_max_interval=poll_max_interval,
+            legacy_auth=legacy_auth,
+            site_urls=site_urls,
         )
+        # Legacy-route auth in use; switches to "bearer" after the Enterprise-Shared refusal.
+        self._legacy_auth: LegacyAuth = self._config.legacy_auth
+        # Site name -> whether that site accepted this key (asked once, on a key refusal).
+        self._site_answers: dict[str, bool] = {}
         self._transport = transport
         self._http: Any = http_client
         self._owns_http = http_client is None
-        self._history = DurationHistory()
+        # The task journal (rh_tools.journal): argument > RUNNINGHUB_STORE > the user's state folder.
+        self._journal = Journal(
+            store,
+            base_url=self._config.base_url,
+            site=self._config.site,
+            key=self._config.api_key.get() if self._config.api_key else None,
+            library=library,
+        )
+        self._history = DurationHistory(store=self._journal)
         self._rng = random.Random()
         self._lock = threading.Lock()
         # With a receiver, TASK_END callbacks end waits at once; polls become a slow fallback.
@@ -153,16 +172,68 @@ class _Base:
 
     @staticmethod
     def _task_id(task_id: Any) -> str:
-        if isinstance(task_id, int) and not isinstance(task_id, bool):
-            task_id = str(task_id)
-        if (
-            not isinstance(task_id, str)
-            or not task_id.strip()
-            or len(task_id) > 64
-            or any(c.isspace() or c in "/?#&" or not c.isprintable() for c in task_id.strip())
-        ):
-            raise InvalidInputError(f"task_id must be the id string RunningHub returned, got {task_id!r}")
-        return task_id.strip()
+        return core.check_task_id(task_id)
+
+    def _fall_back_to_bearer(self, call: core.Call[Any], exc: Exception) -> LegacyAuth | None:
+        """Switch legacy calls to Bearer-only after the Enterprise-Shared refusal; returns the mode to
+        restore if the retried call is refused as well (the refusal had another cause)."""
+        mode = core.legacy_auth_fallback(call, exc, self._legacy_auth)
+        if mode is None:
+            return None
+        previous, self._legacy_auth = self._legacy_auth, mode
+        log.info("legacy call refused with the key in the body; retrying with Bearer-only auth")
+        return previous
+
+    def _kwargs(self, call: core.Call[Any], *, async_: bool = False) -> dict[str, Any]:
+        return core.request_kwargs(call, self._config, async_=async_, legacy_auth=self._legacy_auth)
+
+    def _site_to_ask(self, err: RunningHubError) -> tuple[str, str] | None:
+        """(other site, its base URL) worth asking whether it knows the refused key, at most once."""
+        here = self._config.site
+        if here == "custom" or not is_key_refusal(err):
+            return None
+        for name, url in self._config.site_urls.items():
+            if name != here:
+                if name in self._site_answers:
+                    self._explain_key(err, name, self._site_answers[name])
+                    return None
+                return name, url
+        return None
+
+    def _explain_key(self, err: RunningHubError, other: str, known: bool | None) -> None:
+        """Say in the error whether the refused key belongs to the other site."""
+        if known is None:
+            return
+        self._site_answers[other] = known
+        here = self._config.site
+        if known:
+            err.hint = (
+                f"This key belongs to runninghub.{other}: set RUNNINGHUB_SITE={other} (or pass site='{other}'); "
+                f"it is not a key of runninghub.{here}."
+            )
+        else:
+            err.hint = (
+                f"Neither runninghub.{here} nor runninghub.{other} accepts this key: copy it again from the "
+                "console (32 characters) and check that it is enabled."
+            )
+
+    def _run_options(
+        self,
+        webhook_url: str | None,
+        instance_type: str | None,
+        use_personal_queue: bool | None,
+        retain_seconds: int | None,
+        access_password: str | None,
+        add_metadata: bool | None = None,
+    ) -> calls.RunOptions:
+        return calls.RunOptions(
+            webhook_url=self._webhook(webhook_url),
+            instance_type=instance_type,
+            use_personal_queue=use_personal_queue,
+            retain_seconds=retain_seconds,
+            access_password=access_password,
+            add_metadata=add_metadata,
+        )
 
     def _webhook(self, webhook_url: str | None) -> str | None:
         return webhook_url or (self._receiver.url if self._receiver is not None else None)
@@ -182,7 +253,8 @@ class _Base:
         history_key: str | None,
         started: float | None = None,
     ) -> Waiter:
-        task_id = self._task_id(task_id)
+        # Ids the caller passes are checked where they come in (wait, get_task ...); an id RunningHub
+        # itself returned is polled as it is, even if its format ever changes.
         wait = self._config.wait_timeout if timeout is None else float(timeout)
         if wait < 0:
             raise InvalidInputError("timeout must be >= 0 seconds")
@@ -198,6 +270,115 @@ class _Base:
             anchor=now,
             on_status=on_status,
         )
+
+    # -- the task journal (no I/O beyond the local journal file) ----------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        """This client's task journal (see :mod:`rh_tools.journal`)."""
+        return self._journal
+
+    def _submitted(self, task: Task, endpoint: str | None, params: Any, tool: str | None = None) -> None:
+        """Journal a submit answer. Called on the line after the answer is read: nothing can run between."""
+        kind = "model" if tool else "raw"
+        if endpoint and endpoint.startswith(("workflow:", "ai-app:")):
+            kind = endpoint.split(":", 1)[0]
+        self._journal.submitted(task, endpoint=endpoint, kind=kind, params=params, tool=tool)
+
+    def _query(
+        self,
+        status: str | list[str] | None,
+        unfinished: bool,
+        endpoint: str | None,
+        max_age: float | None,
+        limit: int,
+        all_keys: bool,
+        require_key: bool,
+    ) -> TaskQuery:
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        wanted = {s.strip().upper() for s in statuses if s and s.strip()}
+        if "UNFINISHED" in wanted:
+            wanted.discard("UNFINISHED")
+            unfinished = True
+        unknown = wanted - {s.value for s in TaskStatus}
+        if unknown:
+            raise InvalidInputError(
+                f"unknown task status {sorted(unknown)}",
+                hint="Use SUCCESS, FAILED, CANCEL, RUNNING, QUEUED or unfinished.",
+            )
+        if limit < 1 or (max_age is not None and max_age < 0):
+            raise InvalidInputError("limit must be >= 1 and max_age >= 0 seconds")
+        if require_key:
+            self._config.key()  # a server shared by several callers lists a caller's own tasks only
+        return TaskQuery(
+            statuses=frozenset(wanted) or None,
+            unfinished=unfinished,
+            endpoint=endpoint.strip() if endpoint and endpoint.strip() else None,
+            since=time.time() - max_age if max_age is not None else None,
+            key_id=None if all_keys else self._journal.key_id,
+            limit=limit,
+        )
+
+    def _list_tasks(self, query: TaskQuery) -> list[TaskRecord]:
+        return self._journal.list(query)
+
+    def _resume(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_status: StatusCallback | None,
+        endpoint: str | None,
+        legacy_status: bool,
+    ) -> tuple[Waiter, core.Call[Task], bool]:
+        """A waiter for a task submitted earlier (maybe by another process), placed at the task's
+        real age with the journal's submit time, so polls aim at the learnt window of its endpoint
+        instead of starting cold. The bool says whether to look at once (the task is old enough
+        that it may already be done)."""
+        task_id = self._task_id(task_id)
+        rec = self._journal.get(task_id)
+        key = endpoint or (rec.endpoint if rec is not None else None)
+        w = self._waiter(task_id, timeout, on_status, key)
+        call = calls.legacy_outputs_call(task_id) if legacy_status else calls.query_call(task_id, key)
+        if rec is None:
+            return w, call, False
+        age = rec.age()
+        w.anchor = w.started - age
+        if not rec.done:  # the task was last seen running at this age: completion lies after it
+            w.last_not_done_at = max(0.0, min(age, rec.updated_at - rec.created_at))
+        expected = self._history.expect(key) if key else None
+        return w, call, age >= (expected.low if expected is not None else self._poll.initial)
+
+    @staticmethod
+    def _first_look(w: Waiter, task: Task) -> TaskResult | None:
+        """Observe the first poll of a resumed wait without learning from it: a task found done at
+        the first look ended at some unknown moment since it was last seen, which says nothing
+        about how long its endpoint takes."""
+        key, w.history_key = w.history_key, None
+        try:
+            return w.observe(task)
+        finally:
+            w.history_key = key
+
+    @staticmethod
+    def _finished(task: Task) -> TaskResult:
+        if isinstance(task, TaskResult):
+            return task
+        if task.status != "SUCCESS":
+            raise InvalidInputError(
+                f"task {task.task_id} is {task.status or 'UNKNOWN'}: it has no outputs to download",
+                hint=f"Wait for it first (wait / rh-tools wait {task.task_id}).",
+            )
+        return TaskResult(**task.model_dump())
+
+    def _download_dir(self, directory: str | Path | None) -> Path:
+        if directory is not None:
+            return Path(directory)
+        if self._journal.library is None:
+            raise InvalidInputError(
+                "no folder to download into",
+                hint="Pass a folder, or set RUNNINGHUB_LIBRARY (library=) to keep outputs.",
+            )
+        return self._journal.library / time.strftime("%Y-%m-%d")
 
     @staticmethod
     def _lora_source(path: str | Path) -> tuple[MediaSource, str]:
@@ -242,15 +423,35 @@ class RunningHub(_Base):
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
+        restore: LegacyAuth | None = None
         while True:
             t0 = time.perf_counter()
             try:
-                resp = self._client().request(**core.request_kwargs(call, self._config))
+                resp = self._client().request(**self._kwargs(call))
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
+                if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
+                    continue
+                if restore is not None and isinstance(exc, RunningHubError) and is_key_refusal(exc):
+                    self._legacy_auth = restore  # Bearer-only did not help either: not that refusal
+                if isinstance(exc, RunningHubError) and (ask := self._site_to_ask(exc)) is not None:
+                    self._explain_key(exc, ask[0], self._ask_site(ask[1]))
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             time.sleep(delay)
+
+    def _ask_site(self, base_url: str) -> bool | None:
+        """One free account call to ``base_url`` with this key: True accepted, False refused, None unknown."""
+        call = calls.account_call()
+        try:
+            kw = core.request_kwargs(call, self._config, base_url=base_url, legacy_auth="both")
+            resp = self._client().request(**kw, timeout=min(self._config.timeout, 15.0))
+            core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        except RunningHubError as err:
+            return False if is_key_refusal(err) else None
+        except Exception:  # a question about the key must never become a different failure
+            return None
+        return True
 
     def _pause(self, task_id: str, delay: float) -> bool:
         """Sleep until the next poll; True if a TASK_END callback cut the sleep short."""
@@ -267,11 +468,21 @@ class RunningHub(_Base):
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
+            self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return result
+                return self._keep(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
+
+    def _keep(self, result: TaskResult) -> TaskResult:
+        """With a library folder set, save the outputs there before they expire (never fails the run)."""
+        if self._journal.library is not None and result.outputs:
+            try:
+                self.download(result)
+            except (RunningHubError, OSError) as exc:
+                log.warning("task %s: outputs not saved to the library: %s", result.task_id, exc)
+        return result
 
     # -- Standard Model API ------------------------------------------------------------------
 
@@ -300,7 +511,9 @@ class RunningHub(_Base):
             calls.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return self._send(calls.submit_call(ep.path, body))
+        task = self._send(calls.submit_call(ep.path, body))
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        return task
 
     def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
         """Submit ``body`` to ``/openapi/v2/<path>`` without local validation.
@@ -308,7 +521,10 @@ class RunningHub(_Base):
         For parameters or endpoints newer than the catalogue; the API does the checking (and may
         charge for what it accepts). Prefer :meth:`submit`.
         """
-        return self._send(calls.submit_call(self._raw_path(path), dict(body)))
+        raw_path = self._raw_path(path)
+        task = self._send(calls.submit_call(raw_path, dict(body)))
+        self._submitted(task, raw_path, body)
+        return task
 
     def run(
         self,
@@ -340,12 +556,19 @@ class RunningHub(_Base):
         task = self._submit(ep, model, webhook_url)
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return self._keep(result)
         return self._wait(w, calls.query_call(task.task_id, ep.path))
+
+    def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
+        """Models for ``text`` ("animate this photo", "kling video"), best first: a local catalogue
+        look-up (no request, no credits). Filters as :func:`rh_tools.catalogue.search`."""
+        return catalogue.search(text, **filters)
 
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
-        return self._send(calls.query_call(self._task_id(task_id)))
+        task = self._send(calls.query_call(self._task_id(task_id)))
+        self._journal.seen(task)
+        return task
 
     def wait(
         self,
@@ -358,12 +581,62 @@ class RunningHub(_Base):
     ) -> TaskResult:
         """Wait for a submitted task; safe to call again after a :class:`TaskTimeoutError`.
 
-        ``legacy_status=True`` reads workflow/AI-app tasks through /task/openapi/outputs instead of
-        /openapi/v2/query (the v2 route is documented to serve both; the switch is there in case).
+        A task in the journal (submitted here or by an earlier process) is polled from its real
+        submit time with its endpoint's learnt durations, and looked at once right away if it may
+        already be done. ``legacy_status=True`` reads workflow/AI-app tasks through
+        /task/openapi/outputs instead of /openapi/v2/query (the v2 route is documented to serve
+        both; the switch is there in case).
         """
-        w = self._waiter(task_id, timeout, on_status, endpoint)
-        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
+        w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
+        if look_now:
+            try:
+                task = self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+            else:
+                self._journal.seen(task)
+                if (result := self._first_look(w, task)) is not None:
+                    return self._keep(result)
         return self._wait(w, call)
+
+    def tasks(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        unfinished: bool = False,
+        endpoint: str | None = None,
+        max_age: float | None = None,
+        limit: int = 20,
+        all_keys: bool = False,
+        require_key: bool = False,
+    ) -> list[TaskRecord]:
+        """Tasks from the journal, newest first: this key's own unless ``all_keys``.
+
+        Args:
+            status: one status or several (SUCCESS, FAILED, CANCEL, RUNNING, QUEUED, or "unfinished").
+            unfinished: only tasks not seen ending (what ``wait`` can still collect).
+            endpoint: a piece of the endpoint path or tool name.
+            max_age: only tasks submitted in the last ``max_age`` seconds.
+            require_key: refuse without an API key (servers shared by several callers).
+
+        Raises:
+            ConfigurationError: the journal is turned off or cannot be read.
+        """
+        return self._list_tasks(self._query(status, unfinished, endpoint, max_age, limit, all_keys, require_key))
+
+    def spend(
+        self, *, endpoint: str | None = None, max_age: float | None = None, all_keys: bool = False
+    ) -> list[SpendRow]:
+        """Cost per local day and endpoint from the journal (money in the account's currency, coins)."""
+        return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
+
+    def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
+        """Save a finished task's outputs (by id, or a result) into ``directory`` (default: the
+        library folder, ``RUNNINGHUB_LIBRARY``); the journal records where they went."""
+        result = self._finished(task if isinstance(task, Task) else self.get_task(task))
+        paths = result.download(self._download_dir(directory))
+        self._journal.files(result.task_id, paths)
+        return paths
 
     def cancel(self, task_id: str) -> None:
         """Cancel a queued or running task (documented for workflow/AI-app tasks)."""
@@ -394,44 +667,57 @@ class RunningHub(_Base):
 
     def run_workflow(
         self,
-        workflow_id: str,
+        workflow_id: str | None,
         node_info_list: list[dict[str, Any]] | None = None,
         *,
+        workflow: str | dict[str, Any] | None = None,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
         use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         add_metadata: bool | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
-        """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``."""
+        """Run a saved ComfyUI workflow with node overrides; waits unless ``wait=False``.
+
+        ``workflow`` runs an API-format workflow given inline (a dict or its JSON) instead of, or
+        on top of, ``workflow_id``. ``instance_type='plus'`` picks a 48 GB machine;
+        ``use_personal_queue`` queues on an exclusive key's own machines instead of failing;
+        ``retain_seconds`` and ``access_password`` are passed as the API names them."""
         call = calls.workflow_call(
             workflow_id,
             node_info_list,
-            webhookUrl=self._webhook(webhook_url),
-            instanceType=instance_type,
-            usePersonalQueue=use_personal_queue,
-            addMetadata=add_metadata,
+            workflow=workflow,
+            options=self._run_options(
+                webhook_url, instance_type, use_personal_queue, retain_seconds, access_password, add_metadata
+            ),
         )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     def run_ai_app(
         self,
-        webapp_id: str,
+        webapp_id: str | int,
         node_info_list: list[dict[str, Any]],
         *,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         """Run an AI app with its nodeInfoList (see :meth:`get_ai_app`); waits unless ``wait=False``."""
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            webapp_id,
+            node_info_list,
+            options=self._run_options(webhook_url, instance_type, use_personal_queue, retain_seconds, access_password),
         )
         return self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -446,11 +732,12 @@ class RunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         task = self._send(call)
+        self._submitted(task, task.endpoint, call.body)
         if not wait:
             return task
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return self._keep(result)
         query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return self._wait(w, query)
 
@@ -536,16 +823,36 @@ class AsyncRunningHub(_Base):
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
+        restore: LegacyAuth | None = None
         while True:
             t0 = time.perf_counter()
             try:
                 async with self._slot():
-                    resp = await self._client().request(**core.request_kwargs(call, self._config, async_=True))
+                    resp = await self._client().request(**self._kwargs(call, async_=True))
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
+                if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
+                    continue
+                if restore is not None and isinstance(exc, RunningHubError) and is_key_refusal(exc):
+                    self._legacy_auth = restore  # Bearer-only did not help either: not that refusal
+                if isinstance(exc, RunningHubError) and (ask := self._site_to_ask(exc)) is not None:
+                    self._explain_key(exc, ask[0], await self._ask_site(ask[1]))
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def _ask_site(self, base_url: str) -> bool | None:
+        call = calls.account_call()
+        try:
+            kw = core.request_kwargs(call, self._config, base_url=base_url, legacy_auth="both", async_=True)
+            async with self._slot():
+                resp = await self._client().request(**kw, timeout=min(self._config.timeout, 15.0))
+            core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        except RunningHubError as err:
+            return False if is_key_refusal(err) else None
+        except Exception:  # a question about the key must never become a different failure
+            return None
+        return True
 
     async def _pause(self, task_id: str, delay: float) -> bool:
         if self._receiver is None:
@@ -561,11 +868,20 @@ class AsyncRunningHub(_Base):
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
+            self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return result
+                return await self._keep(result)
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)
         raise w.timeout()
+
+    async def _keep(self, result: TaskResult) -> TaskResult:
+        if self._journal.library is not None and result.outputs:
+            try:
+                await self.download(result)
+            except (RunningHubError, OSError) as exc:
+                log.warning("task %s: outputs not saved to the library: %s", result.task_id, exc)
+        return result
 
     async def submit(
         self,
@@ -586,10 +902,15 @@ class AsyncRunningHub(_Base):
             calls.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        return await self._send(calls.submit_call(ep.path, body))
+        task = await self._send(calls.submit_call(ep.path, body))
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        return task
 
     async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
-        return await self._send(calls.submit_call(self._raw_path(path), dict(body)))
+        raw_path = self._raw_path(path)
+        task = await self._send(calls.submit_call(raw_path, dict(body)))
+        self._submitted(task, raw_path, body)
+        return task
 
     async def run(
         self,
@@ -607,11 +928,18 @@ class AsyncRunningHub(_Base):
         task = await self._submit(ep, model, webhook_url)
         w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return await self._keep(result)
         return await self._wait(w, calls.query_call(task.task_id, ep.path))
 
+    async def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
+        """Models for ``text``, best first: a local catalogue look-up (nothing is sent), async only
+        to match its twin. Filters as :func:`rh_tools.catalogue.search`."""
+        return catalogue.search(text, **filters)
+
     async def get_task(self, task_id: str) -> Task:
-        return await self._send(calls.query_call(self._task_id(task_id)))
+        task = await self._send(calls.query_call(self._task_id(task_id)))
+        self._journal.seen(task)
+        return task
 
     async def wait(
         self,
@@ -622,9 +950,42 @@ class AsyncRunningHub(_Base):
         endpoint: str | None = None,
         legacy_status: bool = False,
     ) -> TaskResult:
-        w = self._waiter(task_id, timeout, on_status, endpoint)
-        call = calls.legacy_outputs_call(w.task_id) if legacy_status else calls.query_call(w.task_id, endpoint)
+        w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
+        if look_now:
+            try:
+                task = await self._send(call)
+            except RunningHubError as err:
+                w.poll_failed(err)
+            else:
+                self._journal.seen(task)
+                if (result := self._first_look(w, task)) is not None:
+                    return await self._keep(result)
         return await self._wait(w, call)
+
+    async def tasks(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        unfinished: bool = False,
+        endpoint: str | None = None,
+        max_age: float | None = None,
+        limit: int = 20,
+        all_keys: bool = False,
+        require_key: bool = False,
+    ) -> list[TaskRecord]:
+        # A local file read of a few rows: cheaper inline than a thread hop.
+        return self._list_tasks(self._query(status, unfinished, endpoint, max_age, limit, all_keys, require_key))
+
+    async def spend(
+        self, *, endpoint: str | None = None, max_age: float | None = None, all_keys: bool = False
+    ) -> list[SpendRow]:
+        return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
+
+    async def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
+        result = self._finished(task if isinstance(task, Task) else await self.get_task(task))
+        paths = await result.adownload(self._download_dir(directory))
+        self._journal.files(result.task_id, paths)
+        return paths
 
     async def cancel(self, task_id: str) -> None:
         await self._send(calls.cancel_call(self._task_id(task_id)))
@@ -646,14 +1007,17 @@ class AsyncRunningHub(_Base):
 
     async def run_workflow(
         self,
-        workflow_id: str,
+        workflow_id: str | None,
         node_info_list: list[dict[str, Any]] | None = None,
         *,
+        workflow: str | dict[str, Any] | None = None,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
         use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         add_metadata: bool | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
@@ -661,27 +1025,32 @@ class AsyncRunningHub(_Base):
         call = calls.workflow_call(
             workflow_id,
             node_info_list,
-            webhookUrl=self._webhook(webhook_url),
-            instanceType=instance_type,
-            usePersonalQueue=use_personal_queue,
-            addMetadata=add_metadata,
+            workflow=workflow,
+            options=self._run_options(
+                webhook_url, instance_type, use_personal_queue, retain_seconds, access_password, add_metadata
+            ),
         )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
     async def run_ai_app(
         self,
-        webapp_id: str,
+        webapp_id: str | int,
         node_info_list: list[dict[str, Any]],
         *,
         wait: bool = True,
         timeout: float | None = None,
         webhook_url: str | None = None,
         instance_type: str | None = None,
+        use_personal_queue: bool | None = None,
+        retain_seconds: int | None = None,
+        access_password: str | None = None,
         on_status: StatusCallback | None = None,
         legacy_status: bool = False,
     ) -> TaskResult | Task:
         call = calls.ai_app_call(
-            webapp_id, node_info_list, webhookUrl=self._webhook(webhook_url), instanceType=instance_type
+            webapp_id,
+            node_info_list,
+            options=self._run_options(webhook_url, instance_type, use_personal_queue, retain_seconds, access_password),
         )
         return await self._run_legacy(call, wait, timeout, on_status, legacy_status)
 
@@ -696,11 +1065,12 @@ class AsyncRunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         task = await self._send(call)
+        self._submitted(task, task.endpoint, call.body)
         if not wait:
             return task
         w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
         if (result := w.observe(task, polled=False)) is not None:
-            return result
+            return await self._keep(result)
         query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
         return await self._wait(w, query)
 

@@ -20,24 +20,29 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from . import _constants as C
-from ._config import ClientConfig
+from ._config import ClientConfig, LegacyAuth
 from ._exceptions import (
     SUBMIT_RETRY_CODES,
     APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
     ConfigurationError,
     InvalidInputError,
+    RateLimitError,
     ResponseFormatError,
     RunningHubError,
     ServerError,
     error_for_code,
     error_for_status,
+    is_key_refusal,
 )
 from ._media import MediaSource, Multipart
 
 __all__ = [
     "Call",
+    "check_task_id",
     "decode_response",
+    "legacy_auth_fallback",
     "install_log_redaction",
     "redact",
     "refuse_unsendable",
@@ -72,33 +77,46 @@ class Call(Generic[T]):
     form: dict[str, str] = field(default_factory=dict)
 
 
-def request_kwargs(call: Call[Any], config: ClientConfig, *, async_: bool = False) -> dict[str, Any]:
-    """httpx.request(...) arguments for ``call`` (the key is read here and nowhere else)."""
+def request_kwargs(
+    call: Call[Any],
+    config: ClientConfig,
+    *,
+    async_: bool = False,
+    base_url: str | None = None,
+    legacy_auth: LegacyAuth | None = None,
+) -> dict[str, Any]:
+    """httpx.request(...) arguments for ``call`` (the key is read here and nowhere else).
+
+    ``base_url`` overrides the configured one (asking the other site about a refused key);
+    ``legacy_auth`` overrides ``config.legacy_auth`` (the client's fallback to Bearer-only)."""
     key = config.key()
     if not key.isascii():  # HTTP headers are ASCII: httpx would raise a bare UnicodeEncodeError
         raise ConfigurationError(
             "The API key contains non-ASCII characters",
             hint="Copy the 32-character key from the RunningHub console again.",
         )
+    mode = legacy_auth or config.legacy_auth
+    in_body = call.auth in ("body", "body_lower")
     headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
     if call.auth == "raw":
         headers["Authorization"] = key
-    else:
+    elif not (in_body and mode == "body"):
         headers["Authorization"] = f"Bearer {key}"
     body = dict(call.body) if call.body is not None else None
     query = dict(call.query) if call.query else None
-    if call.auth == "body":
+    body_key = in_body and mode != "bearer"
+    if call.auth == "body" and body_key:
         body = {"apiKey": key, **(body or {})}
-    elif call.auth == "body_lower":
+    elif call.auth == "body_lower" and body_key:
         body = {"apikey": key, **(body or {})}
     elif call.auth == "query":
         query = {"apiKey": key, **(query or {})}
-    kw: dict[str, Any] = {"method": call.method, "url": config.base_url + call.path, "headers": headers}
+    kw: dict[str, Any] = {"method": call.method, "url": (base_url or config.base_url) + call.path, "headers": headers}
     if query:
         kw["params"] = query
     if call.upload is not None:
         form = dict(call.form)
-        if call.auth == "body":
+        if call.auth == "body" and body_key:
             form = {"apiKey": key, **form}
         mp = Multipart(call.upload, form)
         headers.update(mp.headers)
@@ -218,7 +236,7 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
             err.retry_after = retry_after
         if call.kind == "submit" and err.task_id is None:
             err.task_id = _answer_task_id(body)  # an error that names a created task: keep its id
-        raise _with_task(err, call) from None
+        raise _with_task(_status_wins(err, status), call) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _with_task(
             ResponseFormatError(f"Unexpected response shape from {call.path}: {exc}", status_code=status),
@@ -236,6 +254,26 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
         )
         raise _with_task(err, call)
     return result
+
+
+def _status_wins(err: RunningHubError, status: int) -> RunningHubError:
+    """An HTTP 401/403 is a refused key and a 429 a rate limit, whatever code the body carries: an
+    unknown or unrelated body code must not hide what the status already says."""
+    if status in (401, 403) and not isinstance(err, AuthenticationError):
+        cls: type[RunningHubError] = AuthenticationError
+    elif status == 429 and not isinstance(err, RateLimitError):
+        cls = RateLimitError
+    else:
+        return err
+    return cls(
+        err.message,
+        code=err.code,
+        message_zh=err.message_zh,
+        task_id=err.task_id,
+        status_code=status,
+        retry_after=err.retry_after,
+        details=err.details,
+    )
 
 
 def _with_task(err: RunningHubError, call: Call[Any]) -> RunningHubError:
@@ -330,10 +368,14 @@ def retry_delay(
     if attempt >= max_retries:
         return None
     if kind == "submit":
-        allowed = error.task_id is None and (  # an answer that names a task proves one exists
+        # A capacity or rate refusal (421 concurrency limit, 415, 1011, HTTP 429 ...) proves no task
+        # was created: wait and resubmit. Anything that might have created one is not resent, and an
+        # answer that names a task proves one exists.
+        allowed = error.task_id is None and (
             (isinstance(error, APIConnectionError) and not error.sent)
             or error.status_code == 429
             or _int(error.code) in SUBMIT_RETRY_CODES
+            or isinstance(error, RateLimitError)
         )
     elif kind == "action":
         allowed = isinstance(error, APIConnectionError) and not error.sent
@@ -352,3 +394,36 @@ def _int(code: Any) -> int | None:
         return int(code)
     except (TypeError, ValueError):
         return None
+
+
+def legacy_auth_fallback(call: Call[Any], error: Exception, mode: LegacyAuth) -> LegacyAuth | None:
+    """``"bearer"`` when a legacy call that carried the key in its body got the exact refusal an
+    Enterprise-Shared key gets there ("ApiKey verification failed"); None otherwise.
+
+    INFERRED from public notes (tests/fixtures/real/README.md, sources S07-S08): such keys are
+    refused with the key in the body and accepted with the Bearer header alone. The refusal proves
+    no task was created, so sending the same call again (once) is safe even for a paid submit."""
+    if call.auth not in ("body", "body_lower") or mode == "bearer":
+        return None
+    if isinstance(error, AuthenticationError) and is_key_refusal(error):
+        if "verification failed" in f"{error.message} {error.message_zh or ''}".lower():
+            return "bearer"
+    return None
+
+
+_TASK_ID = re.compile(r"^[1-9][0-9]{15,18}$")
+
+
+def check_task_id(task_id: Any) -> str:
+    """A task id as RunningHub issues them (a 19-digit snowflake number), or a clear error before any
+    request. Older ids may be shorter, so 16-19 digits pass; a number is accepted as its digits."""
+    if isinstance(task_id, int) and not isinstance(task_id, bool):
+        task_id = str(task_id)
+    text = task_id.strip() if isinstance(task_id, str) else ""
+    if not _TASK_ID.match(text) or int(text) >= 2**63:
+        shown = repr(task_id) if len(repr(task_id)) <= 80 else repr(task_id)[:77] + "..."
+        raise InvalidInputError(
+            f"task_id must be the 19-digit number RunningHub returned (e.g. 2013508786110730241), got {shown}",
+            hint="Use the task_id from the run/submit result exactly as given (as a string); nothing was sent.",
+        )
+    return text

@@ -34,6 +34,7 @@ def _sample_image(out_dir: Path) -> Path:
 
 def _via_client(image: Path, out_dir: Path) -> None:
     from ._client import RunningHub
+    from ._money import cost_text, default_currency
 
     _say("\n[1/3] Python client: RunningHub().run('grok_image_to_image', ...)")
     with RunningHub() as rh:
@@ -46,7 +47,7 @@ def _via_client(image: Path, out_dir: Path) -> None:
         )
         files = result.download(out_dir / "client")
     _say(f"      task {result.task_id}: {result.urls[0] if result.urls else '(no url)'}")
-    _say(f"      cost: {result.usage.summary() if result.usage else 'n/a'}; saved {files[0] if files else '-'}")
+    _say(f"      cost: {cost_text(result.usage, default_currency())}; saved {files[0] if files else '-'}")
 
 
 def _via_langchain(image: Path, out_dir: Path) -> None:
@@ -80,7 +81,7 @@ async def _mcp_call(image: Path, out_dir: Path) -> str:
         command=sys.executable,
         args=[
             "-m",
-            "mcp_server",
+            "rh_mcp",  # the MCP server package as installed (mcp_server/ in the repository)
             "--tools",
             "grok_image_to_image",
             "--allow-dir",

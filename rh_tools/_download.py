@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
-from ._exceptions import APIConnectionError, InvalidInputError, error_for_status
+from ._exceptions import APIConnectionError, InvalidInputError, RunningHubError, error_for_status
 
-if TYPE_CHECKING:
-    from .types import Output, TaskResult
-
-__all__ = ["adownload_outputs", "download_outputs", "output_filename"]
+__all__ = [
+    "adownload_outputs",
+    "afetch_output",
+    "download_outputs",
+    "fetch_output",
+    "output_filename",
+]
 
 _EXT = re.compile(r"^[a-z0-9]{1,5}$")
+
+
+# What saving needs of ``types.Output`` / ``types.TaskResult``, as Protocols rather than an import:
+# ``TaskResult.download()`` calls this module, so importing ``types`` here would make a cycle.
+class Output(Protocol):
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def extension(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+
+
+class TaskResult(Protocol):
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def outputs(self) -> Sequence[Output]: ...
 
 
 def output_filename(task_id: str, index: int, output: Output) -> str:
@@ -97,3 +119,62 @@ async def adownload_outputs(result: TaskResult, directory: Path, *, timeout: flo
                     ) from None
             paths.append(path)
     return paths
+
+
+# ------------------------------------------------------------------ one output into memory (previews, resources/read)
+
+
+def _too_large(what: str, limit: int) -> RunningHubError:
+    return RunningHubError(
+        f"{what} is larger than {limit / (1024 * 1024):g} MiB; not read into memory",
+        hint="Open the output URL directly, or download it with TaskResult.download().",
+    )
+
+
+def fetch_output(url: str, *, max_bytes: int, timeout: float = 60.0, what: str = "the output") -> bytes:
+    """One output's bytes, streamed and cut off past ``max_bytes`` (a declared or real size over it raises)."""
+    with httpx.Client(timeout=timeout, follow_redirects=True) as client:
+        try:
+            with client.stream("GET", url) as resp:
+                if resp.status_code >= 400:
+                    raise error_for_status(resp.status_code, f"Fetching {what} failed")
+                if int(resp.headers.get("content-length") or 0) > max_bytes:
+                    raise _too_large(what, max_bytes)
+                data = bytearray()
+                for chunk in resp.iter_bytes(1 << 16):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise _too_large(what, max_bytes)
+                return bytes(data)
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"Fetching {what} failed: {type(exc).__name__}") from None
+
+
+async def afetch_output(
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float = 60.0,
+    what: str = "the output",
+    client: httpx.AsyncClient | None = None,
+) -> bytes:
+    """:func:`fetch_output` for async callers (``client``: reuse a pool, e.g. the MCP server's)."""
+    own = client is None
+    http = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+    try:
+        async with http.stream("GET", url, timeout=timeout) as resp:
+            if resp.status_code >= 400:
+                raise error_for_status(resp.status_code, f"Fetching {what} failed")
+            if int(resp.headers.get("content-length") or 0) > max_bytes:
+                raise _too_large(what, max_bytes)
+            data = bytearray()
+            async for chunk in resp.aiter_bytes(1 << 16):
+                data += chunk
+                if len(data) > max_bytes:
+                    raise _too_large(what, max_bytes)
+            return bytes(data)
+    except httpx.TransportError as exc:
+        raise APIConnectionError(f"Fetching {what} failed: {type(exc).__name__}") from None
+    finally:
+        if own:
+            await http.aclose()

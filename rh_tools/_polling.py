@@ -14,10 +14,19 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import _constants as C
 
-__all__ = ["DurationHistory", "Expectation", "PollPolicy"]
+__all__ = ["DurationHistory", "DurationStore", "Expectation", "PollPolicy"]
+
+
+class DurationStore(Protocol):
+    """Where durations outlive the process (``rh_tools.journal.Journal``); must never raise."""
+
+    def durations(self, key: str, limit: int) -> list[float]: ...
+
+    def add_duration(self, key: str, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,19 +88,32 @@ class DurationHistory:
     rather than late (lag).
     """
 
-    def __init__(self, size: int = 16, min_samples: int = 2) -> None:
+    def __init__(self, size: int = 16, min_samples: int = 2, store: DurationStore | None = None) -> None:
         self._size = size
         self._min = min_samples
         self._data: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        # With a store (the task journal), what earlier processes learnt is loaded on first use of
+        # a key and every new sample is written through: a fresh process polls like a warm one.
+        self._store = store
+
+    def _seen(self, key: str) -> deque[float]:
+        """The key's samples, loaded from the store the first time (call with the lock held)."""
+        seen = self._data.get(key)
+        if seen is None:
+            loaded = self._store.durations(key, self._size) if self._store is not None else []
+            seen = self._data[key] = deque(loaded, maxlen=self._size)
+        return seen
 
     def record(self, key: str, seconds: float) -> None:
         with self._lock:
-            self._data.setdefault(key, deque(maxlen=self._size)).append(seconds)
+            self._seen(key).append(seconds)
+        if self._store is not None:
+            self._store.add_duration(key, seconds)
 
     def expect(self, key: str) -> Expectation | None:
         with self._lock:
-            seen = self._data.get(key)
+            seen = self._seen(key)
             if not seen or len(seen) < self._min:
                 return None
             ordered = sorted(seen)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._exceptions import RunningHubError, TaskTimeoutError
+from ._exceptions import RunningHubError, TaskFailedError, TaskTimeoutError
+from ._money import cost_text, default_currency
 from .types import Task, TaskResult
 
 __all__ = ["error_data", "error_text", "pending_text", "result_data", "result_text", "task_data", "task_text"]
@@ -51,24 +52,29 @@ def _outputs_lines(task: Task) -> list[str]:
     return lines
 
 
-def result_text(result: TaskResult, *, tool: str | None = None) -> str:
+def result_text(result: TaskResult, *, tool: str | None = None, currency: str | None = None) -> str:
+    """``currency``: the account's, as last reported (default: ``_money.default_currency()``)."""
     took = f" in {result.elapsed:.1f}s" if result.elapsed else ""
     head = f"SUCCESS: task {result.task_id}" + (f" ({tool})" if tool else "") + f" finished{took}."
     lines = [head]
     outs = _outputs_lines(result)
-    lines += ["Outputs:", *outs] if outs else ["No outputs were returned."]
+    lines += ["Outputs:", *outs] if outs else [result.note or "No outputs were returned."]
     if result.usage is not None:
-        lines.append(f"Cost: {result.usage.summary()}.")
+        lines.append(f"Cost: {cost_text(result.usage, currency or default_currency())}.")
     lines.append("Output URLs expire (about 24 h): download what you want to keep.")
     return "\n".join(lines)
 
 
-def task_text(task: Task) -> str:
+def task_text(task: Task, *, currency: str | None = None) -> str:
     if isinstance(task, TaskResult) or task.succeeded:
-        return result_text(task if isinstance(task, TaskResult) else TaskResult(**task.model_dump()))
+        done = task if isinstance(task, TaskResult) else TaskResult(**task.model_dump())
+        return result_text(done, currency=currency)
     text = f"Task {task.task_id} is {task.status or 'UNKNOWN'}."
     if task.status in ("FAILED", "CANCEL"):
-        text += f" Error {task.error_code or ''}: {task.error_message or 'no reason given'}."
+        err = TaskFailedError.from_task(
+            task.task_id, task.status, task.error_code, task.error_message, task.failed_reason
+        )
+        text += f" {err}"
     elif not task.done:
         text += f" Check again with get_task or wait_task (task_id={task.task_id})."
     return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _constants as C
-from ._exceptions import RunningHubError, TaskFailedError, TaskTimeoutError, error_for_code
+from ._exceptions import RunningHubError, TaskFailedError, TaskTimeoutError
 from ._polling import DurationHistory, PollPolicy
 from .types import Task, TaskResult
 
@@ -117,6 +117,8 @@ class Waiter:
         self.failures += 1
         if error.task_id is None:
             error.task_id = self.task_id
+        if isinstance(error, TaskFailedError):  # the answer says the task ended: final, whatever retryable says
+            raise error
         if not error.retryable or self.failures >= C.MAX_POLL_FAILURES:
             if not error.hint.endswith("later."):
                 error.hint = (error.hint + " " if error.hint else "") + (
@@ -129,19 +131,8 @@ class Waiter:
 
 
 def _task_failed(task: Task) -> TaskFailedError:
-    err = error_for_code(
-        task.error_code,
-        task.error_message or f"Task ended with status {task.status}",
-        task_id=task.task_id,
-        details=task.failed_reason,
-    )
-    return TaskFailedError(
-        err.message,
-        code=err.code,
-        message_zh=err.message_zh,
-        task_id=task.task_id,
-        retryable=err.retryable if task.error_code else False,
-        hint=err.hint if task.error_code else None,
-        failed_reason=task.failed_reason,
-        status=task.status,
+    """The error an ended task raises; its text names the failing node and exception (trimmed), which
+    is what an agent needs to fix its inputs (see ``TaskFailedError.from_task``)."""
+    return TaskFailedError.from_task(
+        task.task_id, task.status or "FAILED", task.error_code, task.error_message, task.failed_reason
     )

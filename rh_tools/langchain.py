@@ -18,19 +18,25 @@ it is only wired to LangChain's calling convention (sync via ``RunningHub``, asy
 
 from __future__ import annotations
 
+import base64
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, BaseToolkit, ToolException
-from pydantic import ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, ValidationError, model_validator
 
 from . import catalogue
+from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
+from ._budget import Budget
 from ._client import AsyncRunningHub, RunningHub
+from ._download import afetch_output, fetch_output
 from ._exceptions import InvalidInputError
 from ._media import MediaSource
+from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
     DEFAULT_WAIT,
@@ -42,11 +48,13 @@ from .toolspecs import (
     endpoint_spec,
     execute,
     generic_specs,
+    too_many_tools,
 )
 
 __all__ = ["RunningHubTool", "RunningHubToolkit", "make_context"]
 
 Wait = float | dict[str, float] | None
+Content = str | list[dict[str, Any]]  # text, or text and image blocks (previews)
 
 
 def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
@@ -72,6 +80,7 @@ def make_context(
     max_wait: float | None = None,
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
+    budget: Budget | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
@@ -80,6 +89,8 @@ def make_context(
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
     ``allowed_dirs``: if given, local files are uploaded only from inside these folders
     (``[]``: none at all); by default any file the process can read, as with the client.
+    ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -90,7 +101,8 @@ def make_context(
         raise ValueError("wait and max_wait must be >= 0 seconds")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
     check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
-    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check)
+    money = budget if budget is not None else Budget.resolve()
+    return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
 def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
@@ -98,6 +110,7 @@ def _twin(cls: type[Any], other: RunningHub | AsyncRunningHub) -> Any:
     cfg = other.config
     twin = cls(api_key=cfg.api_key.get() if cfg.api_key else None, base_url=cfg.base_url)
     twin._config = cfg  # exact copy, including settings resolve() takes from the environment
+    twin._journal, twin._history = other._journal, other._history  # one task journal, one learnt history
     return twin
 
 
@@ -115,6 +128,16 @@ def _spec_for(name: str) -> ToolSpec:
         if spec.name == name:
             return spec
     return endpoint_spec(catalogue.get(name))
+
+
+# make_context's settings, which RunningHubTool also takes as keywords.
+_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "budget")
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """The keywords a pydantic model takes: its field names and their aliases."""
+    fields = model.model_fields
+    return set(fields) | {f.alias for f in fields.values() if f.alias}
 
 
 def _validation_text(exc: ValidationError) -> str:
@@ -145,6 +168,8 @@ class RunningHubTool(BaseTool):
     client: InstanceOf[RunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     async_client: InstanceOf[AsyncRunningHub] = Field(default=None, exclude=True, repr=False)  # type: ignore[assignment]
     context: InstanceOf[ToolContext] = Field(default_factory=make_context, exclude=True, repr=False)
+    # Thumbnails of image outputs as image content blocks (for models that take images in tool results).
+    preview: bool = False
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = _validation_text
@@ -156,6 +181,10 @@ class RunningHubTool(BaseTool):
         if not isinstance(data, dict):
             return data
         data = dict(data)
+        refuse_unknown("RunningHubTool", data, [*_field_names(cls), *_TOOL_SETTINGS, *CLIENT_SETTINGS])
+        client_settings = pop_client_settings("RunningHubTool", data)
+        if client_settings:  # RunningHubTool(name=..., api_key=..., base_url=...)
+            data["client"] = RunningHub(**client_settings)
         spec = data.get("spec")
         if spec is None:
             if not data.get("name"):
@@ -170,16 +199,22 @@ class RunningHubTool(BaseTool):
         data["metadata"] = {**meta, **(data.get("metadata") or {})}
         if data.get("client") is None or data.get("async_client") is None:
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
-        settings = {k: data.pop(k) for k in ("wait", "max_wait", "download_dir", "allowed_dirs") if k in data}
+        settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
             data["context"] = make_context(**settings)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs, not both")
+            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/budget, not both")
         return data
 
     @classmethod
     def from_spec(
-        cls, spec: ToolSpec, client: RunningHub, async_client: AsyncRunningHub, context: ToolContext
+        cls,
+        spec: ToolSpec,
+        client: RunningHub,
+        async_client: AsyncRunningHub,
+        context: ToolContext,
+        *,
+        preview: bool = False,
     ) -> RunningHubTool:
         return cls(
             name=spec.name,
@@ -188,6 +223,7 @@ class RunningHubTool(BaseTool):
             client=client,
             async_client=async_client,
             context=context,
+            preview=preview,
         )
 
     @property
@@ -229,15 +265,45 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
+    def _wants_preview(self, result: ToolResult) -> bool:
+        return self.preview and not result.is_error and result.task is not None
+
+    @staticmethod
+    def _with_images(result: ToolResult, shown: list[Thumbnail], notes: list[str]) -> tuple[Content, dict[str, Any]]:
+        """Text first, then one standard image block per thumbnail (what langchain-anthropic and
+        langchain-google-genai turn into images inside the tool result)."""
+        text = "\n".join([result.text, *notes])
+        if not shown:
+            return text, result.data
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        for t in shown:
+            blocks.append({"type": "image", "base64": base64.b64encode(t.data).decode(), "mime_type": t.mime_type})
+        data = {**result.data, "previews": [{"output": t.index, "width": t.width, "height": t.height} for t in shown]}
+        return blocks, data
+
     def _run(
         self, arguments: dict[str, Any], run_manager: CallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(execute(self.spec, self.client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = execute(self.spec, self.client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        def fetch(url: str) -> bytes:
+            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+
+        return self._with_images(result, *previews(result.task, fetch))
 
     async def _arun(
         self, arguments: dict[str, Any], run_manager: AsyncCallbackManagerForToolRun | None = None
-    ) -> tuple[str, dict[str, Any]]:
-        return self._answer(await aexecute(self.spec, self.async_client, arguments, self.context))
+    ) -> tuple[Content, dict[str, Any]]:
+        result = await aexecute(self.spec, self.async_client, arguments, self.context)
+        if not self._wants_preview(result):
+            return self._answer(result)
+
+        async def fetch(url: str) -> bytes:
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+
+        return self._with_images(result, *await apreviews(result.task, fetch))
 
 
 class RunningHubToolkit(BaseToolkit):
@@ -253,12 +319,20 @@ class RunningHubToolkit(BaseToolkit):
     Args:
         client / async_client: ``RunningHub`` / ``AsyncRunningHub``; a missing one is made with the
             other's settings, or from ``RUNNINGHUB_*`` environment variables.
+        api_key / base_url / site: instead of a client: build one with these (other client settings
+            need ``client=RunningHub(...)``). Unknown or misspelt keywords raise ``TypeError``.
         wait: seconds a run blocks before returning the task id (one number, or by output type);
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
         allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
             by default the tools upload any file path the model names that this process can read.
+        preview: add thumbnails of image outputs (JPEG, <= 1,024 px; needs ``rh-tools[preview]``) to
+            results as image content blocks, so the model can look at its work. For models that take
+            images in tool results (Claude, Gemini; OpenAI's chat completions API does not).
+        budget: spending limits shared by these tools, checked before each paid submit
+            (``Budget(per_call=0.5, per_session=5)``, in the account's currency); by default
+            ``RUNNINGHUB_MAX_COST_PER_CALL`` / ``_PER_SESSION`` / ``_PER_DAY``, else none.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -274,13 +348,28 @@ class RunningHubToolkit(BaseToolkit):
     max_wait: float | None = None
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
+    budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
+    preview: bool = False
 
     _built: list[RunningHubTool] | None = PrivateAttr(None)
     _context: ToolContext | None = PrivateAttr(None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        """Refuse unknown or misspelt keywords by name; ``api_key``/``base_url``/``site`` build the client."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        refuse_unknown("RunningHubToolkit", data, [*_field_names(cls), *CLIENT_SETTINGS])
+        client_settings = pop_client_settings("RunningHubToolkit", data)
+        if client_settings:
+            data["client"] = RunningHub(**client_settings)
+        return data
+
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs)
+        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs, self.budget)
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:
@@ -319,7 +408,14 @@ class RunningHubToolkit(BaseToolkit):
         """The selected tools (built once; they share this toolkit's clients and settings)."""
         if self._built is None:
             specs = self._select_generic() + [endpoint_spec(ep) for ep in self._select_endpoints()]
-            self._built = [RunningHubTool.from_spec(s, *self._resolved()) for s in specs]
+            advice = too_many_tools(specs)
+            if advice:  # say so here, not as a rejected request from the model provider later
+                warnings.warn(
+                    f"{advice} Toolkit arguments: categories=[...], output_types=[...], tools=[...].",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            self._built = [RunningHubTool.from_spec(s, *self._resolved(), preview=self.preview) for s in specs]
         return list(self._built)
 
     def close(self) -> None:

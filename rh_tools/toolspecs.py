@@ -5,7 +5,7 @@ or one client call (a :class:`Step`) plus how to render its outcome. The adapter
 the step, sync or async, with :func:`execute` / :func:`aexecute`, so both surfaces behave alike.
 
 Default surface (every endpoint reachable, ~10 schemas): search_models, describe_model, run_model,
-get_task, wait_task, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
+get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
 describe_workflow. Per-endpoint tools (``grok_image_to_image`` …) come from :func:`endpoint_spec`.
 """
 
@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from . import _render as R
 from . import catalogue
-from ._exceptions import InvalidInputError, RunningHubError, TaskTimeoutError
+from ._budget import Budget, Charge
+from ._exceptions import APIConnectionError, BudgetError, InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
+from ._money import amount, format_money, usage_cost
+from ._toolschema import strict_ready
 from .catalogue import Endpoint
 from .catalogue._examples import example_params
 from .catalogue._inputs import AgentSchema, EndpointInput, validate_params
@@ -32,6 +36,7 @@ from .types import Task, TaskResult
 __all__ = [
     "DEFAULT_WAIT",
     "GENERIC_TOOL_NAMES",
+    "OPENAI_MAX_TOOLS",
     "Step",
     "ToolContext",
     "ToolResult",
@@ -41,6 +46,7 @@ __all__ = [
     "execute",
     "generic_specs",
     "parse_arguments",
+    "too_many_tools",
 ]
 
 # How long a tool blocks before handing back the task id. Videos take minutes, so their tools
@@ -54,13 +60,22 @@ StatusCallback = Callable[[Task, float], Any]
 
 @dataclass
 class ToolContext:
-    """Per-surface settings: waits, where downloads go, and which local files may be read."""
+    """Per-surface settings: waits, where downloads go, which local files may be read, and the
+    surface's money state (spending limits and the account's currency), shared by all its tools."""
 
     wait: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WAIT))
     max_wait: float | None = None
     download_dir: Path | None = None
     check_media: MediaCheck | None = None
     on_status: StatusCallback | None = None
+    #: list_tasks answers only callers with an API key (servers shared by several users): without
+    #: one, the journal would show every caller's tasks.
+    tasks_need_key: bool = False
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def currency(self) -> str:
+        return self.budget.money_currency
 
     def wait_for(self, output_type: str | None, requested: float | None = None) -> float:
         wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT)
@@ -84,6 +99,10 @@ class Step:
     kwargs: dict[str, Any] = field(default_factory=dict)
     finish: Callable[[Any], ToolResult] = lambda r: ToolResult(str(r), {"result": r})
     download: bool = False
+    # A paid run: (endpoint, validated input) to price before submit when spending limits are set,
+    # and how the limit error names the call. Workflows and AI apps have no price preview: None.
+    priced: tuple[Endpoint, EndpointInput] | None = None
+    label: str = ""
 
 
 Plan = Callable[[Any, ToolContext], "Step | ToolResult"]
@@ -105,32 +124,76 @@ class ToolSpec:
 
 
 class _Args(BaseModel):
+    """Arguments of a default-surface tool. Their schema is strict-ready (see ``_toolschema``)."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _drop_nulls(cls, data: Any) -> Any:
-        # The schema shows optional fields without "or null"; a null sent anyway means "not set".
+        # Optional fields are nullable in the schema (strict modes make the model send every key): null = not set.
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("schema_generator", AgentSchema)
-        return super().model_json_schema(*args, **kwargs)
+        return strict_ready(super().model_json_schema(*args, **kwargs))
 
 
-_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait for the result before returning the task id.")
+def _json_object_of(name: str, example: str) -> Callable[[Any], Any]:
+    """Arguments that arrive as JSON text (the strict-safe form) or, from lenient clients, as an object."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip() or "{}"
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"{name} is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be a JSON object, e.g. {example}")
+        return value
+
+    return parse
+
+
+_json_object = _json_object_of("params", '{"prompt": "a red fox"}')
+
+# A JSON object as text: strict modes turn a free-form object parameter into one that allows no keys.
+ParamsJSON = Annotated[dict[str, Any], BeforeValidator(_json_object), WithJsonSchema({"type": "string"})]
+OptionsJSON = Annotated[
+    dict[str, Any],
+    BeforeValidator(_json_object_of("options", '{"instance_type": "plus"}')),
+    WithJsonSchema({"type": "string"}),
+]
+
+
+class NodeOverride(BaseModel):
+    """One node input of a workflow or AI app. Extra keys copied from describe_workflow are kept."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    nodeId: str
+    fieldName: str
+    fieldValue: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})]
+
+
+_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait before returning the task id.")
 _TASK_ID = Field(description="Task id returned by a run or submit.")
-_NODES = Field(
-    default_factory=list,
-    description='Node overrides: [{"nodeId": "6", "fieldName": "text", "fieldValue": "..."}]; see describe_workflow.',
+_NODES = Field(default_factory=list, description="Node inputs to set, as describe_workflow lists them.")
+_PARAMS = Field(
+    default_factory=dict,
+    description="The model's arguments as a JSON object, as describe_model lists them, "
+    """e.g. '{"prompt": "a red fox"}'.""",
 )
 
 
 class SearchModelsArgs(_Args):
-    query: str = Field("", description="Words to match, e.g. 'grok image edit', 'veo video', 'speech'.")
+    query: str = Field("", description="What to do or a model name, e.g. 'animate a photo', 'kling video'.")
     category: Literal["image", "video", "audio", "3d", "text"] | None = None
     output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
+    task: str | None = Field(None, description="e.g. 'image-to-video', 'upscale'.")
+    variant: Literal["low-price", "official"] | None = None
     limit: int = Field(10, ge=1, le=50)
 
 
@@ -140,8 +203,13 @@ class DescribeModelArgs(_Args):
 
 class RunModelArgs(_Args):
     name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Arguments as listed by describe_model.")
+    params: ParamsJSON = _PARAMS
     wait_seconds: float | None = _WAIT
+
+
+class PriceModelArgs(_Args):
+    name: str = Field(description="Model tool name.")
+    params: ParamsJSON = Field(default_factory=dict, description="As for run_model: a JSON object.")
 
 
 class TaskArgs(_Args):
@@ -153,6 +221,12 @@ class WaitTaskArgs(_Args):
     wait_seconds: float | None = _WAIT
 
 
+class ListTasksArgs(_Args):
+    # Lean on purpose: every default tool's schema is paid for in each tools/list (goal: ~2,000 tokens).
+    unfinished: bool | None = None
+    name: str | None = None  # part of a model name; self-explanatory, so no description to pay for
+
+
 class UploadFileArgs(_Args):
     path: str = Field(description="Local file path to upload (image, video, audio, zip).")
 
@@ -161,15 +235,36 @@ class NoArgs(_Args):
     pass
 
 
-class RunWorkflowArgs(_Args):
-    workflow_id: str = Field(description="ComfyUI workflow id (digits) from its RunningHub page.")
-    node_info_list: list[dict[str, Any]] = _NODES
+_RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+
+
+class _RunOptionArgs(_Args):
+    """Optional run fields of workflows and AI apps, as one JSON object to keep the tool list short (and
+    strict-ready: a free-form object parameter is not); the client checks each value (calls.RunOptions)."""
+
+    options: OptionsJSON = Field(
+        default_factory=dict,
+        description="Optional JSON object: instance_type ('plus' = 48 GB GPU), use_personal_queue, "
+        "retain_seconds, access_password.",
+    )
+
+    def run_options(self) -> dict[str, Any]:
+        unknown = sorted(set(self.options) - set(_RUN_OPTIONS))
+        if unknown:
+            raise InvalidInputError(f"unknown options {unknown}; known: {list(_RUN_OPTIONS)}")
+        return dict(self.options)
+
+
+class RunWorkflowArgs(_RunOptionArgs):
+    workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
+    workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
+    node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
 
 
-class RunAIAppArgs(_Args):
+class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
-    node_info_list: list[dict[str, Any]] = _NODES
+    node_info_list: list[NodeOverride] = _NODES
     wait_seconds: float | None = _WAIT
 
 
@@ -181,7 +276,7 @@ class DescribeWorkflowArgs(_Args):
 # ------------------------------------------------------------------ rendering helpers
 
 
-def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
+def _finish_run(tool: str | None, ctx: ToolContext) -> Callable[[Any], ToolResult]:
     def finish(outcome: Any) -> ToolResult:
         if isinstance(outcome, TaskTimeoutError):
             data = {
@@ -193,14 +288,18 @@ def _finish_run(tool: str | None) -> Callable[[Any], ToolResult]:
             }
             return ToolResult(R.pending_text(outcome, tool=tool), data)
         if isinstance(outcome, TaskResult):
-            return ToolResult(R.result_text(outcome, tool=tool), R.result_data(outcome, tool=tool), task=outcome)
-        return _finish_task(outcome)
+            text = R.result_text(outcome, tool=tool, currency=ctx.currency)
+            return ToolResult(text, R.result_data(outcome, tool=tool), task=outcome)
+        return _finish_task(ctx)(outcome)
 
     return finish
 
 
-def _finish_task(task: Task) -> ToolResult:
-    return ToolResult(R.task_text(task), R.task_data(task), task=task)
+def _finish_task(ctx: ToolContext) -> Callable[[Task], ToolResult]:
+    def finish(task: Task) -> ToolResult:
+        return ToolResult(R.task_text(task, currency=ctx.currency), R.task_data(task), task=task)
+
+    return finish
 
 
 def _param_line(p: Any) -> str:
@@ -256,22 +355,30 @@ def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float 
         "run",
         (ep, model),
         {"timeout": ctx.wait_for(ep.output_type, wait), "on_status": ctx.on_status},
-        finish=_finish_run(ep.tool_name),
+        finish=_finish_run(ep.tool_name, ctx),
         download=True,
+        priced=(ep, model),
+        label=ep.tool_name,
     )
 
 
 def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
-    found = catalogue.search(a.query, a.category, a.output_type)
-    shown = found[: a.limit]
-    lines = [f"{len(found)} models match" + (f"; showing {len(shown)}" if len(found) > len(shown) else "") + ":"]
-    lines += [f"- {ep.tool_name} [{ep.output_type}]: {ep.description}" for ep in shown]
-    if not found:
-        lines = ["No models match. Try fewer or other words (e.g. 'image', 'video', 'kling'), or no filters."]
-    else:
+    filters = {"category": a.category, "output_type": a.output_type, "task": a.task, "variant": a.variant}
+    found = catalogue.find(a.query, category=a.category, output_type=a.output_type, task=a.task, variant=a.variant)
+    shown = found.models[: a.limit]
+    asked = (f" {a.query!r}" if a.query.strip() else "") + "".join(
+        f" {k}={v}" for k, v in filters.items() if v is not None
+    )
+    if shown:
+        more = f"; showing the best {len(shown)}" if found.total > len(shown) else ""
+        lines = [f"{found.total} model{'s match' if found.total > 1 else ' matches'}{asked}{more}:"]
+        lines += [f"- {ep.tool_name} [{ep.output_type}]: {ep.description}" for ep in shown]
+        lines += [f"Note: {note}" for note in found.notes]
         lines.append("Next: describe_model(name) for parameters, then run_model(name, params).")
-    data = {
-        "total": len(found),
+    else:
+        lines = [f"No models match{asked}.", *found.suggestions]
+    data: dict[str, Any] = {
+        "total": found.total,
         "models": [
             {
                 "name": ep.tool_name,
@@ -284,6 +391,10 @@ def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
             for ep in shown
         ],
     }
+    if found.notes:
+        data["notes"] = found.notes
+    if found.suggestions:
+        data["suggestions"] = found.suggestions
     return ToolResult("\n".join(lines), data)
 
 
@@ -296,8 +407,41 @@ def _plan_run_model(a: RunModelArgs, ctx: ToolContext) -> Step:
     return _run_step(ep, validate_params(ep, a.params), ctx, a.wait_seconds)
 
 
+def _plan_price(a: PriceModelArgs, ctx: ToolContext) -> Step:
+    ep = catalogue.get(a.name)
+    model = validate_params(ep, a.params)
+    if ctx.check_media is not None:  # the same folder policy as a run: no probing files through prices
+        ctx.check_media([src for _, _, src in model.media_sources()])
+
+    def finish(preview: Any) -> ToolResult:
+        ctx.budget.learn_currency(preview.currency)
+        price = amount(preview.estimated_price)
+        free = preview.is_free_this_call is True
+        if free:
+            said = "free this time (a free allowance covers it)"
+        elif price is not None:
+            said = f"about {format_money(price, ctx.currency)}"
+        else:
+            said = "not given by RunningHub for these arguments"
+        lines = [f"Price of one {ep.tool_name} run with these params: {said}. Pricing a call creates no task."]
+        if model.media_sources():
+            lines.append("Local files were left out of the estimate (prices depend on options, not the media).")
+        if ctx.budget.active:
+            lines.append(ctx.budget.status(ctx.currency))
+        data = {
+            "name": ep.tool_name,
+            "estimated_price": price,
+            "currency": ctx.currency,
+            "free_this_call": free,
+            **({"price_text": preview.price_text} if preview.price_text else {}),
+        }
+        return ToolResult("\n".join(lines), data)
+
+    return Step("price_preview", (ep, model), finish=finish)
+
+
 def _plan_get_task(a: TaskArgs, ctx: ToolContext) -> Step:
-    return Step("get_task", (a.task_id,), finish=_finish_task)
+    return Step("get_task", (a.task_id,), finish=_finish_task(ctx))
 
 
 def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
@@ -305,9 +449,51 @@ def _plan_wait_task(a: WaitTaskArgs, ctx: ToolContext) -> Step:
         "wait",
         (a.task_id,),
         {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(None),
+        finish=_finish_run(None, ctx),
         download=True,
     )
+
+
+def _finish_tasks(records: list[Any]) -> ToolResult:
+    now = time.time()
+    rows: list[dict[str, Any]] = []
+    lines = [f"{len(records)} task(s), newest first:" if records else "No tasks in the journal match."]
+    for r in records:
+        age = r.age(now)
+        prompt = r.params.get("prompt") if isinstance(r.params.get("prompt"), str) else None
+        rows.append(
+            {
+                "task_id": r.task_id,
+                "model": r.tool or r.endpoint,
+                "status": r.status,
+                "done": r.done,
+                "age_seconds": round(age),
+                "cost": r.cost,
+                "params": r.params,
+                "outputs": r.outputs,
+                "files": r.files,
+            }
+        )
+        line = f"- {r.task_id} {r.tool or r.endpoint} {r.status}, {age / 60:.0f} min ago"
+        line += f", cost {r.cost:g}" if r.cost is not None else ""
+        line += f', prompt "{prompt[:80]}"' if prompt else ""
+        line += f", {len(r.outputs)} output(s)" if r.outputs else ""
+        lines.append(line)
+    if any(not r.done for r in records):
+        lines.append("Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit.")
+    elif records:
+        lines.append("get_task(task_id) gives fresh output URLs (they expire about a day after the run).")
+    return ToolResult("\n".join(lines), {"total": len(rows), "tasks": rows})
+
+
+def _plan_list_tasks(a: ListTasksArgs, ctx: ToolContext) -> Step:
+    kwargs: dict[str, Any] = {
+        "unfinished": bool(a.unfinished),
+        "endpoint": a.name,
+        "limit": 20,
+        "require_key": ctx.tasks_need_key,
+    }
+    return Step("tasks", kwargs=kwargs, finish=_finish_tasks)
 
 
 def _plan_cancel(a: TaskArgs, ctx: ToolContext) -> Step:
@@ -334,33 +520,49 @@ def _plan_upload(a: UploadFileArgs, ctx: ToolContext) -> Step:
 
 def _plan_account(a: NoArgs, ctx: ToolContext) -> Step:
     def finish(acct: Any) -> ToolResult:
-        money = f"{acct.remain_money} {acct.currency or ''}".strip() if acct.remain_money is not None else "n/a"
+        ctx.budget.learn_currency(acct.currency)
+        money = f"{acct.remain_money} {ctx.currency}" if acct.remain_money is not None else "n/a"
         text = (
-            f"Balance: {money}; coins: {acct.remain_coins or 'n/a'}; running tasks: "
+            f"Balance: {money}; RH coins: {acct.remain_coins or 'n/a'}; running tasks: "
             f"{acct.current_task_counts or '0'}; key type: {acct.api_type or 'unknown'}."
         )
+        if ctx.budget.active:
+            text += " " + ctx.budget.status(ctx.currency)
         return ToolResult(text, acct.model_dump(exclude_none=True))
 
     return Step("account", finish=finish)
 
 
+def _nodes(nodes: list[NodeOverride]) -> list[dict[str, Any]]:
+    return [n.model_dump() for n in nodes]
+
+
 def _plan_workflow(a: RunWorkflowArgs, ctx: ToolContext) -> Step:
+    if a.workflow_id is None and a.workflow is None:
+        raise InvalidInputError("Give workflow_id, or a workflow in API format (or both)")
     return Step(
         "run_workflow",
-        (a.workflow_id, a.node_info_list or None),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"workflow {a.workflow_id}"),
+        (a.workflow_id, _nodes(a.node_info_list) or None),
+        {
+            "timeout": ctx.wait_for(None, a.wait_seconds),
+            "on_status": ctx.on_status,
+            "workflow": a.workflow,
+            **a.run_options(),
+        },
+        finish=_finish_run(f"workflow {a.workflow_id or 'inline'}", ctx),
         download=True,
+        label=f"run_workflow({a.workflow_id or 'inline'})",
     )
 
 
 def _plan_ai_app(a: RunAIAppArgs, ctx: ToolContext) -> Step:
     return Step(
         "run_ai_app",
-        (a.webapp_id, a.node_info_list),
-        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status},
-        finish=_finish_run(f"ai-app {a.webapp_id}"),
+        (a.webapp_id, _nodes(a.node_info_list)),
+        {"timeout": ctx.wait_for(None, a.wait_seconds), "on_status": ctx.on_status, **a.run_options()},
+        finish=_finish_run(f"ai-app {a.webapp_id}", ctx),
         download=True,
+        label=f"run_ai_app({a.webapp_id})",
     )
 
 
@@ -400,8 +602,8 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "search_models",
             "Search RunningHub models",
-            "Find RunningHub generation models (image, video, audio, 3D, text) by words and filters. "
-            "Returns tool names and one-line descriptions.",
+            "Find RunningHub models (image, video, audio, 3D, text) by what they do, in plain words, or by "
+            "name. Returns ranked tool names and one-line descriptions.",
             SearchModelsArgs,
             _plan_search,
         ),
@@ -423,6 +625,13 @@ def generic_specs() -> list[ToolSpec]:
             read_only=False,
         ),
         ToolSpec(
+            "price_model",
+            "Price a model run",
+            "Price of a run_model call with these params, before paying. Creates no task.",
+            PriceModelArgs,
+            _plan_price,
+        ),
+        ToolSpec(
             "get_task",
             "Check a task",
             "Current status of a task, with outputs once finished.",
@@ -435,6 +644,13 @@ def generic_specs() -> list[ToolSpec]:
             "Wait for a running task and return its outputs, or its status if still running.",
             WaitTaskArgs,
             _plan_wait_task,
+        ),
+        ToolSpec(
+            "list_tasks",
+            "List past tasks",
+            "Tasks already paid for, also in earlier sessions. Check before running again.",
+            ListTasksArgs,
+            _plan_list_tasks,
         ),
         ToolSpec(
             "cancel_task",
@@ -489,6 +705,27 @@ def generic_specs() -> list[ToolSpec]:
 
 GENERIC_TOOL_NAMES = tuple(s.name for s in generic_specs())
 
+# OpenAI refuses a request with more than 128 tools ("tools: array too long"); several MCP clients
+# use far fewer (Cursor ~40). https://platform.openai.com/docs/api-reference/chat/create (tools).
+OPENAI_MAX_TOOLS = 128
+
+
+def too_many_tools(specs: list[ToolSpec], limit: int = OPENAI_MAX_TOOLS) -> str | None:
+    """Guidance when a selection has more tools than one OpenAI request accepts (None when it fits)."""
+    if len(specs) <= limit:
+        return None
+    by_category: dict[str, int] = {}
+    for spec in specs:
+        if spec.endpoint is not None:
+            by_category[spec.endpoint.category] = by_category.get(spec.endpoint.category, 0) + 1
+    counts = ", ".join(f"{cat} {n}" for cat, n in sorted(by_category.items(), key=lambda kv: -kv[1]))
+    return (
+        f"{len(specs)} tools selected: OpenAI refuses a request with more than {limit} (other clients use fewer; "
+        f"Cursor about 40). Per-model tools by category: {counts}. Select fewer by "
+        "category or output type, or by name (e.g. grok_image_to_image); the generic tools (search_models, "
+        "run_model …) reach every model with a dozen schemas."
+    )
+
 
 def endpoint_description(ep: Endpoint) -> str:
     key = [p.name + ("*" if p.required and p.default is None else "") for p in ep.params][:6]
@@ -527,7 +764,8 @@ def parse_arguments(spec: ToolSpec, raw: Any) -> BaseModel:
         return spec.input_model.model_validate(raw if raw is not None else {})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {e['msg']}" for e in exc.errors(include_url=False)
+            f"{'.'.join(map(str, e['loc'])) or '(arguments)'}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
         )
         raise InvalidInputError(
             f"Invalid arguments for {spec.name}: {problems}", hint="Fix the arguments and call again."
@@ -544,8 +782,9 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
     if spec.name == "upload_file":
         values.append(raw.get("path"))
     else:
-        ep, args = spec.endpoint, raw.get("params") if spec.name == "run_model" else raw
-        if ep is None and spec.name == "run_model" and isinstance(raw.get("name"), str):
+        by_name = spec.name in ("run_model", "price_model")
+        ep, args = spec.endpoint, _params_object(raw.get("params")) if by_name else raw
+        if ep is None and by_name and isinstance(raw.get("name"), str):
             try:
                 ep = catalogue.get(raw["name"])
             except InvalidInputError:
@@ -561,6 +800,14 @@ def _local_paths_first(spec: ToolSpec, raw: Any, ctx: ToolContext) -> None:
     paths = [path for path in map(_as_local_path, values) if path]
     if paths:
         ctx.check_media([MediaSource(name=Path(p).name, size=0, content_type="", path=Path(p)) for p in paths])
+
+
+def _params_object(value: Any) -> Any:
+    """run_model's params as an object, whether they came as one or as JSON text (else as given)."""
+    try:
+        return _json_object(value)
+    except ValueError:
+        return value
 
 
 def _as_local_path(value: Any) -> str | None:
@@ -589,6 +836,43 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     return result
 
 
+def _unpriced(planned: Step, err: RunningHubError) -> BudgetError:
+    return BudgetError(
+        f"{planned.label} could not be priced ({err.message}), and a spending limit is set",
+        hint="Nothing was submitted. Try again later, or run it without spending limits.",
+    )
+
+
+def _admit(spec: ToolSpec, planned: Step, ctx: ToolContext, preview: Any) -> Charge | None:
+    """Hold a paid call to the spending limits (a no-op without limits); raises BudgetError."""
+    if not (spec.paid and ctx.budget.active):
+        return None
+    price = None
+    if preview is not None:
+        ctx.budget.learn_currency(preview.currency)
+        price = 0.0 if preview.is_free_this_call is True else amount(preview.estimated_price)
+    return ctx.budget.admit(planned.label or spec.name, price, ctx.currency)
+
+
+def _settle(ctx: ToolContext, charge: Charge | None, outcome: Any) -> None:
+    """Count what the call cost: the task's reported cost, else the estimate while a task may exist."""
+    if charge is None:
+        return
+    if isinstance(outcome, Task):
+        ctx.budget.settle(charge, usage_cost(outcome.usage))
+    elif isinstance(outcome, RunningHubError) and not outcome.task_id:
+        if isinstance(outcome, APIConnectionError) and outcome.sent:
+            ctx.budget.settle(charge, None)  # the submit may have reached RunningHub: keep the estimate
+        else:
+            ctx.budget.release(charge)  # refused before a task was created
+    else:
+        ctx.budget.settle(charge, None)
+
+
+def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> bool:
+    return spec.paid and ctx.budget.active and planned.priced is not None
+
+
 def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResult:
     """Run a tool with a blocking :class:`~rh_tools.RunningHub`. Errors come back as results."""
     try:
@@ -596,14 +880,25 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        preview = None
+        if _prices_first(spec, planned, ctx):
+            try:
+                preview = client.price_preview(*planned.priced)  # type: ignore[misc]
+            except RunningHubError as err:
+                raise _unpriced(planned, err) from None
+        charge = _admit(spec, planned, ctx, preview)
         try:
             outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        except RunningHubError as err:
+            _settle(ctx, charge, err)
+            raise
+        _settle(ctx, charge, outcome)
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                outcome.download(ctx.download_dir)
+                client.download(outcome, ctx.download_dir)  # through the client: the journal records the files
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -618,14 +913,25 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         planned = spec.plan(parse_arguments(spec, raw), ctx)
         if isinstance(planned, ToolResult):
             return planned
+        preview = None
+        if _prices_first(spec, planned, ctx):
+            try:
+                preview = await client.price_preview(*planned.priced)  # type: ignore[misc]
+            except RunningHubError as err:
+                raise _unpriced(planned, err) from None
+        charge = _admit(spec, planned, ctx, preview)
         try:
             outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
         except TaskTimeoutError as exc:
             outcome = exc
+        except RunningHubError as err:
+            _settle(ctx, charge, err)
+            raise
+        _settle(ctx, charge, outcome)
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await outcome.adownload(ctx.download_dir)
+                await client.download(outcome, ctx.download_dir)
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)

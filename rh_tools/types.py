@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Account",
@@ -131,6 +131,7 @@ class Task(_Loose):
     usage: Usage | None = None
     failed_reason: Any = None
     prompt_tips: str | None = None
+    note: str | None = Field(None, description="What RunningHub's answer implies beyond the fields above.")
 
     @property
     def done(self) -> bool:
@@ -173,10 +174,12 @@ class TaskResult(Task):
 
 
 class UploadedFile(_Loose):
-    """An uploaded input: ``download_url`` goes into model fields, ``file_name`` into workflow nodes."""
+    """An uploaded input: ``download_url`` goes into model fields, ``file_name`` into workflow nodes.
+
+    ``size`` is the size in bytes as RunningHub reports it (a string)."""
 
     download_url: str | None = None
-    file_name: str = Field(alias="fileName")
+    file_name: str | None = Field(None, alias="fileName")
     type: str | None = None
     size: str | None = None
 
@@ -184,6 +187,12 @@ class UploadedFile(_Loose):
     @classmethod
     def _size_str(cls, v: Any) -> Any:
         return str(v) if v is not None else None
+
+    @model_validator(mode="after")
+    def _has_a_reference(self) -> UploadedFile:
+        if not self.download_url and not self.file_name:
+            raise ValueError("the upload answer has neither download_url nor fileName")
+        return self
 
 
 class Account(_Loose):

@@ -11,11 +11,25 @@ Three modes, one test file:
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["REAL_HOST", "SECRET_PATTERNS", "body_matcher", "make_vcr_config", "scrub_text"]
+import yaml
+from vcr.persisters.filesystem import FilesystemPersister
+from vcr.serialize import serialize
+
+__all__ = [
+    "REAL_HOST",
+    "SECRET_PATTERNS",
+    "OriginPersister",
+    "body_matcher",
+    "make_vcr_config",
+    "read_origin",
+    "scrub_text",
+]
 
 REAL_HOST = "https://www.runninghub.ai"
 REDACTED = "REDACTED"
@@ -106,3 +120,42 @@ def make_vcr_config(emulator_base: str | None) -> dict[str, Any]:
         "decode_compressed_response": True,
         "match_on": ["method", "scheme", "host", "port", "path", "query", "rh_body"],
     }
+
+
+class OriginPersister(FilesystemPersister):
+    """Writes each cassette with its origin in the file itself, as a top-level ``origin`` mapping
+    before vcrpy's ``interactions`` (vcrpy's loader reads only ``interactions`` and ``version``, so
+    the cassette still loads as is). ``origin`` is set by conftest.py for the recording modes."""
+
+    origin: dict[str, str] | None = None
+
+    @classmethod
+    def save_cassette(cls, cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+        body = serialize(cassette_dict, serializer)
+        head = ""
+        if cls.origin is not None:
+            stamped = {**cls.origin, "recorded": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            head = yaml.safe_dump({"origin": stamped}, sort_keys=False, allow_unicode=True)
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(head + body, "utf-8")
+
+
+def origin_of(mode: str, base_url: str) -> dict[str, str] | None:
+    """The origin stamped into cassettes recorded in ``mode`` (None in replay: nothing is written)."""
+    if mode == "emulator":
+        return {
+            "source": "emulator",
+            "detail": "rh_tools.emulator on loopback; API host rewritten to www.runninghub.ai, files kept on the "
+            "host the emulator served them from (not a live recording)",
+        }
+    if mode == "live":
+        return {"source": "live", "detail": f"recorded against {base_url}"}
+    return None
+
+
+def read_origin(path: Path) -> dict[str, Any] | None:
+    """The ``origin`` mapping of a cassette file, or None."""
+    data = yaml.safe_load(path.read_text("utf-8"))
+    origin = data.get("origin") if isinstance(data, dict) else None
+    return origin if isinstance(origin, dict) else None

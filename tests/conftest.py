@@ -6,13 +6,14 @@ Cassette replay is the default; see ``tests/cassette_support.py`` for the build 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cassette_support import REAL_HOST, body_matcher, make_vcr_config
+from cassette_support import REAL_HOST, OriginPersister, body_matcher, make_vcr_config, origin_of
 
 ROOT = Path(__file__).resolve().parents[1]
 # Read-only API facts beside the checkout (absent on a clean clone of the project alone).
@@ -23,6 +24,14 @@ CANARY_KEY = "c0ffee00c0ffee00c0ffee00c0ffee00"
 # Read before any test clears the environment: only used when re-recording cassettes live.
 LIVE_KEY = os.environ.get("RUNNINGHUB_API_KEY")
 LIVE_BASE_URL = os.environ.get("RUNNINGHUB_BASE_URL") or REAL_HOST
+# Ids that exist only on the emulator: a live re-recording of the tests that use them reads them
+# from these variables, and skips those tests (before their cassette is touched) when unset.
+LIVE_IDS = {
+    "workflow": os.environ.get("RUNNINGHUB_TEST_WORKFLOW_ID"),  # a saved text-to-image workflow
+    "workflow_text_node": os.environ.get("RUNNINGHUB_TEST_WORKFLOW_TEXT_NODE"),  # its prompt as "nodeId:fieldName"
+    "video_workflow": os.environ.get("RUNNINGHUB_TEST_VIDEO_WORKFLOW_ID"),  # a slow one, to cancel
+    "webapp": os.environ.get("RUNNINGHUB_TEST_WEBAPP_ID"),  # an AI app
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,15 +42,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-_NOT_RUN: list[str] = []
-
-
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "emulator_only(why): provoked with the emulator's faults; skipped live")
+    config.addinivalue_line("markers", "live_ids(*names): ids a live re-recording reads from RUNNINGHUB_TEST_*")
     config.addinivalue_line(
         "markers",
         "needs_reference: compares against ../shared/reference; without it the test skips and the run "
         "ends with a loud list of checks that did not run (RH_REQUIRE_REFERENCE=1 makes that a failure)",
     )
+
+
+def _recording_mode(config: pytest.Config) -> str:
+    if config.getoption("--cassettes-from-emulator"):
+        return "emulator"
+    return "live" if (config.getoption("--record-mode", default=None) or "none") != "none" else "replay"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a live re-recording, skip emulator-only tests and those missing their ids, at collection:
+    a skip inside the test would come after pytest-recording deleted its cassette (rewrite mode)."""
+    if _recording_mode(config) != "live":
+        return
+    for item in items:
+        only = item.get_closest_marker("emulator_only")
+        if only is not None:
+            item.add_marker(
+                pytest.mark.skip(reason=f"emulator-only ({only.args[0]}): its cassette stays emulator-built")
+            )
+        needs = item.get_closest_marker("live_ids")
+        missing = [n for n in (needs.args if needs else ()) if not LIVE_IDS.get(n)]
+        if missing:
+            names = ", ".join(f"RUNNINGHUB_TEST_{n.upper()}{'' if n.endswith('node') else '_ID'}" for n in missing)
+            item.add_marker(pytest.mark.skip(reason=f"live re-recording needs {names}; its cassette is kept"))
+
+
+_NOT_RUN: list[str] = []
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -69,13 +104,21 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("rh_body", body_matcher)
+    mode = _recording_mode(config)
+    OriginPersister.origin = origin_of(mode, LIVE_BASE_URL)
+    vcr.register_persister(OriginPersister)
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for name in list(os.environ):
         if name.startswith("RUNNINGHUB_"):
             monkeypatch.delenv(name)
+    # The task journal: each test gets its own (learnt durations must not leak between tests), and
+    # subprocesses that drop RUNNINGHUB_* still land in a temporary state folder, never the real one.
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("RUNNINGHUB_STORE", str(state / "journal.sqlite3"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
 
 
 @pytest.fixture(scope="session")
@@ -125,3 +168,30 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 def vcr_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     target: Target = request.getfixturevalue("rh_target")
     return make_vcr_config(target.base_url if target.mode == "emulator" else None)
+
+
+def hold_tasks(emu: Any) -> Callable[[], None]:
+    """Make tasks submitted from now on wait QUEUED until the returned ``release()`` is called.
+
+    The emulator's own capacity control: concurrency 0 leaves no slot, so a new task waits in the
+    key's queue however slow the machine is; restoring the limits promotes it and it runs its normal
+    (short) duration. This is how a test gets a task that is certainly still pending when a wait
+    ends, instead of racing a short emulated duration against the test machine's load.
+    """
+    before = emu.config
+    emu.set_config(concurrency=0, queue_limit=max(before.queue_limit, 10_000))
+
+    def release() -> None:
+        emu.set_config(concurrency=before.concurrency, queue_limit=before.queue_limit)
+
+    return release
+
+
+@contextmanager
+def tasks_held(emu: Any) -> Iterator[None]:
+    """``hold_tasks`` for a block: tasks submitted inside stay QUEUED until the block ends."""
+    release = hold_tasks(emu)
+    try:
+        yield
+    finally:
+        release()

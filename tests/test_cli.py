@@ -71,7 +71,7 @@ def test_api_error_exits_3(env: Emulator, monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("RUNNINGHUB_API_KEY", "not-a-key")
     assert main(["run", "grok_image_to_image", "--prompt", "x"]) == EXIT_API
     err = capsys.readouterr().err
-    assert "1002" in err and "not-a-key" not in err
+    assert "806" in err and "not-a-key" not in err
 
 
 def test_failed_task_exits_4(env: Emulator, capsys: pytest.CaptureFixture[str]) -> None:

@@ -394,7 +394,7 @@ def test_one_http_client_even_when_threads_race_to_first_use() -> None:
 
     def first_call() -> None:
         barrier.wait()
-        rh.get_task("1")
+        rh.get_task("2013508786110730241")
 
     httpx.Client.__init__ = counting_init  # type: ignore[method-assign]
     try:

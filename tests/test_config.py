@@ -88,7 +88,7 @@ def test_bad_settings_name_the_variable(env: dict[str, str]) -> None:
 def test_missing_key_errors_only_when_needed_and_says_how() -> None:
     rh = RunningHub()  # constructing without a key is fine (catalogue browsing, demo)
     with pytest.raises(ConfigurationError) as exc:
-        rh.get_task("123")
+        rh.get_task("2013508786110730241")
     assert "RUNNINGHUB_API_KEY" in str(exc.value)
 
 

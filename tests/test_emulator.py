@@ -265,16 +265,28 @@ def test_tolerances(emu: Emulator, client: httpx.Client) -> None:
 
 
 def test_bad_keys(client: httpx.Client) -> None:
+    # A key that matches no user: HTTP 200 with errorCode 806 (tests/fixtures/real S07).
     for headers in ({}, {"Authorization": "Bearer short"}, {"Authorization": "Bearer " + "g" * 32}):
-        r = client.post(GROK, headers=headers, json=GROK_BODY).json()
-        assert (r["taskId"], r["errorCode"]) == ("", "1002")
+        r = client.post(GROK, headers=headers, json=GROK_BODY)
+        assert r.status_code == 200 and (r.json()["taskId"], r.json()["errorCode"]) == ("", "806")
+    q = client.post("/openapi/v2/query", json={"taskId": "2013508786110730241"}).json()
+    assert (q["status"], q["errorCode"], q["failedReason"], q["usage"], q["taskUsageList"]) == (
+        "",
+        "806",
+        {},
+        None,
+        None,
+    )
     assert client.post("/task/openapi/outputs", json={"apiKey": "nope", "taskId": "1"}).json() == {
-        "code": 802,
-        "msg": "APIKEY_UNAUTHORIZED",
+        "code": 806,
+        "msg": "APIKEY_USER_NOT_FOUND",
         "data": None,
     }
+    # The v2 upload says so in its own envelope (S10).
+    up = client.post("/openapi/v2/media/upload/binary", files={"file": ("a.png", PNG_MAGIC)}).json()
+    assert up == {"code": 401, "message": "ApiKey verification failed"}
     # accountStatus reads lowercase "apikey"; Bearer is accepted on legacy calls too.
-    assert client.post("/uc/openapi/accountStatus", json={"apiKey": KEY}).json()["code"] == 802
+    assert client.post("/uc/openapi/accountStatus", json={"apiKey": KEY}).json()["code"] == 806
     assert client.post("/uc/openapi/accountStatus", json={}, headers=H).json()["code"] == 0
     # aiapp/list: the bare key without "Bearer".
     assert client.post("/openapi/v2/aiapp/list", headers={"Authorization": KEY}, json={}).json()["code"] == 0
@@ -283,10 +295,28 @@ def test_bad_keys(client: httpx.Client) -> None:
 def test_pinned_and_wrong_kind_keys() -> None:
     wrong = "abcdefabcdefabcdefabcdefabcdef12"
     with Emulator(keys=[KEY], wrong_kind_keys=[wrong]) as emu, httpx.Client(base_url=emu.base_url) as c:
-        assert submit(c, key=OTHER_KEY)["errorCode"] == "1002"
+        assert submit(c, key=OTHER_KEY)["errorCode"] == "806"
         assert submit(c, key=wrong)["errorCode"] == "1014"
         assert submit(c)["errorCode"] == ""
-        assert c.post("/uc/openapi/accountStatus", json={"apikey": OTHER_KEY}).json()["code"] == 802
+        assert c.post("/uc/openapi/accountStatus", json={"apikey": OTHER_KEY}).json()["code"] == 806
+
+
+def test_key_of_the_other_site_and_enterprise_shared_body_key_are_refused_like_the_gateway() -> None:
+    shared = "abcdefabcdefabcdefabcdefabcdef34"
+    with Emulator(foreign_keys=[OTHER_KEY], bearer_only_keys=[shared]) as emu, httpx.Client(base_url=emu.base_url) as c:
+        refused = {"code": -1, "msg": "ApiKey verification failed", "data": None}
+        for r in (
+            c.post(GROK, headers={"Authorization": f"Bearer {OTHER_KEY}"}, json=GROK_BODY),
+            c.post("/uc/openapi/accountStatus", json={"apikey": OTHER_KEY}),
+            c.post("/task/openapi/create", json={"apiKey": shared, "workflowId": SAMPLE_WORKFLOW_ID}),
+        ):
+            assert (r.status_code, r.json()) == (401, refused)
+        ok = c.post(
+            "/task/openapi/create",
+            headers={"Authorization": f"Bearer {shared}"},
+            json={"workflowId": SAMPLE_WORKFLOW_ID},
+        ).json()
+        assert ok["code"] == 0 and len(ok["data"]["taskId"]) == 19
 
 
 def test_unknown_task_endpoint_and_method(client: httpx.Client) -> None:
@@ -384,8 +414,11 @@ def test_upload_then_use(emu: Emulator, client: httpx.Client) -> None:
     assert r["code"] == 0 and r["message"] == "success"
     data = r["data"]
     assert (
-        data["type"] == "image" and data["size"] == "3" and re.fullmatch(r"openapi/[0-9a-f]{32}\.png", data["fileName"])
+        data["type"] == "image"
+        and data["size"] == str(len(png))  # bytes (S11)
+        and data["fileName"] == f"openapi/{hashlib.sha256(png).hexdigest()}.png"
     )
+    assert not data["download_url"].startswith(emu.base_url)  # served from the storage host, like real links
     assert client.get(data["download_url"]).content == png
     sub = submit(client, body={**GROK_BODY, "imageUrl": data["download_url"]})
     assert sub["errorCode"] == ""
@@ -408,7 +441,7 @@ def test_upload_then_use(emu: Emulator, client: httpx.Client) -> None:
     }
     assert emu.stats.uploads == 2
     bad = client.post("/task/openapi/upload", data={"apiKey": "x"}, files={"file": ("a.png", png)}).json()
-    assert bad["code"] == 802
+    assert bad["code"] == 806
 
 
 def test_upload_size_limits(emu: Emulator, client: httpx.Client) -> None:
@@ -614,15 +647,70 @@ def test_error_after_creates_the_task_then_answers_an_error(emu: Emulator, clien
 
 def test_task_faults_fail_and_never_finish(emu: Emulator, client: httpx.Client) -> None:
     emu.faults.add("fail_tasks", path=GROK, code="1505")
-    failed = wait_done(client, submit(client)["taskId"])
-    assert failed["status"] == "FAILED" and failed["errorCode"] == "1505" and "|" in failed["errorMessage"]
-    assert failed["failedReason"]["exception_message"] and failed["results"] is None
+    at_once = submit(client)  # the real-person policy refuses at once: the submit answer is FAILED
+    assert at_once["status"] == "FAILED" and at_once["errorCode"] == "1505" and "|" in at_once["errorMessage"]
+    failed = wait_done(client, at_once["taskId"])
+    assert failed["failedReason"] == {} and failed["results"] is None  # a model API has no ComfyUI node
+    assert failed["usage"] == dict.fromkeys(["consumeMoney", "consumeCoins", "taskCostTime", "thirdPartyConsumeMoney"])
     emu.faults.add("never_finish", path=GROK)
     stuck = submit(client)["taskId"]
     time.sleep(0.4)
     assert wait_done(client, stuck, timeout=0.2)["status"] == "RUNNING"
     assert client.post("/task/openapi/cancel", json={"apiKey": KEY, "taskId": stuck}).json()["code"] == 0
     assert emu.task_status(stuck) == "CANCEL"
+
+
+def test_model_api_faults_and_real_answer_details(emu: Emulator, client: httpx.Client) -> None:
+    """The 15xx faults, the empty-outputs case and details the real answers show (tests/fixtures/real)."""
+    balance = client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"]
+    emu.faults.add("content_refused", path=GROK)
+    refused = submit(client)
+    assert (refused["status"], refused["errorCode"]) == ("FAILED", "1501")
+    assert refused["errorMessage"] == "Content security audit did not pass | 内容安全审查未通过"
+    assert client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["data"]["remainMoney"] == balance
+    emu.faults.add("model_timeout", path=GROK)
+    timed_out = submit(client)
+    assert timed_out["status"] in ("QUEUED", "RUNNING")  # runs first, then times out
+    assert wait_done(client, timed_out["taskId"])["errorCode"] == "1504"
+    emu.faults.add("model_error", path=GROK, code="1509", message="Model concurrency limit reached|模型并发已达上限")
+    assert wait_done(client, submit(client)["taskId"])["errorMessage"].startswith("Model concurrency")
+    emu.faults.add("empty_outputs", path=GROK)
+    empty = wait_done(client, submit(client)["taskId"])
+    assert (empty["status"], empty["results"]) == ("SUCCESS", [])
+    ok = wait_done(client, submit(client)["taskId"])
+    assert ok["failedReason"] == {} and ok["clientId"] == "" and ok["promptTips"] == ""
+    assert ok["usage"]["taskCostTime"] == "0" and ok["parentTaskId"] is None
+    assert ok["taskUsageList"][0]["taskId"] == int(ok["taskId"])
+    assert not ok["results"][0]["url"].startswith(emu.base_url)  # results come from the storage host
+    assert client.get(ok["results"][0]["url"]).status_code == 200
+    # Task ids: not a number -> 1007 "failed to parse request body" (S11); unknown -> 1004 (S12).
+    bad = client.post("/openapi/v2/query", headers=H, json={"taskId": "not-an-id"}).json()
+    assert (bad["taskId"], bad["status"], bad["errorCode"], bad["errorMessage"]) == (
+        "",
+        "",
+        "1007",
+        "failed to parse request body",
+    )
+    # Workflow validation failure: code 0, node_errors in promptTips, taskId 0 (INFERRED shape).
+    emu.faults.add("node_errors")
+    create = client.post("/task/openapi/create", json={"apiKey": KEY, "workflowId": SAMPLE_WORKFLOW_ID}).json()
+    assert create["code"] == 0 and create["data"]["taskId"] == 0
+    assert json.loads(create["data"]["promptTips"])["node_errors"]
+
+
+def test_consumer_keys_pay_workflows_in_coins(emu: Emulator, client: httpx.Client) -> None:
+    consumer = "0123456789abcdef0123456789abcdef"
+    emu.set_config(key_kinds={consumer: "consumer"})
+    done = client.post("/task/openapi/create", json={"apiKey": consumer, "workflowId": SAMPLE_WORKFLOW_ID}).json()
+    tid = done["data"]["taskId"]
+    assert emu.wait_until(lambda: emu.task_status(tid) == "SUCCESS")
+    usage = client.post("/openapi/v2/query", headers={"Authorization": f"Bearer {consumer}"}, json={"taskId": tid})
+    u = usage.json()["usage"]
+    assert u["consumeMoney"] is None and u["consumeCoins"].isdigit() and u["taskCostTime"].isdigit()
+    item = client.post("/task/openapi/outputs", json={"apiKey": consumer, "taskId": tid}).json()["data"][0]
+    assert item["consumeCoins"] == u["consumeCoins"] and item["taskCostTime"] == u["taskCostTime"]
+    # A consumer key may not call the Standard Model API.
+    assert submit(client, key=consumer)["errorCode"] == "1014"
 
 
 def test_fault_validation(emu: Emulator) -> None:

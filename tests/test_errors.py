@@ -13,6 +13,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "runn
 
 # code -> (error class, retryable), from the action column of the API reference (R/W retry, F fail).
 EXPECTED = {
+    -1: (E.AuthenticationError, False),  # the gateway's "ApiKey verification failed" (tests/fixtures/real)
     301: (E.InvalidRequestError, False),
     380: (E.NotFoundError, False),
     412: (E.InvalidRequestError, False),
@@ -54,6 +55,9 @@ EXPECTED = {
     1014: (E.AuthenticationError, False),
     1015: (E.ServerError, True),
     1101: (E.InvalidRequestError, False),
+    401: (E.AuthenticationError, False),
+    403: (E.AuthenticationError, False),
+    403000: (E.AuthenticationError, False),
     1501: (E.ContentPolicyError, False),
     1504: (E.ServerError, True),
     1505: (E.ContentPolicyError, False),

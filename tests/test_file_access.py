@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -114,6 +115,8 @@ async def test_hostile_local_paths_are_refused_on_every_tool(emu: Emulator, tree
             calls = [
                 (TOOL, {"prompt": "x", "imageUrl": path}),
                 ("run_model", {"name": TOOL, "params": {"prompt": "x", "imageUrl": path}}),
+                ("run_model", {"name": TOOL, "params": json.dumps({"prompt": "x", "imageUrl": path})}),  # strict form
+                ("price_model", {"name": TOOL, "params": {"prompt": "x", "imageUrl": path}}),
                 ("upload_file", {"path": path}),
             ]
             for name, args in calls:

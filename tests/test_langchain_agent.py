@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import hold_tasks
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -164,7 +165,7 @@ def test_agent_calls_grok_image_to_image(emu: Emulator) -> None:
     art = grok.artifact
     assert art["task_id"] and art["status"] == "SUCCESS"
     url = art["outputs"][0]["url"]
-    assert url.startswith(emu.base_url) and url in str(grok.content)
+    assert url.startswith(emu.files_url) and url in str(grok.content)
     assert url in str(msgs[-1].content)
     account = next(m for m in msgs if isinstance(m, ToolMessage) and m.name == "get_account")
     assert account.status == "success" and "Balance" in str(account.content)
@@ -197,12 +198,14 @@ async def test_agent_discovers_runs_a_video_model_and_waits(emu: Emulator) -> No
         example = re.search(pattern, str(described.content), re.M)
         assert example and example.group(1) == seen["model"], described.content
         params = json.loads(example.group(2))
+        seen["release"] = hold_tasks(emu)  # the run is certainly pending when its 0-s wait ends
         return AIMessage(
             "",
             tool_calls=[tool_call("run_model", {"name": seen["model"], "params": params, "wait_seconds": 0}, "r")],
         )
 
     def wait(messages: list[BaseMessage]) -> AIMessage:
+        seen["release"]()
         (pending,) = last_tool_messages(messages)
         assert pending.status == "success" and pending.artifact["done"] is False
         task_id = re.search(r"wait_task with task_id=(\w+)", str(pending.content)).group(1)  # type: ignore[union-attr]
@@ -319,7 +322,10 @@ def test_docs_examples_run(emu: Emulator, tmp_path: Path, monkeypatch: pytest.Mo
     assert "'search_models', 'describe_model', 'run_model'" in printed
     assert printed.count("SUCCESS: task") == 4  # one sync call, three concurrent async ones
     assert (tmp_path / "outputs").is_dir() and any((tmp_path / "outputs").iterdir())
-    assert emu.stats.uploads == 4 and emu.stats.tasks_created == 4
+    # Prices: one priced, one refused by the per-call limit before submit (no task); one preview run.
+    assert "about 0.14 CNY" in printed and "over the per-call maximum of 0.1 CNY" in printed
+    assert "['text', 'image']" in printed
+    assert emu.stats.uploads == 5 and emu.stats.tasks_created == 5
 
 
 def test_docs_create_agent_example(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -327,4 +333,4 @@ def test_docs_create_agent_example(emu: Emulator, tmp_path: Path, monkeypatch: p
     # it is installed (it was checked with langchain 1.5.2) and is reported as skipped elsewhere.
     pytest.importorskip("langchain.agents", reason="docs' create_agent example needs `pip install langchain`")
     printed = run_docs(emu, tmp_path, monkeypatch, with_langchain=True)
-    assert f"Here it is: {emu.base_url}/media/output/" in printed
+    assert f"Here it is: {emu.files_url}/media/output/" in printed

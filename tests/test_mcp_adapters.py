@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, TEST_KEY
 
 from rh_tools.emulator import Emulator
+from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 VENV = ROOT / ".venv-adapters"
 REQUIREMENTS = ROOT / "tests" / "requirements-adapters.txt"
@@ -69,7 +70,11 @@ def test_langchain_adapters_load_and_run_rh_mcp_tools(adapters_python: Path, emu
     )
     assert proc.returncode == 0, f"adapters client failed:\n{proc.stdout}\n{proc.stderr}"
     got = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "run_model" in got["tools"] and "grok_image_to_image" in got["tools"] and len(got["tools"]) == 12
+    assert (
+        "run_model" in got["tools"]
+        and "grok_image_to_image" in got["tools"]
+        and len(got["tools"]) == len(GENERIC_TOOL_NAMES) + 1
+    )
     assert got["schema_properties"] == ["imageUrl", "model", "prompt"]
     assert "SUCCESS" in got["text"] and "Cost:" in got["text"]
     assert got["structured"]["status"] == "SUCCESS" and got["structured"]["outputs"][0]["kind"] == "image"

@@ -9,6 +9,7 @@ MCP server no real client was checked against is not "tested". Deselect them on 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from conftest import ROOT, TEST_KEY
 from test_mcp_server import http_server
 
 from rh_tools.emulator import Emulator
+from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 
@@ -59,6 +61,8 @@ def stdio_target(emu: Emulator, *server_args: str) -> list[str]:
         f"RUNNINGHUB_API_KEY={TEST_KEY}",
         f"RUNNINGHUB_BASE_URL={emu.base_url}",
         "RUNNINGHUB_POLL_INTERVAL=0.05",
+        # The inspector starts the server with a minimal environment: name the test's journal.
+        f"RUNNINGHUB_STORE={os.environ['RUNNINGHUB_STORE']}",
     ]
     return [
         *(x for e in env for x in ("-e", e)),
@@ -75,10 +79,24 @@ def stdio_target(emu: Emulator, *server_args: str) -> list[str]:
 def test_tools_list_over_stdio(emu: Emulator) -> None:
     answer = inspector("--method", "tools/list", *stdio_target(emu))
     tools = {t["name"]: t for t in answer["tools"]}
-    assert len(tools) == 11 and "run_model" in tools and "search_models" in tools
+    assert len(tools) == len(GENERIC_TOOL_NAMES) and "run_model" in tools and "search_models" in tools
     run = tools["run_model"]
     assert run["annotations"]["readOnlyHint"] is False and run["annotations"]["openWorldHint"] is True
     assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
+
+
+def test_every_tool_schema_passes_the_inspectors_strict_lint(emu: Emulator) -> None:
+    """Inspector 2.12's --strict reports tool-schema portability problems (type arrays, untyped or boolean
+    schemas, remote $refs) on stderr and exits 6 on errors: every tool (--all-tools) gives none, not even
+    a warning."""
+    cmd = ["npx", "--yes", INSPECTOR, "--cli", "--method", "tools/list", "--strict", *stdio_target(emu, "--all-tools")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Warning:" not in proc.stderr and "Error:" not in proc.stderr and "portability" not in proc.stderr, (
+        proc.stderr[-3000:]
+    )
+    tools = json.loads(proc.stdout[proc.stdout.index("{") :])["tools"]
+    assert len(tools) > 300 and all("outputSchema" in t for t in tools if t["name"] == "run_model")
 
 
 def test_tools_call_over_stdio(emu: Emulator) -> None:

@@ -157,7 +157,7 @@ def test_transport_error_text_never_carries_the_key() -> None:
         )
 
     with RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(leaky)) as rh:
-        for call in (lambda: rh.get_ai_app("77"), lambda: rh.get_task("123"), lambda: rh.account()):
+        for call in (lambda: rh.get_ai_app("77"), lambda: rh.get_task("2013508786110730241"), lambda: rh.account()):
             with pytest.raises(RunningHubError) as exc:
                 call()
             shown = str(exc.value) + json.dumps(exc.value.to_dict()) + repr(exc.value)
@@ -495,11 +495,10 @@ def test_non_json_answers_say_what_came_back() -> None:
 def test_an_unexpected_shape_names_the_route_and_status() -> None:
     from rh_tools import _calls as calls
 
-    # a workflow submit answered without its taskId
-    err = _raised(calls.workflow_call("9"), 200, {"code": 0, "msg": "", "data": {"taskStatus": "QUEUED"}})
+    # an account answer whose fields have the wrong type
+    err = _raised(calls.account_call(), 200, {"code": 0, "msg": "", "data": {"remainMoney": []}})
     assert type(err).__name__ == "ResponseFormatError" and err.status_code == 200
-    assert err.message.startswith("Unexpected response shape from /task/openapi/create: ")
-    assert err.retryable is False and "before submitting again" in err.hint  # a submit: a task may exist
+    assert err.message.startswith("Unexpected response shape from /uc/openapi/accountStatus: ")
 
 
 @pytest.mark.parametrize(
@@ -643,14 +642,14 @@ def test_retry_back_off_doubles_with_jitter_and_caps_retry_after() -> None:
 
 # ------------------------------------------------------------------ _exceptions: one table, one shape
 
+FAILED_REASON = {"node_id": "4", "node_name": "KSampler", "exception_type": "RuntimeError", "exception_message": "boom"}
+
 
 def test_a_numeric_code_wins_over_an_identifier_in_the_message() -> None:
     from rh_tools import _exceptions as E
 
     assert type(E.error_for_code(None, " TASK_QUEUE_MAXED ")) is E.RateLimitError  # v1: the name in msg
     assert type(E.error_for_code(1002, "TASK_QUEUE_MAXED")) is E.AuthenticationError
-    odd = E.error_for_code("-5", "TASK_QUEUE_MAXED")  # a code we do not know is still a code
-    assert type(odd) is E.APIError and odd.code == "-5"
     assert type(E.error_for_code(" 1003 ", "")) is E.RateLimitError
 
 
@@ -669,9 +668,9 @@ def test_known_codes_carry_everything_they_were_given() -> None:
     assert err.hint == "Slow down; retrying with back-off." and err.retryable is True
     plain = E.error_for_code(1007, "bad|坏")  # no hint of its own: the class's
     assert plain.hint == E.InvalidRequestError.default_hint and plain.message_zh == "坏"
-    failed = E.error_for_code(805, "x", task_id="3", details={"node": "3"}, status_code=200)
-    assert type(failed) is E.TaskFailedError and failed.failed_reason == {"node": "3"} == failed.details
-    assert failed.status_code == 200 and failed.task_id == "3" and failed.status == "FAILED"
+    failed = E.error_for_code(805, "x", task_id="3", details=FAILED_REASON)
+    assert type(failed) is E.TaskFailedError and failed.failed_reason == FAILED_REASON == failed.details
+    assert failed.task_id == "3" and failed.status == "FAILED"
 
 
 def test_unknown_codes_keep_what_they_were_given() -> None:
@@ -753,8 +752,8 @@ def test_the_error_classes_keep_their_own_facts() -> None:
     conn = E.APIConnectionError("reset", task_id="4")
     assert conn.sent is True and conn.task_id == "4" and conn.message == "reset"  # unknown: assume sent
     assert E.RunningHubError("x", retry_after=3.0).retry_after == 3.0
-    failed = E.TaskFailedError("bad", failed_reason={"node": "2"})
-    assert failed.status == "FAILED" and failed.failed_reason == {"node": "2"} == failed.details
+    failed = E.TaskFailedError("bad", failed_reason=FAILED_REASON)
+    assert failed.status == "FAILED" and failed.failed_reason == FAILED_REASON == failed.details
     pending = E.TaskTimeoutError("11", 30.4)
     assert pending.waited == 30.4 and pending.message == "Task still running after waiting 30s"
     assert E.TaskTimeoutError("11", 5, "QUEUED").message == "Task still QUEUED after waiting 5s"
@@ -791,11 +790,18 @@ def _task(status: str, **kw: Any) -> Any:
 @pytest.mark.parametrize(
     ("task", "message", "zh", "retryable", "hint_has", "status"),
     [
-        (dict(status="FAILED"), "Task ended with status FAILED", None, False, "adjust the inputs", "FAILED"),
-        (dict(status="CANCEL"), "Task ended with status CANCEL", None, False, "adjust the inputs", "CANCEL"),
         (
-            dict(status="FAILED", error_code="1505", error_message="Real person|真人"),
-            "Real person",
+            dict(status="FAILED", failed_reason=FAILED_REASON),
+            "The task ended FAILED: node KSampler (#4): RuntimeError: boom",
+            None,
+            False,
+            "KSampler",
+            "FAILED",
+        ),  # fmt: skip
+        (dict(status="CANCEL"), "The task was cancelled", None, False, "submit it again", "CANCEL"),
+        (
+            dict(status="FAILED", error_code="1505", error_message="Real person|真人", failed_reason=FAILED_REASON),
+            "Real person: node KSampler (#4): RuntimeError: boom",
             "真人",
             False,
             "realPersonMode",
@@ -819,16 +825,11 @@ def test_a_failed_task_reports_why_and_whether_to_try_again(
 
     w = _waiter()
     with pytest.raises(TaskFailedError) as exc:
-        w.observe(_task(failed_reason={"node": "4"}, **task))
+        w.observe(_task(**task))
     err = exc.value
-    assert (err.message, err.message_zh, err.retryable, err.status, err.task_id) == (
-        message,
-        zh,
-        retryable,
-        status,
-        "77",
-    )
-    assert hint_has in err.hint and err.failed_reason == {"node": "4"} == err.details
+    assert (err.message, err.message_zh, err.retryable, err.status) == (message, zh, retryable, status)
+    assert err.task_id == "77" and hint_has in err.hint
+    assert err.failed_reason == task.get("failed_reason") == err.details
 
 
 def test_a_result_reports_its_elapsed_time_and_the_callback_sees_it() -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
+from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
-from .._exceptions import UnknownEndpointError
+from .._exceptions import InvalidInputError, UnknownEndpointError
 from ._schema import TOOL_NAME_RE, Category, Endpoint, OutputType, Param
+from ._search import QueryPlan, SearchIndex, SearchResult, analyse
 
 __all__ = [
     "TOOL_NAME_RE",
@@ -28,11 +29,32 @@ __all__ = [
     "Endpoint",
     "OutputType",
     "Param",
+    "SearchFilters",
+    "SearchResult",
     "all",
+    "find",
     "get",
     "load",
     "search",
 ]
+
+VARIANTS = ("low-price", "official")
+
+
+class SearchFilters(TypedDict, total=False):
+    """The keyword filters of :func:`search` (for ``**filters`` signatures such as ``rh.search``)."""
+
+    category: str | None
+    output_type: str | None
+    task: str | None
+    variant: str | None
+    input_type: str | None
+    include_deprecated: bool
+    limit: int | None
+
+
+# What a model can be given: media kinds of its parameters, or text (a prompt).
+INPUT_TYPES = ("image", "video", "audio", "text")
 
 _PATH_PREFIXES = ("/openapi/v2/", "openapi/v2/", "/")
 
@@ -46,7 +68,20 @@ def _norm(name: str) -> str:
     return n.lower()
 
 
-_WORD = re.compile(r"[a-z0-9.]+")
+def _passes(ep: Endpoint, inputs: frozenset[str], filters: dict[str, str], include_deprecated: bool) -> bool:
+    if ep.deprecated and not include_deprecated:
+        return False
+    for key in ("category", "output_type", "task", "variant"):
+        if filters.get(key) and getattr(ep, key) != filters[key]:
+            return False
+    return not filters.get("input_type") or filters["input_type"] in inputs
+
+
+def _browse_hint(models: list[Endpoint], filters: dict[str, str]) -> list[str]:
+    if models:
+        return []
+    shown = ", ".join(f"{k}={v!r}" for k, v in filters.items())
+    return [f"No endpoint has {shown}; drop one of the filters."]
 
 
 @dataclass
@@ -86,6 +121,110 @@ class Catalogue:
             f"Unknown RunningHub endpoint {name!r}", hint=hint, details={"suggestions": suggestions}
         )
 
+    @cached_property
+    def _search_index(self) -> SearchIndex:
+        return SearchIndex(self.endpoints)
+
+    @cached_property
+    def tasks(self) -> list[str]:
+        """Every task, most common first (ties alphabetical)."""
+        counts = Counter(ep.task for ep in self.endpoints)
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+    def _check_filters(self, filters: dict[str, str]) -> dict[str, str]:
+        """Lower-cased filters; a value no row has is refused with the values that exist."""
+        allowed = {
+            "category": sorted({ep.category for ep in self.endpoints}),
+            "output_type": sorted({ep.output_type for ep in self.endpoints}),
+            "task": self.tasks,
+            "variant": list(VARIANTS),
+            "input_type": list(INPUT_TYPES),
+        }
+        clean: dict[str, str] = {}
+        for key, value in filters.items():
+            v = value.strip().lower()
+            if v not in allowed[key]:
+                close = difflib.get_close_matches(v, allowed[key], n=3, cutoff=0.5)
+                raise InvalidInputError(
+                    f"Unknown {key} {value!r}",
+                    hint=(f"Did you mean {' or '.join(map(repr, close))}? " if close else "")
+                    + f"Valid {key} values: {', '.join(allowed[key])}.",
+                    details={"field": key, "allowed": allowed[key]},
+                )
+            clean[key] = v
+        return clean
+
+    def find(
+        self,
+        text: str = "",
+        *,
+        category: str | None = None,
+        output_type: str | None = None,
+        task: str | None = None,
+        variant: str | None = None,
+        input_type: str | None = None,
+        include_deprecated: bool = False,
+    ) -> SearchResult:
+        """Every endpoint matching ``text`` and the filters, best first, with notes and, when nothing
+        matches, suggestions of what to try instead (see :mod:`._search` for how it ranks).
+
+        ``text`` is read for intent ("animate this photo", "upscale my picture", "3d model from an
+        image") and for words (model, provider, task names). Filters are exact; an unknown filter value
+        raises :class:`~rh_tools.UnknownEndpointError`'s sibling :class:`~rh_tools.InvalidInputError`
+        listing the valid ones. Without text, every endpoint passing the filters, in catalogue order.
+        Prices are not in the catalogue, so there is no price filter: ``variant='low-price'`` picks the
+        cheaper channels, and the client's ``price_preview`` quotes one call.
+        """
+        raw = {"category": category, "output_type": output_type, "task": task}
+        raw |= {"variant": variant, "input_type": input_type}
+        filters = self._check_filters({k: v for k, v in raw.items() if v})
+        index = self._search_index
+        allowed = {pos for pos, r in enumerate(index.rows) if _passes(r.ep, r.inputs, filters, include_deprecated)}
+        plan = analyse(text)
+        if not plan.terms and not plan.concepts:
+            models = [index.rows[pos].ep for pos in sorted(allowed)]
+            return SearchResult(models, [0.0] * len(models), suggestions=_browse_hint(models, filters))
+        ranked = index.rank(plan, allowed, self._live(include_deprecated))
+        models, scores = [ep for _, _, ep in ranked], [s for s, _, _ in ranked]
+        if models:
+            return SearchResult(models, scores, notes=plan.notes)
+        return SearchResult(
+            [], [], notes=plan.notes, suggestions=self._suggest(text, plan, filters, include_deprecated)
+        )
+
+    def _live(self, include_deprecated: bool) -> set[int]:
+        """Positions of the rows a search may show regardless of filters."""
+        return {p for p, r in enumerate(self._search_index.rows) if include_deprecated or not r.ep.deprecated}
+
+    def _suggest(self, text: str, plan: QueryPlan, filters: dict[str, str], include_deprecated: bool) -> list[str]:
+        """What to try when nothing matched: the filters to drop, else nearby words and the tasks there are."""
+        index = self._search_index
+        tips: list[str] = []
+        if filters:
+            live = self._live(include_deprecated)
+            loose = index.rank(plan, live, live)
+            if loose:
+                # the kinds of the best matches, best first (a Counter keeps first-seen order)
+                groups = Counter((ep.category, ep.task) for _, _, ep in loose)
+                shown = ", ".join(f"category={c!r} task={t!r} ({n})" for (c, t), n in list(groups.items())[:3])
+                tips.append(
+                    f"{len(loose)} models match {text!r} without the filters "
+                    f"({', '.join(f'{k}={v!r}' for k, v in filters.items())}), best first: {shown}."
+                )
+                return tips
+        near = index.near_words(plan.terms, extra=self.tasks)
+        if near:
+            tips.append(f"Did you mean: {', '.join(near)}?")
+        pool = [ep for ep in self.endpoints if _passes(ep, frozenset(), {**filters, "input_type": ""}, False)]
+        counts = Counter(ep.task for ep in (pool or self.endpoints))
+        tips.append("Tasks: " + ", ".join(f"{t} ({n})" for t, n in counts.most_common(12)) + ".")
+        tips.append(
+            "Search by what to make and from what ('video from an image', 'upscale a photo', 'text to speech', "
+            "'song', '3d model from a picture') or by model name ('kling', 'veo', 'suno'); filter with task=..., "
+            "category=image|video|audio|3d|text, variant=low-price|official."
+        )
+        return tips
+
     def search(
         self,
         text: str = "",
@@ -93,40 +232,21 @@ class Catalogue:
         category: str | None = None,
         output_type: str | None = None,
         task: str | None = None,
+        variant: str | None = None,
+        input_type: str | None = None,
         include_deprecated: bool = False,
         limit: int | None = None,
     ) -> list[Endpoint]:
-        """Rank endpoints by how many query words they match (all words must match somewhere)."""
-        words = _WORD.findall(text.lower())
-        scored: list[tuple[int, int, Endpoint]] = []
-        for i, ep in enumerate(self.endpoints):
-            if category and ep.category != category.lower():
-                continue
-            if output_type and ep.output_type != output_type.lower():
-                continue
-            if task and ep.task != task.lower():
-                continue
-            if ep.deprecated and not include_deprecated:
-                continue
-            hay_name = " ".join(
-                (ep.tool_name.replace("_", " "), ep.sidebar_name, ep.path, ep.model, *ep.aliases)
-            ).lower()
-            hay_all = " ".join((hay_name, ep.description, ep.task, ep.category, ep.provider)).lower()
-            score = 0
-            for w in words:
-                if w in (ep.output_type, ep.category) or w in ep.model.lower():
-                    score += 4  # "grok image" should rank grok's image models above its videos
-                elif w in hay_name:
-                    score += 3
-                elif w in hay_all:
-                    score += 1
-                else:
-                    score = -1
-                    break
-            if score >= 0:
-                scored.append((-score, i, ep))
-        scored.sort(key=lambda t: (t[0], t[1]))
-        found = [ep for _, _, ep in scored]
+        """The endpoints :meth:`find` ranks, best first (at most ``limit``)."""
+        found = self.find(
+            text,
+            category=category,
+            output_type=output_type,
+            task=task,
+            variant=variant,
+            input_type=input_type,
+            include_deprecated=include_deprecated,
+        ).models
         return found[:limit] if limit else found
 
     def all(self) -> list[Endpoint]:
@@ -153,10 +273,49 @@ def search(
     output_type: str | None = None,
     *,
     task: str | None = None,
+    variant: str | None = None,
+    input_type: str | None = None,
+    include_deprecated: bool = False,
     limit: int | None = None,
 ) -> list[Endpoint]:
-    """Endpoints matching ``text`` (words anywhere in names/description), best first."""
-    return load().search(text, category=category, output_type=output_type, task=task, limit=limit)
+    """Endpoints for ``text`` ("animate this photo", "kling video", "text to speech"), best first.
+
+    Filters: ``category``/``output_type`` (image, video, audio, 3d, text), ``task`` (e.g.
+    'image-to-video'), ``variant`` ('low-price' or 'official'), ``input_type`` (image, video, audio,
+    text). :func:`find` gives the same ranking plus notes and suggestions.
+    """
+    return load().search(
+        text,
+        category=category,
+        output_type=output_type,
+        task=task,
+        variant=variant,
+        input_type=input_type,
+        include_deprecated=include_deprecated,
+        limit=limit,
+    )
+
+
+def find(
+    text: str = "",
+    *,
+    category: str | None = None,
+    output_type: str | None = None,
+    task: str | None = None,
+    variant: str | None = None,
+    input_type: str | None = None,
+    include_deprecated: bool = False,
+) -> SearchResult:
+    """Like :func:`search`, with the agent-facing notes and, when nothing matches, what to try instead."""
+    return load().find(
+        text,
+        category=category,
+        output_type=output_type,
+        task=task,
+        variant=variant,
+        input_type=input_type,
+        include_deprecated=include_deprecated,
+    )
 
 
 def all() -> list[Endpoint]:  # noqa: A001 - the issue's public name

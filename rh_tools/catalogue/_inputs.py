@@ -8,7 +8,8 @@ rules it does not state (e.g. the wire format of multi-select lists) are passed 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AliasChoices,
@@ -26,9 +27,28 @@ from pydantic_core import PydanticUndefined
 
 from .._exceptions import InvalidInputError
 from .._media import MediaSource, classify_media
-from ._schema import Endpoint, Param
+from ._param import Param
 
-__all__ = ["AgentSchema", "EndpointInput", "build_input_model", "validate_params"]
+__all__ = ["AgentSchema", "EndpointInput", "EndpointLike", "build_input_model", "validate_params"]
+
+
+class EndpointLike(Protocol):
+    """What building and checking inputs needs of a catalogue ``Endpoint`` (``_schema``).
+
+    A Protocol rather than an import: ``Endpoint.input_model`` calls ``build_input_model``, so
+    importing ``_schema`` here would make the two modules import each other.
+    """
+
+    @property
+    def tool_name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def open_params(self) -> bool: ...
+    @property
+    def params(self) -> Sequence[Param]: ...
+    @property
+    def input_model(self) -> type[BaseModel]: ...
 
 
 class AgentSchema(GenerateJsonSchema):
@@ -36,6 +56,11 @@ class AgentSchema(GenerateJsonSchema):
 
     Optional fields show as plain ``X`` without ``"default": null``: a model reads "leave it out"
     from the field not being required, and a null it sends anyway is taken as "not set".
+
+    Only what every provider's function-calling dialect accepts is emitted: a one-value choice is
+    an ``enum`` of one (Gemini and several OpenAI-compatible servers reject ``const``), and the
+    root carries neither title nor description (the tool's own name and description say that,
+    and a second copy costs tokens on every request).
     """
 
     def field_title_should_be_set(self, schema: Any) -> bool:
@@ -50,12 +75,24 @@ class AgentSchema(GenerateJsonSchema):
             del out["default"]
         return out
 
+    def literal_schema(self, schema: Any) -> Any:
+        out = super().literal_schema(schema)
+        if "const" in out:
+            out["enum"] = [out.pop("const")]
+        return out
+
+    def generate(self, schema: Any, mode: Any = "validation") -> Any:
+        out = super().generate(schema, mode)
+        out.pop("title", None)
+        out.pop("description", None)
+        return out
+
 
 class EndpointInput(BaseModel):
     """Base of every endpoint input model. ``to_body()`` gives the JSON body the API expects."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
-    __rh_endpoint__: Endpoint
+    __rh_endpoint__: EndpointLike
 
     @model_validator(mode="before")
     @classmethod
@@ -159,7 +196,9 @@ def _annotation(p: Param) -> Any:
             ]
         return one
     if p.type == "json":
-        return Annotated[Any, BeforeValidator(_parse_json_string), WithJsonSchema({})]
+        # Shown as JSON text: an untyped field is refused by Gemini and flagged by MCP Inspector, and the
+        # inner shape is not published. An object or list sent as such is accepted too.
+        return Annotated[Any, BeforeValidator(_parse_json_string), WithJsonSchema({"type": "string"})]
     base: Any = {"string": str, "lora": str, "int": int, "float": float, "bool": bool}[p.type]
     if p.type == "string" and p.max_length:
         base = Annotated[str, Field(max_length=p.max_length)]
@@ -191,13 +230,45 @@ def _field(p: Param) -> tuple[Any, Any]:
     return _annotation(p), info
 
 
+_OPEN_PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "params": {
+            "type": "string",
+            "description": 'The model\'s arguments as a JSON object, e.g. \'{"prompt": "..."}\'. RunningHub has '
+            "not published them: see the model's RunningHub page.",
+        }
+    },
+    "additionalProperties": True,
+}
+
+
 class OpenEndpointInput(EndpointInput):
-    """For endpoints whose parameters RunningHub has not published: keys pass through unchecked."""
+    """For endpoints whose parameters RunningHub has not published: keys pass through unchecked.
+
+    The schema offers one ``params`` argument (a JSON object as text): a tool whose schema is an
+    object without properties cannot be called with arguments on Gemini. Keys sent directly, as
+    before, still pass through.
+    """
 
     model_config = ConfigDict(extra="allow")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_params(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"params"}:
+            inner = _parse_json_string(data["params"])
+            if not isinstance(inner, dict):
+                raise ValueError('params must be a JSON object, e.g. {"prompt": "..."}')
+            return inner
+        return data
 
-def build_input_model(ep: Endpoint) -> type[EndpointInput]:
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return json.loads(json.dumps(_OPEN_PARAMS_SCHEMA))
+
+
+def build_input_model(ep: EndpointLike) -> type[EndpointInput]:
     # Fields are named p0, p1 … internally and exposed under the API's names through aliases, so
     # API keys like "model", "json" or "12##text" never clash with pydantic or Python syntax.
     fields = {f"p{i}": _field(p) for i, p in enumerate(ep.params)}
@@ -220,7 +291,7 @@ def _describe_error(err: Any) -> tuple[str, str]:
     return loc, msg
 
 
-def validate_params(ep: Endpoint, params: dict[str, Any]) -> EndpointInput:
+def validate_params(ep: EndpointLike, params: dict[str, Any]) -> EndpointInput:
     """Validate arguments for ``ep``; raise InvalidInputError naming every bad field and the valid ones."""
     if not isinstance(params, dict):
         raise InvalidInputError(f"{ep.tool_name}: parameters must be an object/dict, got {type(params).__name__}")

@@ -40,6 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="a key that is not Enterprise-Shared: Standard Model calls answer 1014",
     )
+    p.add_argument(
+        "--consumer-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a Consumer key: pays workflows in coins; Standard Model calls answer 1014",
+    )
+    p.add_argument(
+        "--foreign-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a key of the other site: refused with HTTP 401 'ApiKey verification failed'",
+    )
+    p.add_argument(
+        "--bearer-only-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an Enterprise-Shared key refused when it also travels in a legacy request body",
+    )
     for kind, secs in CLI_DURATIONS.items():
         flag = "3d" if kind == "3d" else kind
         p.add_argument(
@@ -77,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         "queue_limit": args.queue_limit,
         "keys": args.keys,
         "wrong_kind_keys": frozenset(args.wrong_kind_key),
+        "key_kinds": dict.fromkeys(args.consumer_key, "consumer"),
+        "foreign_keys": frozenset(args.foreign_key),
+        "bearer_only_keys": frozenset(args.bearer_only_key),
         "rate_limit": args.rate_limit,
         "failure_rate": args.failure_rate,
         "failure_code": args.failure_code,

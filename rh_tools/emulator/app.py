@@ -21,7 +21,7 @@ from .routes_legacy import legacy_routes
 from .routes_v2 import v2_routes
 from .shapes import legacy_error
 
-__all__ = ["AccessLog", "build_app"]
+__all__ = ["AccessLog", "build_app", "build_files_app"]
 
 
 async def _unknown_legacy(request: Request) -> Response:
@@ -49,6 +49,12 @@ def build_app(core: Core, *, access_log: logging.Logger | None = None) -> ASGIAp
     if access_log is not None:
         inner = AccessLog(inner, access_log)
     return FaultMiddleware(inner, core.faults, core.stats)
+
+
+def build_files_app(core: Core) -> ASGIApp:
+    """The storage ("CDN") listener: result and upload files only, on a host of their own."""
+    routes = [*file_routes(core), Route("/{rest:path}", _not_found, methods=["GET", "HEAD", "POST", "PUT"])]
+    return FaultMiddleware(Starlette(routes=routes), core.faults, core.stats)
 
 
 class AccessLog:

@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "API_DURATIONS",
     "CLI_DURATIONS",
+    "KEY_KINDS",
     "KEY_RE",
     "OUTPUT_KINDS",
     "EmulatorConfig",
@@ -29,6 +30,9 @@ OUTPUT_KINDS = ("image", "video", "audio", "3d", "text")
 API_DURATIONS: dict[str, float] = {"image": 0.2, "video": 0.5, "audio": 0.3, "3d": 0.5, "text": 0.1}
 #: Real-ish but short run times for the command line (real images take seconds, videos minutes).
 CLI_DURATIONS: dict[str, float] = {"image": 3.0, "video": 8.0, "audio": 4.0, "3d": 6.0, "text": 2.0}
+
+#: The key kinds of the RunningHub console (Consumer, Enterprise-Shared, Enterprise-Exclusive).
+KEY_KINDS = ("consumer", "enterprise-shared", "enterprise-exclusive")
 
 #: RunningHub issues 32-character keys; every one seen is hexadecimal.
 KEY_RE = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -53,6 +57,17 @@ class EmulatorConfig:
     keys: frozenset[str] | None = None
     #: Keys that authenticate but are not Enterprise-Shared: Standard Model calls answer "1014".
     wrong_kind_keys: frozenset[str] = frozenset()
+    #: Key kind per key: "enterprise-shared" (default: wallet money, may call the Standard Model API),
+    #: "consumer" (pays RH coins; Standard Model calls answer 1014) or "enterprise-exclusive" (own
+    #: machines; 1014 too). Workflow/AI-app usage reports money or coins accordingly.
+    key_kinds: Mapping[str, str] = field(default_factory=dict)
+    #: Keys of the *other* site: every route refuses them with HTTP 401 and
+    #: {"code": -1, "msg": "ApiKey verification failed"} (the answer public notes report; S08, S19).
+    foreign_keys: frozenset[str] = frozenset()
+    #: Enterprise-Shared keys refused when the key also travels in the body (or form) of a legacy
+    #: call, accepted with the Bearer header alone (public notes, S09). INFERRED: whether every
+    #: Enterprise-Shared key behaves so is not known, hence opt-in per key.
+    bearer_only_keys: frozenset[str] = frozenset()
     #: INFERRED: whether /uc/openapi/accountStatus also reads camelCase ``apiKey`` from the body.
     #: The documented field is lowercase ``apikey``; a third-party SDK's test insists on it, so off.
     account_status_accepts_camel_key: bool = False
@@ -118,6 +133,11 @@ class EmulatorConfig:
     legacy_upload_max_mb: float = 30.0
     #: Lifetime of signed result/upload URLs (about a day on the real service).
     url_ttl_seconds: float = 24 * 3600.0
+    #: Serve result and upload files from a second listener (another port), as the real service
+    #: serves them from CDN hosts, not from the API host. False: from the API origin.
+    separate_cdn: bool = True
+    #: RH coins a consumer key's workflow/AI-app task costs per second of run time (rounded up).
+    coins_per_second: float = 0.5
 
     # --- webhooks -------------------------------------------------------------------------------
     webhook_timeout: float = 5.0
@@ -139,8 +159,12 @@ class EmulatorConfig:
         set_ = object.__setattr__
         if self.keys is not None and not isinstance(self.keys, frozenset):
             set_(self, "keys", frozenset(self.keys))
-        if not isinstance(self.wrong_kind_keys, frozenset):
-            set_(self, "wrong_kind_keys", frozenset(self.wrong_kind_keys))
+        for name in ("wrong_kind_keys", "foreign_keys", "bearer_only_keys"):
+            if not isinstance(getattr(self, name), frozenset):
+                set_(self, name, frozenset(getattr(self, name)))
+        bad_kinds = set(self.key_kinds.values()) - set(KEY_KINDS)
+        if bad_kinds:
+            raise ValueError(f"key_kinds: unknown kinds {sorted(bad_kinds)}; use {KEY_KINDS}")
         inst = self.instant_success
         if isinstance(inst, str):
             set_(self, "instant_success", frozenset({inst}))
@@ -186,6 +210,18 @@ class EmulatorConfig:
 
     def accepts_key(self, key: str | None) -> bool:
         """Whether ``key`` authenticates at all (well-formed, and pinned if ``keys`` is set)."""
-        if not key or not KEY_RE.match(key):
+        if not key or not KEY_RE.match(key) or key in self.foreign_keys:
             return False
-        return self.keys is None or key in self.keys or key in self.wrong_kind_keys
+        return (
+            self.keys is None
+            or key in self.keys
+            or key in self.wrong_kind_keys
+            or key in self.key_kinds
+            or key in self.bearer_only_keys
+        )
+
+    def key_kind(self, key: str) -> str:
+        """The kind of ``key`` ("enterprise-shared" unless listed otherwise)."""
+        if key in self.wrong_kind_keys:
+            return self.key_kinds.get(key, "consumer")
+        return self.key_kinds.get(key, "enterprise-shared")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import re
 import secrets
@@ -26,7 +27,7 @@ from .config import EmulatorConfig
 from .faults import Faults
 from .limits import RateLimiter
 from .media import Signer, UploadStore
-from .shapes import json_response, legacy_error, upload_error, v2_error
+from .shapes import json_response, key_refused, legacy_error, unknown_key, upload_error, v2_error
 from .state import Output, Task, TaskStore, new_task_id
 from .stats import Stats
 from .webhooks import WebhookRecord, Webhooks
@@ -76,6 +77,8 @@ class Core:
         self.webhooks = Webhooks(self.stats, lambda: (self.config.webhook_timeout, self.config.webhook_retry_delays))
         self.endpoints: dict[str, Any] = {}
         self.set_catalogue(catalogue)
+        #: Origin of the file ("CDN") listener, set by the server that runs one.
+        self.cdn_origin: str | None = None
 
     # ---- configuration --------------------------------------------------------------------------
     @property
@@ -125,16 +128,11 @@ class Core:
         return {"Retry-After": str(max(1, int(-(-max(ra, wait) // 1))))}
 
     def auth_v2(self, request: Request, *, family: str = "v2") -> str:
-        """The caller's key for a v2 call, or raise ``Refusal`` (1002 / 1003)."""
+        """The caller's key for a v2 call, or raise ``Refusal`` (key of the other site: HTTP 401 -1;
+        unknown key: 806 in the route family's shape; rate limit: 1003)."""
         key = self.bearer(request)
         cfg = self.config
-        if not cfg.accepts_key(key):
-            self.stats.count_code(1002)
-            if family == "upload":
-                raise Refusal(upload_error(1002))
-            if family == "legacy":
-                raise Refusal(legacy_error(802))
-            raise Refusal(v2_error("1002"))
+        self._refuse_key(key, family, request.url.path)
         assert key is not None
         wait = self.limiter.check(key, cfg.rate_limit, cfg.rate_limit_burst)
         if wait is not None:
@@ -147,21 +145,30 @@ class Core:
             raise Refusal(v2_error("1003", status_code=status, headers=headers))
         return key
 
-    def auth_legacy(self, request: Request, body: Mapping[str, Any] | None, field: str = "apiKey") -> str:
-        """The caller's key for a legacy call (body field, else Bearer), or raise ``Refusal`` (802 / 1003)."""
+    def _refuse_key(self, key: str | None, family: str, path: str) -> None:
         cfg = self.config
-        key = None
-        if isinstance(body, Mapping):
-            key = body.get(field)
-            if key is None and field == "apikey" and cfg.account_status_accepts_camel_key:
-                key = body.get("apiKey")
-        if not key:
-            key = self.bearer(request)
-        key = str(key) if key is not None else None
+        if key is not None and key in cfg.foreign_keys:
+            self.stats.count_code(-1)
+            raise Refusal(key_refused())
         if not cfg.accepts_key(key):
-            self.stats.count_code(802)
-            raise Refusal(legacy_error(802))
+            self.stats.count_code(806)
+            raise Refusal(unknown_key(family, path))
+
+    def auth_legacy(self, request: Request, body: Mapping[str, Any] | None, field: str = "apiKey") -> str:
+        """The caller's key for a legacy call (body field, else Bearer), or raise ``Refusal``."""
+        cfg = self.config
+        body_key = None
+        if isinstance(body, Mapping):
+            body_key = body.get(field)
+            if body_key is None and field == "apikey" and cfg.account_status_accepts_camel_key:
+                body_key = body.get("apiKey")
+        key = str(body_key) if body_key else self.bearer(request)
+        self._refuse_key(key, "legacy", request.url.path)
         assert key is not None
+        if body_key and key in cfg.bearer_only_keys:
+            # INFERRED (S09): an Enterprise-Shared key is refused when it also travels in the body.
+            self.stats.count_code(-1)
+            raise Refusal(key_refused())
         wait = self.limiter.check(key, cfg.rate_limit, cfg.rate_limit_burst)
         if wait is not None:
             self.stats.count_code(1003)
@@ -169,7 +176,8 @@ class Core:
         return key
 
     def is_wrong_kind(self, key: str) -> bool:
-        return key in self.config.wrong_kind_keys
+        """Whether ``key`` may not call the Standard Model API (1014): only Enterprise-Shared keys may."""
+        return self.config.key_kind(key) != "enterprise-shared"
 
     # ---- planning ---------------------------------------------------------------------------------
     def duration_for(self, endpoint: str, kind: str) -> float:
@@ -231,16 +239,26 @@ class Core:
             return round(base * max(1, n_outputs), 2)
         return round(base, 2)
 
-    def _pick_failure(self, path: str) -> tuple[str, str, Any] | None:
-        fault = self.faults.take("fail_tasks", path)
+    def _pick_failure(self, path: str, family: str) -> tuple[str, str, Any] | None:
+        """(errorCode, errorMessage, failedReason) if the task should fail: an armed fault, else the
+        configured failure rate. Model-API failures carry ``failedReason`` {} (there is no ComfyUI
+        node); workflow/AI-app failures the ComfyUI detail of the failing node."""
         cfg = self.config
+        for kind, code in _MODEL_FAULTS.items():
+            fault = self.faults.take(kind, path)
+            if fault is not None:
+                code = str(fault.params.get("code") or code)
+                message = fault.params.get("message") or v2_message(code)
+                return code, message, {} if family == "standard" else _failed_reason(message)
+        fault = self.faults.take("fail_tasks", path)
         if fault is not None:
             code = str(fault.params["code"])
             message = fault.params["message"] or v2_message(code)
-            return code, message, fault.params["reason"] or _failed_reason(message)
+            default = {} if family == "standard" else _failed_reason(message)
+            return code, message, fault.params["reason"] or default
         if cfg.failure_rate and self.random() < cfg.failure_rate:
             msg = v2_message(cfg.failure_code)
-            return cfg.failure_code, msg, _failed_reason(msg)
+            return cfg.failure_code, msg, {} if family == "standard" else _failed_reason(msg)
         return None
 
     # ---- creation ---------------------------------------------------------------------------------
@@ -283,10 +301,16 @@ class Core:
             unknown_keys=tuple(unknown_keys),
             meta={"api": api, **(meta or {})},
         )
-        task.fail = self._pick_failure(submit_path)
+        task.fail = self._pick_failure(submit_path, family)
         task.never_finish = self.faults.take("never_finish", submit_path) is not None
+        if self.faults.take("empty_outputs", submit_path) is not None:
+            task.outputs = []
         instant = cfg.instant_success
-        if (instant is True or (isinstance(instant, frozenset) and endpoint in instant)) and not task.never_finish:
+        if task.fail and task.fail[0] in REFUSED_AT_ONCE:
+            # Moderation refuses at once: the task exists, is FAILED in the submit answer and costs
+            # nothing (S11: taskId + status FAILED + 1501, every cost field null).
+            self.store.add_finished(task, "FAILED")
+        elif (instant is True or (isinstance(instant, frozenset) and endpoint in instant)) and not task.never_finish:
             self.store.add_finished(task, "FAILED" if task.fail else "SUCCESS")
         elif not self.store.admit(task, queue_seconds=cfg.queue_seconds):
             self.stats.count_code(421)
@@ -305,11 +329,16 @@ class Core:
             acct.spent = round(acct.spent + task.price, 4)
 
     # ---- rendering --------------------------------------------------------------------------------
+    def files_origin(self, api_origin: str) -> str:
+        """Where result and upload files are served: the storage ("CDN") listener when there is one,
+        as the real service serves them from storage hosts, not from the API host (S06, S11)."""
+        return self.cdn_origin if self.cdn_origin and self.config.separate_cdn else api_origin
+
     def result_url(self, task: Task, index: int, ext: str) -> str:
         path = f"/media/output/{task.task_id}/{index}.{ext}"
         finished = task.wall(task.finished_at if task.finished_at is not None else task.created)
         token = self.signer.sign(path, finished + self.config.url_ttl_seconds)
-        return f"{task.origin}{path}?Rh-Comfy-Auth={token}"
+        return f"{self.files_origin(task.origin)}{path}?Rh-Comfy-Auth={token}"
 
     def results(self, task: Task) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -323,22 +352,28 @@ class Core:
             items.append(item)
         return items
 
-    def usage(self, task: Task) -> dict[str, Any]:
-        secs = str(int(round(task.cost_seconds())))
-        money = f"{task.price:.2f}" if task.final == "SUCCESS" else "0"
+    def usage(self, task: Task) -> dict[str, Any] | None:
+        """Cost of a terminal task as the service reports it, None before. Failed and cancelled tasks
+        cost nothing (every field null, S11). Model-API tasks report the API money and
+        ``taskCostTime`` "0" (S06); workflow/AI-app tasks their run seconds and, by key kind, coins
+        (consumer, S14/S17) or money (enterprise)."""
+        if task.final is None:
+            return None
+        if task.final != "SUCCESS":
+            return dict.fromkeys(("consumeMoney", "consumeCoins", "taskCostTime", "thirdPartyConsumeMoney"))
+        money = money_text(task.price)
         if task.family == "standard":
+            return {"consumeMoney": None, "consumeCoins": None, "taskCostTime": "0", "thirdPartyConsumeMoney": money}
+        secs = max(0, int(round(task.cost_seconds())))
+        if self.config.key_kind(task.key) == "consumer":
+            coins = str(max(1, math.ceil(secs * self.config.coins_per_second)))
             return {
                 "consumeMoney": None,
-                "consumeCoins": None,
-                "taskCostTime": secs,
-                "thirdPartyConsumeMoney": money,
+                "consumeCoins": coins,
+                "taskCostTime": str(secs),
+                "thirdPartyConsumeMoney": None,
             }
-        return {
-            "consumeMoney": money,
-            "consumeCoins": None,
-            "taskCostTime": secs,
-            "thirdPartyConsumeMoney": None,
-        }
+        return {"consumeMoney": money, "consumeCoins": None, "taskCostTime": str(secs), "thirdPartyConsumeMoney": None}
 
     def prompt_tips(self, task: Task) -> str:
         nodes = [o.node_id for o in task.outputs if o.node_id] or ["4"]
@@ -352,66 +387,81 @@ class Core:
         )
 
     def task_object(self, task: Task, *, submit: bool = False) -> dict[str, Any]:
-        """The v2 task object; the submit answer omits ``failedReason``/``usage`` like the docs show."""
+        """The v2 task object. The submit answer is the documented one (S02: clientId and promptTips
+        set, no failedReason/usage); a query answer also carries ``failedReason`` ({} unless a node
+        failed), ``usage``, ``parentTaskId`` and ``taskUsageList`` (S06 webhook, S07), and for model-API
+        tasks an empty clientId and promptTips (S06, S07)."""
         status = task.status(self.store.clock())
+        standard = task.family == "standard"
         obj: dict[str, Any] = {
             "taskId": task.task_id,
             "status": status,
             "errorCode": "",
             "errorMessage": "",
             "results": None,
-            "clientId": task.client_id,
-            "promptTips": self.prompt_tips(task),
+            "clientId": "" if standard and not submit else task.client_id,
+            "promptTips": "" if standard and not submit else self.prompt_tips(task),
         }
-        failed_reason = None
+        failed_reason: Any = {}
         if status == "SUCCESS":
             obj["results"] = self.results(task)
         elif status == "FAILED" and task.fail:
             obj["errorCode"], obj["errorMessage"], failed_reason = task.fail
         if not submit or status in ("SUCCESS", "FAILED"):
+            usage = self.usage(task)
             obj["failedReason"] = failed_reason
-            obj["usage"] = self.usage(task) if status in ("SUCCESS", "FAILED", "CANCEL") else None
+            obj["usage"] = usage
+            obj["parentTaskId"] = None
+            obj["taskUsageList"] = (
+                [{"taskId": int(task.task_id), "parentTaskId": None, "taskStatus": status, "usage": usage}]
+                if task.final
+                else None
+            )
         return obj
 
-    def legacy_outputs(self, task: Task) -> tuple[int, Any]:
-        """(code, data) of /task/openapi/outputs for ``task``."""
+    def legacy_outputs(self, task: Task, *, numeric_cost_time: bool = False) -> tuple[int, Any]:
+        """(code, data) of /task/openapi/outputs for ``task`` (S01, S04, S14): 813 queued, 804 running
+        (``data.netWssUrl``), 805 failed (``data.failedReason``), 0 with one item per output file
+        (``[]`` when the task produced none). Items carry ``consumeCoins`` for consumer keys (S14).
+        ``numeric_cost_time``: the legacy webhook's eventData gives taskCostTime as a number (S01)."""
         status = task.status(self.store.clock())
         if status == "QUEUED":
             return 813, None
         if status == "RUNNING":
-            return 804, {"netWssUrl": None}
+            return 804, {"netWssUrl": self._wss_url(task)}
         if status in ("FAILED", "CANCEL"):
-            if task.fail:
+            if task.fail and task.fail[2]:
                 reason = task.fail[2]
             else:
-                reason = _failed_reason("Task was cancelled|任务已取消")
+                reason = _failed_reason((task.fail[1] if task.fail else None) or "Task was cancelled|任务已取消")
             return 805, {"failedReason": reason}
-        usage = self.usage(task)
+        usage = self.usage(task) or {}
         items = []
         for r in self.results(task):
-            items.append(
-                {
-                    "fileUrl": r["url"] if r["url"] is not None else "",
-                    "fileType": "txt" if r["outputType"] == "text" else r["outputType"],
-                    "taskCostTime": usage["taskCostTime"],
-                    "nodeId": r.get("nodeId", "9"),
-                    "thirdPartyConsumeMoney": usage["thirdPartyConsumeMoney"],
-                    "consumeMoney": usage["consumeMoney"],
-                    "consumeCoins": usage["consumeCoins"],
-                    **({"text": r["text"]} if r["text"] is not None else {}),
-                }
-            )
+            item: dict[str, Any] = {
+                "fileUrl": r["url"] if r["url"] is not None else "",
+                "fileType": "txt" if r["outputType"] == "text" else r["outputType"],
+                "taskCostTime": int(usage["taskCostTime"]) if numeric_cost_time else usage["taskCostTime"],
+                "nodeId": r.get("nodeId", "9"),
+            }
+            if usage.get("consumeCoins") is not None:
+                item["consumeCoins"] = usage["consumeCoins"]
+            if r["text"] is not None:
+                item["text"] = r["text"]
+            items.append(item)
         return 0, items
+
+    def _wss_url(self, task: Task) -> str:
+        """The progress WebSocket a running workflow task reports (the emulator serves none: the docs
+        call it unstable and advise polling)."""
+        host = task.origin.split("://", 1)[-1]
+        token = self.signer.sign("/ws", 0)
+        return f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={token}"
 
     def legacy_submit_data(self, task: Task) -> dict[str, Any]:
         status = task.status(self.store.clock())
-        wss = None
-        if status == "RUNNING":
-            host = task.origin.split("://", 1)[-1]
-            token = self.signer.sign("/ws", 0)
-            wss = f"wss://{host}/ws/c_instance?clientId={task.client_id}&Rh-Comfy-Auth={token}"
         return {
-            "netWssUrl": wss,
+            "netWssUrl": self._wss_url(task) if status == "RUNNING" else None,
             "taskId": task.task_id,
             "clientId": task.client_id,
             "taskStatus": status,
@@ -421,7 +471,7 @@ class Core:
     # ---- webhooks ---------------------------------------------------------------------------------
     def webhook_record(self, task: Task) -> WebhookRecord:
         if task.meta.get("api") == "legacy":
-            code, data = self.legacy_outputs(task)
+            code, data = self.legacy_outputs(task, numeric_cost_time=True)
             event_data: Any = json.dumps(
                 {"code": code, "msg": legacy_msg(code), "data": data},
                 ensure_ascii=False,
@@ -430,15 +480,6 @@ class Core:
             event_str = event_data
         else:
             obj = self.task_object(task)
-            obj["parentTaskId"] = None
-            obj["taskUsageList"] = [
-                {
-                    "taskId": int(task.task_id),
-                    "parentTaskId": None,
-                    "taskStatus": obj["status"],
-                    "usage": obj["usage"],
-                }
-            ]
             event_data = obj
             event_str = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         payload = {"event": "TASK_END", "taskId": task.task_id, "eventData": event_data}
@@ -477,6 +518,23 @@ def _failed_reason(message: str) -> dict[str, Any]:
         "exception_type": "RuntimeError",
         "exception_message": en,
         "traceback": json.dumps([f"RuntimeError: {en}\n"]),
-        "current_inputs": {},
-        "current_outputs": {},
+        "current_inputs": "{}",
+        "current_outputs": "{}",
     }
+
+
+#: Named model-API failure faults and their codes (the 15xx range is only partly published:
+#: ``model_error`` takes any code and message).
+_MODEL_FAULTS = {
+    "content_refused": "1501",
+    "real_person_refused": "1505",
+    "model_timeout": "1504",
+    "model_error": "1015",
+}
+#: Failures the service reports in the submit answer itself: moderation happens before any run.
+REFUSED_AT_ONCE = frozenset({"1501", "1505"})
+
+
+def money_text(v: float) -> str:
+    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    return s if s not in ("-0", "") else "0"

@@ -28,6 +28,14 @@ rate_limit         answer 1003 with HTTP ``status`` (429); ``Retry-After: retry_
                    (None: no header; RunningHub documents none, so it is opt-in)
 fail_tasks         the next created tasks end FAILED with ``code`` ("1501") [, ``message``, ``reason``]
 never_finish       the next created tasks stay RUNNING forever
+content_refused    moderation (1501): the submit answer is already FAILED, nothing is charged
+real_person_refused  the real-person policy (1505): likewise FAILED at once
+model_timeout      the model times out (1504) after running
+model_error        the task fails with any model-API ``code`` ("1015") [, ``message``]: the 15xx
+                   codes beyond 1501/1504/1505 are not published, so tests pass their own
+empty_outputs      the next created tasks succeed with no output (v2 results [], outputs data [])
+node_errors        a workflow/AI-app create answers code 0 with ``promptTips`` listing node_errors and
+                   ``taskId`` 0 (INFERRED: no public answer shows this case)
 =================  ========================================================================
 
 ``path`` filters by request path: exact, or a glob (``"/openapi/v2/*"``). Without a path, request
@@ -70,10 +78,27 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "rate_limit": {"retry_after": None, "status": 429},
     "fail_tasks": {"code": "1501", "message": None, "reason": None},
     "never_finish": {},
+    "content_refused": {"message": None},
+    "real_person_refused": {"message": None},
+    "model_timeout": {"message": None},
+    "model_error": {"code": "1015", "message": None},
+    "empty_outputs": {},
+    "node_errors": {},
 }
 _ALIASES = {"timeout": "slow_response", "delay": "latency", "http_5xx": "http_error", "5xx": "http_error"}
 FAULT_KINDS = frozenset(_DEFAULTS)
-TASK_FAULTS = frozenset({"fail_tasks", "never_finish"})
+TASK_FAULTS = frozenset(
+    {
+        "fail_tasks",
+        "never_finish",
+        "content_refused",
+        "real_person_refused",
+        "model_timeout",
+        "model_error",
+        "empty_outputs",
+        "node_errors",
+    }
+)
 _API_PREFIXES = ("/openapi/", "/task/", "/api/", "/uc/")
 _ids = itertools.count(1)
 

@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .core import Core, Refusal
+from .core import Core, Refusal, money_text
 from .media import KIND_BY_EXT
 from .multipart import MultipartError, read_multipart
 from .runs import origin_of, read_json, start_app, start_workflow
@@ -48,7 +48,8 @@ async def _keyed(core: Core, request: Request, field: str = "apiKey") -> tuple[s
 
 
 def _own_task(core: Core, key: str, task_id: Any) -> Any:
-    if task_id in (None, ""):
+    # INFERRED: a task id that is no number is a parameter error here (the v2 query answers 1007).
+    if task_id in (None, "") or not str(task_id).strip().isdigit():
         raise Refusal(legacy_error(301))
     task = core.store.get(str(task_id))
     if task is None or task.key != key:
@@ -103,20 +104,17 @@ async def account_status(core: Core, request: Request) -> Response:
     running, _waiting = core.store.counts(key)
     acct = core.store.account(key)
     cfg = core.config
+    # A consumer key has coins and no wallet: remainMoney and currency null (S01).
+    wallet = cfg.key_kind(key) != "consumer"
     return envelope(
         {
             "remainCoins": str(cfg.key_setting(key, "remain_coins")),
             "currentTaskCounts": str(running),
-            "remainMoney": _money(acct.balance),
-            "currency": cfg.currency,
+            "remainMoney": money_text(acct.balance) if wallet else None,
+            "currency": cfg.currency if wallet else None,
             "apiType": cfg.api_type,
         }
     )
-
-
-def _money(v: float) -> str:
-    s = f"{v:.3f}".rstrip("0").rstrip(".")
-    return s if s not in ("-0", "") else "0"
 
 
 async def upload(core: Core, request: Request) -> Response:

@@ -8,7 +8,6 @@ and no refused request ever creates a task.
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from .core import Core, Refusal
 from .media import KIND_BY_EXT
 from .multipart import MultipartError, read_multipart
 from .runs import origin_of, read_json, start_app, start_workflow
-from .shapes import envelope, json_response, upload_error, v2_error
+from .shapes import envelope, json_response, upload_error, v2_error, v2_query_error
 from .validate import validate_body
 
 __all__ = ["v2_routes"]
@@ -92,12 +91,21 @@ async def query(core: Core, request: Request) -> Response:
     if task_id in (None, ""):
         core.stats.count_code(1007)
         return v2_error("1007", "'taskId' is required", "缺少必填参数 taskId")
+    if not _is_id(task_id):
+        # S11: a task id that is no number fails body parsing (taskId is a number server-side).
+        core.stats.count_code(1007)
+        return v2_query_error("1007", "failed to parse request body")
     task = core.store.get(str(task_id))
-    # INFERRED: unknown (or another key's) task -> 1004, reported like other refusals (empty taskId).
+    # S08, S12: an unknown (or another key's) task answers 1004 with status "".
     if task is None or task.key != key:
         core.stats.count_code(1004)
-        return v2_error("1004")
+        return v2_query_error("1004")
     return json_response(core.task_object(task))
+
+
+def _is_id(value: Any) -> bool:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text.isdigit() and len(text) <= 19
 
 
 async def upload_binary(core: Core, request: Request) -> Response:
@@ -123,7 +131,8 @@ async def upload_binary(core: Core, request: Request) -> Response:
             return upload_error(1008, f"{part.size} bytes > {limit} bytes")
         ext = Path(part.filename).suffix.lower().lstrip(".")
         kind = KIND_BY_EXT.get(ext, "file")  # INFERRED: other file kinds are tolerated as "file"
-        file_name = f"openapi/{secrets.token_hex(16)}" + (f".{ext}" if ext else "")
+        # S11: "openapi/<hash>.<ext>", size in bytes, the URL on a storage host (not the API host).
+        file_name = f"openapi/{part.sha256}" + (f".{ext}" if ext else "")
         stored = core.uploads.add(
             file_name, part.path, size=part.size, media_type=part.content_type, kind=kind, key=key
         )
@@ -132,9 +141,9 @@ async def upload_binary(core: Core, request: Request) -> Response:
         token = core.signer.sign(path, stored.created + core.config.url_ttl_seconds)
         data = {
             "type": kind,
-            "download_url": f"{origin_of(request)}{path}?Rh-Comfy-Auth={token}",
+            "download_url": f"{core.files_origin(origin_of(request))}{path}?Rh-Comfy-Auth={token}",
             "fileName": file_name,
-            "size": str(max(1, math.ceil(part.size / 1024))),
+            "size": str(part.size),
         }
         return json_response({"code": 0, "message": "success", "data": data})
     finally:

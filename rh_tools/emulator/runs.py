@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .core import Core, Refusal
-from .shapes import legacy_error, v2_error
+from .shapes import envelope, legacy_error, v2_error
 from .state import Output, Task
 from .workflows import workflow_outputs
 
@@ -39,10 +39,16 @@ async def read_json(request: Request, api: str) -> dict[str, Any]:
     return body
 
 
-def _refuse(api: str, legacy_code: int, v2_code: str, en: str = "", zh: str = "") -> Refusal:
+def _refuse(api: str, legacy_code: int, v2_code: str, en: str = "", zh: str = "", *, msg: str | None = None) -> Refusal:
     if api == "legacy":
-        return Refusal(legacy_error(legacy_code))
+        return Refusal(legacy_error(legacy_code, msg=msg))
     return Refusal(v2_error(v2_code, en, zh))
+
+
+def _node_mismatch(api: str, node_id: Any, field: Any, en: str, zh: str) -> Refusal:
+    """803 with the detail a real answer gives in ``msg`` (S08), not only the identifier."""
+    detail = f"NODE_INFO_MISMATCH(nodeId={node_id}, fieldName={field}, reason=node_not_found_in_workflow)"
+    return _refuse(api, 803, "803", en, zh, msg=detail)
 
 
 def _node_list(body: Mapping[str, Any], api: str, required: bool) -> list[Mapping[str, Any]]:
@@ -73,6 +79,23 @@ def _webhook(body: Mapping[str, Any], api: str) -> str | None:
     return url
 
 
+def _node_errors_fault(core: Core, request: Request, api: str) -> None:
+    """The ``node_errors`` fault: ComfyUI validation failed, no task was created. INFERRED shape:
+    code 0 with ``promptTips`` listing node_errors (which clients must check, S05) and taskId 0."""
+    if core.faults.take("node_errors", request.url.path) is None:
+        return
+    tips = {
+        "result": False,
+        "error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"},
+        "outputs_to_execute": [],
+        "node_errors": {"3": {"errors": [{"type": "value_not_in_list", "message": "Value not in list"}]}},
+    }
+    if api == "legacy":
+        data = {"netWssUrl": None, "taskId": 0, "clientId": "", "taskStatus": "FAILED", "promptTips": json.dumps(tips)}
+        raise Refusal(envelope(data))
+    raise Refusal(v2_error("433", "workflow validation failed", "工作流校验失败"))
+
+
 def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, Any], workflow_id: Any, api: str) -> Task:
     """Check and start a workflow run (unknown id 380, bad nodeInfoList 803, bad JSON 433)."""
     prompt: Any = None
@@ -95,13 +118,14 @@ def start_workflow(core: Core, request: Request, key: str, body: Mapping[str, An
     for n in nodes:
         node = prompt.get(str(n["nodeId"]))
         if not isinstance(node, Mapping) or str(n["fieldName"]) not in (node.get("inputs") or {}):
-            raise _refuse(
+            raise _node_mismatch(
                 api,
-                803,
-                "803",
+                n["nodeId"],
+                n["fieldName"],
                 f"node {n['nodeId']} has no input {n['fieldName']!r}",
                 f"节点 {n['nodeId']} 没有输入 {n['fieldName']}",
             )
+    _node_errors_fault(core, request, api)
     outs = workflow_outputs(prompt)
     kind = outs[0][1]
     cfg = core.config
@@ -148,13 +172,14 @@ def start_app(
     known = {(str(n.get("nodeId")), str(n.get("fieldName"))) for n in app.get("nodeInfoList", [])}
     for n in nodes:
         if (str(n["nodeId"]), str(n["fieldName"])) not in known:
-            raise _refuse(
+            raise _node_mismatch(
                 api,
-                803,
-                "803",
+                n["nodeId"],
+                n["fieldName"],
                 f"the app has no field {n['nodeId']}/{n['fieldName']}",
                 f"应用没有字段 {n['nodeId']}/{n['fieldName']}",
             )
+    _node_errors_fault(core, request, api)
     kind = str(app.get("output", "image"))
     cfg = core.config
     outputs = [Output(str(cfg.output_formats.get(kind, "png")), node_id=str(app.get("outputNodeId", "9")))]

@@ -20,7 +20,7 @@ from typing import Any
 
 import uvicorn
 
-from .app import build_app
+from .app import build_app, build_files_app
 from .config import API_DURATIONS, EmulatorConfig
 from .core import Core
 from .faults import Faults
@@ -84,6 +84,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._server: uvicorn.Server | None = None
         self._serve_task: asyncio.Task[None] | None = None
+        self._files: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
 
@@ -94,6 +95,11 @@ class Emulator:
         if host in ("0.0.0.0", "[::]"):
             host = "127.0.0.1"
         return f"http://{host}:{self.port}"
+
+    @property
+    def files_url(self) -> str:
+        """Origin of the storage ("CDN") listener that result and upload links point at."""
+        return self.core.cdn_origin or self.base_url
 
     @property
     def faults(self) -> Faults:
@@ -233,22 +239,39 @@ class Emulator:
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.get_running_loop().create_task(self.core.run_ticker())
         await self._serve()
+        if self._files is None and self.core.config.separate_cdn:
+            # A second listener for files, like the storage hosts real result links point at. It
+            # survives restart(): links handed out before a restart keep working, as CDN links do.
+            sock = self._bind(0)
+            port = sock.getsockname()[1]
+            self._files = await self._start_server(build_files_app(self.core), sock)
+            host = self.base_url.split("://", 1)[1].rsplit(":", 1)[0]
+            self.core.cdn_origin = f"http://{host}:{port}"
 
-    async def _serve(self) -> None:
+    def _bind(self, port: int) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
         # says TCP, and without it every keep-alive answer waits ~40 ms for a delayed ACK.
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self.port))
+            sock.bind((self.host, port))
         except OSError:
             sock.close()
             raise
         sock.setblocking(False)
+        return sock
+
+    async def _serve(self) -> None:
+        sock = self._bind(self.port)
         self.port = sock.getsockname()[1]
+        self._server, self._serve_task = await self._start_server(
+            build_app(self.core, access_log=_log if self._log_requests else None), sock
+        )
+
+    async def _start_server(self, app: Any, sock: socket.socket) -> tuple[uvicorn.Server, asyncio.Task[None]]:
         config = uvicorn.Config(
-            build_app(self.core, access_log=_log if self._log_requests else None),
+            app,
             lifespan="off",
             http="h11",  # faults.abort_connection relies on uvicorn's per-request cycle object
             ws="none",
@@ -266,11 +289,15 @@ class Emulator:
                 task.result()  # re-raise the startup error
                 raise RuntimeError("the emulator's HTTP server stopped during startup")
             await asyncio.sleep(0.005)
-        self._server, self._serve_task = server, task
+        return server, task
 
     async def _shutdown_server(self) -> None:
         server, task = self._server, self._serve_task
         self._server = self._serve_task = None
+        await self._stop_server(server, task)
+
+    @staticmethod
+    async def _stop_server(server: uvicorn.Server | None, task: asyncio.Task[None] | None) -> None:
         if server is None or task is None:
             return
         server.should_exit = True
@@ -288,6 +315,10 @@ class Emulator:
 
     async def _astop(self) -> None:
         await self._shutdown_server()
+        if self._files is not None:
+            files, self._files = self._files, None
+            self.core.cdn_origin = None
+            await self._stop_server(*files)
         if self._ticker is not None:
             self._ticker.cancel()
             try:

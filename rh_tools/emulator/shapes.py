@@ -19,10 +19,13 @@ __all__ = [
     "envelope",
     "family_of",
     "json_response",
+    "key_refused",
     "legacy_error",
+    "unknown_key",
     "upload_error",
     "v2_error",
     "v2_error_body",
+    "v2_query_error",
 ]
 
 Family = str  # "v2" | "upload" | "legacy" | "other"
@@ -61,6 +64,33 @@ def v2_error_body(code: str, en_detail: str = "", zh_detail: str = "", message: 
         "errorMessage": message if message is not None else v2_message(code, en_detail, zh_detail),
         "results": None,
     }
+
+
+def v2_query_error(code: str, message: str | None = None) -> JSONResponse:
+    """A refusal from /openapi/v2/query: the task object with status "" and the extra fields the
+    query answer always carries (S07: ``failedReason: {}``, ``usage``/``parentTaskId``/``taskUsageList`` null)."""
+    body = v2_error_body(code, message=message)
+    body.update({"clientId": "", "promptTips": "", "failedReason": {}, "usage": None})
+    body.update({"parentTaskId": None, "taskUsageList": None})
+    return json_response(body)
+
+
+def key_refused() -> JSONResponse:
+    """The gateway's refusal of a key of the other site, or of an Enterprise-Shared key sent in a
+    legacy body: HTTP 401, ``{"code": -1, "msg": "ApiKey verification failed", "data": null}`` (S08, S09)."""
+    return json_response({"code": -1, "msg": legacy_msg(-1), "data": None}, 401)
+
+
+def unknown_key(family: Family, path: str) -> JSONResponse:
+    """A key that matches no user. v2 task routes answer status "" + errorCode "806" with HTTP 200
+    (S07), legacy routes ``code 806`` (S07), the v2 upload ``code 401`` with ``message`` (S10)."""
+    if family == "upload":
+        return json_response({"code": 401, "message": legacy_msg(-1)})
+    if family == "v2":
+        if path == "/openapi/v2/query":
+            return v2_query_error("806")
+        return v2_error("806")
+    return legacy_error(806)
 
 
 def v2_error(
