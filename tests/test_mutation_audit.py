@@ -452,6 +452,7 @@ def _raised(call: Any, status: int, body: Any, headers: dict[str, str] | None = 
         (404, {"errorMessage": "", "msg": "no such task"}, "NotFoundError", None, "no such task"),
         (401, {"detail": "nope"}, "AuthenticationError", None, "HTTP 401"),
         (400, {}, "InvalidRequestError", None, "HTTP 400"),  # exactly 400 is an error status
+        (500, {"code": 0, "msg": "busy"}, "ServerError", None, "busy"),
     ],
 )
 def test_an_error_answer_maps_by_its_code_else_its_status(
@@ -581,22 +582,39 @@ def test_unsendable_values_are_named_where_they_sit(
     assert exc.value.details == [{"field": field, "problem": exc.value.message.split(": ", 2)[2]}]
     core.refuse_unsendable({"fine": [1.5, "text", {"k": None}]})  # finite numbers and valid text pass
     core.refuse_unsendable(None)
+    with pytest.raises(InvalidInputError) as plain:
+        core.refuse_unsendable({"s": "x\ud800"})  # no context: the message starts with the field
+    assert plain.value.message == "s: contains an unpaired surrogate (invalid Unicode); send valid UTF-8 text"
 
 
 def test_log_redaction_is_installed_once_and_redacts() -> None:
     import logging
+    import uuid
 
     from rh_tools import _core as core
 
-    name = "rh-tools-test.redaction"
+    name = f"rh-tools-test.redaction.{uuid.uuid4().hex}"  # a logger no earlier test touched
     logger = logging.getLogger(name)
     core.install_log_redaction(name)
     core.install_log_redaction(name)
     assert sum(isinstance(f, core.RedactingFilter) for f in logger.filters) == 1
-    core.install_log_redaction()  # the default: httpx, which logs request URLs
-    assert any(isinstance(f, core.RedactingFilter) for f in logging.getLogger("httpx").filters)
+    assert not any(isinstance(f, core.RedactingFilter) for f in logging.getLogger().filters)
+    httpx_logger = logging.getLogger("httpx")
+    kept = list(httpx_logger.filters)
+    for f in kept:
+        httpx_logger.removeFilter(f)
+    try:
+        core.install_log_redaction()  # the default: httpx, which logs request URLs
+        assert [type(f) for f in httpx_logger.filters] == [core.RedactingFilter]
+    finally:
+        for f in list(httpx_logger.filters):
+            httpx_logger.removeFilter(f)
+        for f in kept:
+            httpx_logger.addFilter(f)
     record = logging.LogRecord(name, logging.INFO, __file__, 1, "GET %s", (f"/x?apiKey={TEST_KEY}",), None)
     assert logger.filters[-1].filter(record) is True and record.getMessage() == "GET /x?apiKey=***"
+    broken = logging.LogRecord(name, logging.INFO, __file__, 1, "%d items", ("many",), None)
+    assert logger.filters[-1].filter(broken) is True  # a malformed record is passed on, not dropped
 
 
 def test_redaction_keeps_the_name_and_hides_the_value() -> None:
@@ -1480,3 +1498,64 @@ def test_langchain_path_policy_uploads_what_it_checked(tmp_path: Path, monkeypat
         assert exc.value.hint == "Pass a public URL instead, or a file in an allowed folder."
     with pytest.raises(InvalidInputError):
         make_context(allowed_dirs=[]).check_media([inside])  # type: ignore[misc]  # []: no local files at all
+
+
+# ------------------------------------------------------------------ _core: a failed submit that names its task
+
+TASK_ID = "2013508786110730241"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (500, {"taskId": TASK_ID, "status": "", "errorCode": "1000", "errorMessage": "oops"}, "ServerError"),
+        (400, {"taskId": TASK_ID, "errorCode": "1007", "errorMessage": "bad"}, "InvalidRequestError"),
+        (502, {"taskId": TASK_ID, "errorCode": "1010", "errorMessage": "later"}, "ServerError"),
+    ],
+)
+def test_a_failed_submit_that_names_its_task_keeps_the_id_and_is_not_resent(
+    status: int, body: dict[str, Any], cls: str
+) -> None:
+    from rh_tools import _calls as calls
+    from rh_tools import _core as core
+
+    err = _raised(calls.submit_call("rhart-image-g/image-to-image", {}), status, body, {"retry-after": "1"})
+    assert type(err).__name__ == cls and err.task_id == TASK_ID and err.status_code == status
+    assert err.message == body["errorMessage"] and err.retry_after == 1.0
+    assert err.retryable is False and f"RunningHub created task {TASK_ID}" in err.hint
+    assert core.retry_delay("submit", 0, 3, err) is None  # a task exists: never resubmitted
+    legacy = _raised(calls.workflow_call("9"), 500, {"code": 500, "msg": "oops", "data": {"taskId": TASK_ID}})
+    assert legacy.task_id == TASK_ID and legacy.retryable is False
+    # the same answer to a query is a task that failed, not a lost submit
+    task = _decode(calls.query_call(TASK_ID), status, {**body, "status": "FAILED"})
+    assert task.task_id == TASK_ID and task.error_code == body["errorCode"]
+
+
+def test_a_failed_submit_without_a_task_id_may_or_may_not_have_one() -> None:
+    from rh_tools import _calls as calls
+
+    submit = calls.submit_call("rhart-image-g/image-to-image", {})
+    unknown = _raised(submit, 500, {"taskId": "", "errorCode": "1005", "errorMessage": "internal"})
+    assert unknown.task_id is None and unknown.retryable is False and "may have reached RunningHub" in unknown.hint
+    busy = _raised(submit, 503, {"taskId": "", "errorCode": "1010", "errorMessage": "unavailable"})
+    assert busy.retryable is True and "may have" not in busy.hint  # an admission refusal: no task
+
+
+def test_the_client_does_not_resend_a_refusal_that_names_a_task() -> None:
+    sent: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(429, json={"taskId": TASK_ID, "errorCode": "1003", "errorMessage": "slow"})
+
+    with RunningHub(api_key=TEST_KEY, transport=httpx.MockTransport(api)) as rh:
+        with pytest.raises(RunningHubError) as exc:
+            rh.submit(GROK, ARGS)
+    assert len(sent) == 1 and exc.value.task_id == TASK_ID and exc.value.retryable is False
+
+
+def test_retry_after_is_kept_when_the_status_alone_decides() -> None:
+    from rh_tools import _calls as calls
+
+    err = _raised(calls.query_call("1"), 503, {"msg": "maintenance"}, {"retry-after": "4"})
+    assert type(err).__name__ == "ServerError" and err.retry_after == 4.0 and err.message == "maintenance"
