@@ -37,9 +37,72 @@ _BODY_AUTH_UPLOAD = (
     "Bearer; the legacy form upload is not offered), so this branch of request_kwargs never runs."
 )
 
+_CASE_CODEC = "Equivalent: codec names and HTTP methods are case-insensitive (httpx upper-cases the method)."
+_CHUNK = (
+    "Equivalent for behaviour: the read size of a streamed download (1 or 2 MiB, or as received) changes "
+    "neither the bytes saved nor the memory bound in a way a caller sees."
+)
+
 #: (file, function glob, regex over "<before> => <after>", note): for families of survivors that
 #: share one reason (e.g. the wording of a log line). Checked after NOTES.
 PATTERNS: list[tuple[str, str, str, str]] = [
+    (
+        "rh_tools/_core.py",
+        "_unsendable",
+        r"if \(found := _unsendable\(k, (where|None)\) if \(isinstance\(k, str\)\) or True",
+        "Equivalent: a non-string key (an int index) holds nothing unsendable, so checking it finds nothing.",
+    ),
+    (
+        "rh_tools/_core.py",
+        "_unsendable",
+        r"_unsendable\(k, None\)",
+        "Equivalent: for a bad key only the problem text of the inner result is used; its position is rebuilt.",
+    ),
+    (
+        "rh_tools/_core.py",
+        "_with_task",
+        r"err\.task_id is None or call\.task_id",
+        "Equivalent in practice: an error of a call about task X that names a task names X itself.",
+    ),
+    (
+        "rh_tools/_core.py",
+        "decode_response",
+        r"^body = None => body = \"\"",
+        "Equivalent: in the non-JSON branch both paths raise before the body is read again.",
+    ),
+    (
+        "rh_tools/_core.py",
+        "refuse_unsendable",
+        r"if \(body is not None\) or True",
+        "Equivalent: checking None finds nothing unsendable.",
+    ),
+    ("rh_tools/_download.py", "*download_outputs", r'stream\("get"|encoding="UTF-8"', _CASE_CODEC),
+    ("rh_tools/_download.py", "*download_outputs", r"iter_bytes\(", _CHUNK),
+    (
+        "rh_tools/_webhooks.py",
+        "WebhookReceiver.start",
+        r'headers\.get\("CONTENT-LENGTH"\)',
+        "Equivalent: http.server header lookups are case-insensitive.",
+    ),
+    (
+        "rh_tools/_webhooks.py",
+        "WebhookReceiver.__init__",
+        r"token_urlsafe\((17|None)\)",
+        "Equivalent for security: 17 bytes, or the default 32, are as unguessable as 16 (the test checks the "
+        "secret differs per receiver and has at least 16 characters).",
+    ),
+    (
+        "rh_tools/_webhooks.py",
+        "WebhookReceiver.__init__",
+        r'self\._thread: threading\.Thread \| None = ""',
+        "Equivalent: _thread is only assigned, never read as a truth value.",
+    ),
+    (
+        "rh_tools/_waiter.py",
+        "Waiter.next_delay",
+        r"expected is None and delay >= 0",
+        "Equivalent: a zero delay only comes with initial <= 0, where the timetable gives zero too.",
+    ),
     ("rh_tools/_core.py", "request_kwargs", r'"(user-agent|USER-AGENT|accept|ACCEPT)":', _HEADER_CASE),
     (
         "rh_tools/_core.py",
