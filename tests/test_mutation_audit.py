@@ -1559,3 +1559,30 @@ def test_retry_after_is_kept_when_the_status_alone_decides() -> None:
 
     err = _raised(calls.query_call("1"), 503, {"msg": "maintenance"}, {"retry-after": "4"})
     assert type(err).__name__ == "ServerError" and err.retry_after == 4.0 and err.message == "maintenance"
+
+
+def test_duration_history_loads_from_and_writes_through_its_store() -> None:
+    """With a store (the task journal), a fresh process starts from what earlier ones learnt."""
+    from rh_tools._polling import DurationHistory
+
+    class Store:
+        def __init__(self) -> None:
+            self.rows: dict[str, list[float]] = {"ep": [8.0, 9.0, 10.0]}
+            self.asked: list[tuple[str, int]] = []
+
+        def durations(self, key: str, limit: int) -> list[float]:
+            self.asked.append((key, limit))
+            return self.rows.get(key, [])[-limit:]
+
+        def add_duration(self, key: str, seconds: float) -> None:
+            self.rows.setdefault(key, []).append(seconds)
+
+    store = Store()
+    h = DurationHistory(size=2, store=store)
+    exp = h.expect("ep")  # loaded: the latest two of 8, 9, 10
+    assert exp is not None and exp.low == pytest.approx(min(9.0 * 0.95, 9.0 - 1.0))
+    assert store.asked == [("ep", 2)]
+    h.record("ep", 12.0)
+    h.record("other", 3.0)
+    assert store.rows == {"ep": [8.0, 9.0, 10.0, 12.0], "other": [3.0]}
+    assert h.expect("ep") == DurationHistory(size=2, store=store).expect("ep")  # a new process agrees
