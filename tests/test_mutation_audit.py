@@ -1586,3 +1586,61 @@ def test_duration_history_loads_from_and_writes_through_its_store() -> None:
     h.record("other", 3.0)
     assert store.rows == {"ep": [8.0, 9.0, 10.0, 12.0], "other": [3.0]}
     assert h.expect("ep") == DurationHistory(size=2, store=store).expect("ep")  # a new process agrees
+
+
+# ------------------------------------------------------------------ toolspecs: what the tools say
+
+
+def test_describe_lists_each_parameter_with_its_rules() -> None:
+    from rh_tools import catalogue
+    from rh_tools.toolspecs import describe
+
+    text = describe(catalogue.get("grok_image_to_image")).text
+    assert "- model (list, one of g-3|g-4|g-4.1|g-4.2, default g-4.2): Model version to use." in text
+    assert "- prompt (string, required): " in text and "- imageUrl (image): " in text
+    ranged = next(
+        ep
+        for ep in catalogue.all()
+        if any(p.type == "int" and p.min is not None and p.max is not None for p in ep.params)
+    )
+    p = next(p for p in ranged.params if p.type == "int" and p.min is not None and p.max is not None)
+    assert f"- {p.name} (int" in describe(ranged).text and f"range {p.min}..{p.max}" in describe(ranged).text
+
+
+def test_local_media_values_are_told_from_remote_ones() -> None:
+    from rh_tools.toolspecs import _as_local_path
+
+    assert _as_local_path("./a.png") == "./a.png"
+    assert _as_local_path("  /tmp/a.png ") == "/tmp/a.png"
+    assert _as_local_path("file:///tmp/a.png") == "/tmp/a.png"
+    assert _as_local_path("FILE:///tmp/a.png") == "/tmp/a.png"
+    for remote in ("https://x/a.png", "data:image/png;base64,AA", "asset://1", "ftp://x/a", "", "  ", None, 3):
+        assert _as_local_path(remote) is None, remote
+
+
+def test_a_result_that_could_not_be_saved_says_where_and_why(tmp_path: Path) -> None:
+    from rh_tools import APIConnectionError
+    from rh_tools.toolspecs import ToolContext, ToolResult, _with_unsaved
+
+    ctx = ToolContext(download_dir=tmp_path)
+    base = ToolResult("SUCCESS", {"done": True})
+    assert _with_unsaved(base, None, ctx) is base and base.text == "SUCCESS"
+    os_err = _with_unsaved(ToolResult("SUCCESS", {}), PermissionError("denied"), ctx)
+    assert os_err.text == (
+        f"SUCCESS\nNot saved to {tmp_path}: PermissionError: denied. The output URLs above still work "
+        "(for about 24 h); download them from there."
+    )
+    assert os_err.data == {"download_error": "PermissionError: denied"}
+    api = _with_unsaved(ToolResult("SUCCESS", {}), APIConnectionError("Downloading output 0 failed: ReadTimeout"), ctx)
+    assert api.data["download_error"] == "Downloading output 0 failed: ReadTimeout"
+
+
+def test_tool_waits_follow_the_output_type_and_the_cap() -> None:
+    from rh_tools.toolspecs import DEFAULT_WAIT, ToolContext
+
+    ctx = ToolContext()
+    assert ctx.wait_for("video") == DEFAULT_WAIT["video"] and ctx.wait_for("image") == DEFAULT_WAIT["image"]
+    assert ctx.wait_for("unknown-kind") == 60.0 and ctx.wait_for(None) == 60.0
+    assert ctx.wait_for("video", 5.0) == 5.0
+    capped = ToolContext(max_wait=10.0)
+    assert capped.wait_for("image") == 10.0 and capped.wait_for("image", 3.0) == 3.0
