@@ -1644,3 +1644,22 @@ def test_tool_waits_follow_the_output_type_and_the_cap() -> None:
     assert ctx.wait_for("video", 5.0) == 5.0
     capped = ToolContext(max_wait=10.0)
     assert capped.wait_for("image") == 10.0 and capped.wait_for("image", 3.0) == 3.0
+
+
+def test_a_wait_gives_up_after_exactly_five_failed_polls_in_a_row() -> None:
+    from rh_tools import _exceptions as E
+
+    w = _waiter()
+    w.observe(_task("RUNNING"))
+    for _ in range(C.MAX_POLL_FAILURES - 1):
+        w.poll_failed(E.APIConnectionError("reset"))  # tolerated
+    with pytest.raises(E.APIConnectionError):
+        w.poll_failed(E.APIConnectionError("reset"))
+
+
+def test_a_task_with_an_error_code_but_no_status_counts_as_failed() -> None:
+    from rh_tools import TaskFailedError
+
+    with pytest.raises(TaskFailedError) as exc:
+        _waiter().observe(_task("", error_code="1501", error_message="moderation"))
+    assert exc.value.status == "FAILED" and exc.value.code == 1501
