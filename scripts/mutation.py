@@ -64,18 +64,22 @@ class Target:
 # whole run of its tests, so slow subprocess tests and the fault matrix stay out (they repeat what
 # these check, through other surfaces); ``SKIP`` below deselects the subprocess ones inside the files.
 _CLIENT = ("tests/test_core.py", "tests/test_client.py", "tests/test_errors.py", "tests/test_mutation_audit.py")
+# The corpus of real RunningHub answers, replayed through the decoding (fast, and the only tests of
+# how failed tasks, key refusals and Chinese-only messages are read).
+_ANSWERS = ("tests/test_real_answers.py", "tests/test_api_fidelity.py")
 TARGETS: dict[str, Target] = {
     "_core": Target(
         "rh_tools/_core.py",
         (
             *_CLIENT,
+            *_ANSWERS,
             "tests/test_secrets.py",
             # the two fast tests of the fault matrix file that judge transport errors directly
             "tests/test_reliability_faults.py::test_only_connection_failures_before_sending_count_as_unsent",
             "tests/test_reliability_faults.py::test_async_twin_does_not_resend_a_lost_submit",
         ),
     ),
-    "_exceptions": Target("rh_tools/_exceptions.py", _CLIENT),
+    "_exceptions": Target("rh_tools/_exceptions.py", (*_CLIENT, *_ANSWERS)),
     "_waiter": Target("rh_tools/_waiter.py", (*_CLIENT, "tests/test_e2e_emulator.py")),
     "_polling": Target("rh_tools/_polling.py", ("tests/test_core.py", "tests/test_mutation_audit.py")),
     "_media": Target(
