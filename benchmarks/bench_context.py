@@ -116,6 +116,27 @@ def per_endpoint() -> tuple[list[int], list[int]]:
     return defs, texts
 
 
+_FIELDS = ("title", "description", "inputSchema", "outputSchema", "annotations")
+
+
+def per_tool_table(wire_json: str, toks: dict[str, Callable[[str], int]]) -> str:
+    """Where the default tools/list's tokens go: per tool and per field, with the first real tokenizer
+    (o200k where bpe_openai loads), else chars/4. A field's cost is that of ``"key": value`` in the
+    tool's JSON, so the fields and the braces/name of each tool add up to its total."""
+    name, count = next(iter(toks.items()), ("chars/4", lambda s: len(s) // 4))
+
+    def cost(key: str, value: Any) -> int:
+        return count(json.dumps({key: value}, ensure_ascii=False)) - count("{}") if value is not None else 0
+
+    rows, sums = [], dict.fromkeys(("total", *_FIELDS), 0)
+    for tool in json.loads(wire_json):
+        cells = {"total": count(json.dumps(tool, ensure_ascii=False)), **{f: cost(f, tool.get(f)) for f in _FIELDS}}
+        rows.append([tool["name"], *(cells[k] or "" for k in sums)])
+        sums = {k: sums[k] + cells[k] for k in sums}
+    rows.append(["all (sum of the tools)", *sums.values()])
+    return table([f"MCP default tool ({name} tokens)", *sums], rows)
+
+
 def main() -> None:
     print_header("Agent context cost of the tool definitions (goal 6)")
     toks, notes = tokenizers()
@@ -202,6 +223,8 @@ def main() -> None:
             ],
         )
     )
+    print()
+    print(per_tool_table(mcp_default, toks))
     print()
     print(f"default MCP tools: {', '.join(names)}")
     print(

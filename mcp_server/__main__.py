@@ -125,10 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             anyio.run(serve_http, server, config)
         else:
-            from mcp.server.stdio import stdio_server
+            from .edge import stdio_transport
 
             async def run_stdio() -> None:
-                async with stdio_server() as (read, write):
+                async with stdio_transport() as (read, write):
                     await server.run(read, write, server.create_initialization_options())
 
             anyio.run(run_stdio)

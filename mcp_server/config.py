@@ -23,17 +23,23 @@ API_KEY_HEADER = "X-RunningHub-Api-Key"
 DEFAULT_MAX_WAIT = 50.0
 DEFAULT_HEARTBEAT = 5.0
 DEFAULT_PREVIEW_KB = 256
+# HTTP transport: how many sessions may be open at once (a client flooding them evicts its own idle
+# ones first and may hold at most half), how long an idle one lives, and how long a client may
+# take to send one request's headers and body (slow clients must not hold connections forever).
+DEFAULT_MAX_SESSIONS = 200
+DEFAULT_SESSION_IDLE = 600.0
+DEFAULT_READ_TIMEOUT = 10.0
 CATEGORIES = ("image", "video", "audio", "3d", "text")
 
 _EPILOG = f"""\
 Tool surface
   By default rh-mcp lists 13 generic tools (search_models, describe_model, run_model, price_model,
   get_task, wait_task, list_tasks, cancel_task, upload_file, get_account, run_workflow, run_ai_app,
-  describe_workflow), about 2,400 tokens of tools/list, which reach every RunningHub model.
+  describe_workflow), about 1,950 tokens of tools/list, which reach every RunningHub model.
   Per-model tools such as grok_image_to_image are opt-in with --tools, --categories,
   --output-types or --all-tools. MCP clients cap how many tools they use (Cursor sends only the
   first ~40, Windsurf ~50; OpenAI refuses over 128) and every tool costs context: --all-tools
-  means ~335 tools (~145,000 tokens). Prefer a short --tools list.
+  means ~335 tools (~130,000 tokens). Prefer a short --tools list.
 
 Local files
   Media parameters accept URLs, data URIs and local paths. Local paths are read only inside
@@ -62,6 +68,11 @@ class ServerConfig:
     port: int = 8000
     path: str = "/mcp"
     auth_token: str | None = field(default=None, repr=False)
+    allowed_hosts: list[str] = field(default_factory=list)  # extra Host header values (host or host:port)
+    allow_unauthenticated: bool = False  # start on a non-loopback address without a token
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     tools: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     output_types: list[str] = field(default_factory=list)
@@ -125,7 +136,8 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
     t.add_argument(
         "--host",
         default=e("HOST", "127.0.0.1"),
-        help="HTTP bind address (default 127.0.0.1; anything else exposes your key: set --auth-token).",
+        help="HTTP bind address (default 127.0.0.1; [::1] for IPv6 loopback). Any other address needs "
+        "--auth-token (or --allow-unauthenticated).",
     )
     t.add_argument("--port", type=int, default=int(e("PORT", "8000") or 8000), help="HTTP port (default 8000).")
     t.add_argument("--path", default=e("PATH", "/mcp"), help="HTTP endpoint path (default /mcp).")
@@ -134,6 +146,44 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         default=e("TOKEN"),
         metavar="TOKEN",
         help="HTTP: require 'Authorization: Bearer TOKEN' (prefer the RH_MCP_TOKEN variable).",
+    )
+    t.add_argument(
+        "--allowed-host",
+        action="append",
+        default=_split(e("ALLOWED_HOSTS")),
+        metavar="HOST[:PORT]",
+        help="HTTP: also accept requests whose Host header names this host (repeatable; the bind address "
+        "and, on loopback, localhost are always accepted). Guards against DNS rebinding.",
+    )
+    t.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        default=_flag(env, "ALLOW_UNAUTHENTICATED"),
+        help="HTTP: start on a non-loopback address without --auth-token (anyone who reaches the port "
+        "can spend your credits). Without this flag rh-mcp refuses to start that way.",
+    )
+    t.add_argument(
+        "--max-sessions",
+        type=int,
+        default=int(e("MAX_SESSIONS", str(DEFAULT_MAX_SESSIONS)) or DEFAULT_MAX_SESSIONS),
+        metavar="N",
+        help=f"HTTP: open sessions at most (default {DEFAULT_MAX_SESSIONS}); at the cap the least recently "
+        "used idle session of the client holding most is closed, and no client holds more than half.",
+    )
+    t.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        default=float(e("SESSION_IDLE_TIMEOUT", str(DEFAULT_SESSION_IDLE)) or DEFAULT_SESSION_IDLE),
+        metavar="SECONDS",
+        help=f"HTTP: close a session after this long without requests (default {DEFAULT_SESSION_IDLE:g}).",
+    )
+    t.add_argument(
+        "--read-timeout",
+        type=float,
+        default=float(e("READ_TIMEOUT", str(DEFAULT_READ_TIMEOUT)) or DEFAULT_READ_TIMEOUT),
+        metavar="SECONDS",
+        help=f"HTTP: a client must send a request's headers and body within this time (default "
+        f"{DEFAULT_READ_TIMEOUT:g}); slower connections are closed.",
     )
 
     s = p.add_argument_group("tool surface")
@@ -163,7 +213,7 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         "--all-tools",
         action="store_true",
         default=_flag(env, "ALL_TOOLS"),
-        help="Add all ~325 per-model tools (~140k tokens; most clients cap tool counts).",
+        help="Add all ~325 per-model tools (~130k tokens; most clients cap tool counts).",
     )
     s.add_argument(
         "--no-generic",
@@ -270,6 +320,8 @@ def parse_args(
         parser.error(f"unknown categories/output types {bad}; choose from {', '.join(CATEGORIES)}")
     if not ns.path.startswith("/"):
         parser.error("--path must start with '/'")
+    if ns.max_sessions < 1 or not ns.session_idle_timeout > 0 or not ns.read_timeout > 0:
+        parser.error("--max-sessions must be >= 1, --session-idle-timeout and --read-timeout > 0")
     limits = (ns.max_cost_per_call, ns.max_cost_per_session, ns.max_cost_per_day)
     if any(v is not None and v < 0 for v in limits):
         parser.error("--max-cost-* must be >= 0")
@@ -279,6 +331,11 @@ def parse_args(
         port=ns.port,
         path=ns.path,
         auth_token=ns.auth_token or None,
+        allowed_hosts=_split(ns.allowed_host),
+        allow_unauthenticated=ns.allow_unauthenticated,
+        max_sessions=ns.max_sessions,
+        session_idle_timeout=ns.session_idle_timeout,
+        read_timeout=ns.read_timeout,
         tools=_split(ns.tools),
         categories=_split(ns.categories),
         output_types=_split(ns.output_types),

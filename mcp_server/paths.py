@@ -3,20 +3,20 @@
 Roots are the ``--allow-dir`` folders plus, where trusted, the folders the MCP client shares as
 roots. A path is judged by where it really is: it is resolved first (``..`` and symlinks followed),
 then it must lie under a resolved root and be a regular file (no devices, FIFOs or sockets). The
-checked, resolved path replaces the one the agent gave, so what is uploaded is what was checked.
+checked, resolved path replaces the one the agent gave, and the upload opens it once without
+following symlinks and checks the opened descriptor again (``rh_tools._paths``), so what is
+uploaded is what was checked even if the file is swapped in between.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
-from rh_tools._exceptions import InvalidInputError
 from rh_tools._media import MediaSource
+from rh_tools._paths import FolderPolicy
 
 __all__ = ["FilePolicy", "NeedClientRoots", "roots_from_uris"]
 
@@ -48,10 +48,15 @@ def roots_from_uris(uris: Iterable[str]) -> list[Path]:
 
 
 class FilePolicy:
-    """The server-wide allowed roots, and the check applied to each call's local media."""
+    """The server-wide allowed roots, and the check applied to each call's local media.
+
+    The checks themselves live in :class:`rh_tools._paths.FolderPolicy`, shared with the LangChain
+    toolkit; this adds the MCP client's roots, asked for once per call when needed.
+    """
 
     def __init__(self, allow_dirs: Sequence[Path] = ()) -> None:
-        self.roots = [Path(d).expanduser().resolve() for d in allow_dirs]
+        self._policy = FolderPolicy(allow_dirs, how_to_allow=_HOW_TO_ALLOW)
+        self.roots = self._policy.roots
 
     def checker(self, client_roots: list[Path] | None, *, can_ask: bool) -> Callable[[list[MediaSource]], None]:
         """A ``ToolContext.check_media`` callback for one call.
@@ -68,62 +73,11 @@ class FilePolicy:
                 raise NeedClientRoots()
             roots = self.roots + list(client_roots or [])
             for src in local:
-                src.path = self.check_path(src.path, roots)  # type: ignore[arg-type]
+                assert src.path is not None
+                src.path = self.check_path(src.path, roots)
+                src.roots = tuple(roots)  # the upload re-checks the opened descriptor against these
 
         return check
 
     def check_path(self, path: Path, roots: Sequence[Path]) -> Path:
-        shown = str(path)
-        if not roots:
-            raise InvalidInputError(
-                f"Local file {shown!r} refused: this server reads no local files yet", hint=_HOW_TO_ALLOW
-            )
-        given = Path(path).expanduser()
-        try:
-            real = given.resolve()  # follows .. and symlinks as far as they exist; no existence check yet
-        except (OSError, RuntimeError):  # a symlink loop
-            real = None
-
-        def inside(p: Path | None) -> bool:
-            return p is not None and any(p.is_relative_to(root) for root in roots)
-
-        # Judge "inside the roots" before looking at existence: a refusal must read the same whether
-        # or not the file exists, or an agent could probe the disk outside the allowed folders.
-        lexical = Path(os.path.normpath(given.absolute()))
-        if real is None and inside(lexical):
-            raise InvalidInputError(
-                f"Local file {shown!r} does not exist or cannot be resolved (symlink loop)",
-                hint="Pass an existing file inside the allowed folders.",
-            )
-        if not inside(real):
-            via = " (it is a symlink pointing outside them)" if inside(lexical) and _has_symlink(given) else ""
-            raise InvalidInputError(
-                f"Local file {shown!r} refused: it is outside the allowed folders{via}",
-                hint="Allowed folders: " + ", ".join(str(r) for r in roots) + ". Move or copy the file there, "
-                "or pass a URL. " + _HOW_TO_ALLOW,
-            )
-        assert real is not None
-        try:
-            mode = os.stat(real).st_mode
-        except OSError:
-            raise InvalidInputError(
-                f"Local file {shown!r} does not exist or cannot be resolved",
-                hint="Pass an existing file inside the allowed folders.",
-            ) from None
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(
-                f"Local file {shown!r} refused: not a regular file (device, FIFO, socket or folder)",
-                hint="Pass an ordinary image, video or audio file.",
-            )
-        return real
-
-
-def _has_symlink(path: Path) -> bool:
-    p = path if path.is_absolute() else Path.cwd() / path
-    for part in (p, *p.parents):
-        try:
-            if part.is_symlink():
-                return True
-        except OSError:
-            return False
-    return False
+        return self._policy.check_path(path, roots)

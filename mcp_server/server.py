@@ -34,12 +34,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from rh_tools import _net as net
 from rh_tools import _render as R
 from rh_tools import catalogue
 from rh_tools._budget import Budget
 from rh_tools._client import AsyncRunningHub
 from rh_tools._config import ClientConfig
-from rh_tools._download import afetch_output, output_filename
+from rh_tools._download import FetchPolicy, afetch_output, output_filename
 from rh_tools._exceptions import InvalidInputError, RunningHubError, UnknownEndpointError
 from rh_tools._preview import FETCH_LIMIT, apreviews
 from rh_tools._version import __version__
@@ -55,6 +56,7 @@ from rh_tools.toolspecs import (
 )
 
 from .config import API_KEY_HEADER, ServerConfig
+from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
 
@@ -80,16 +82,14 @@ INSTRUCTIONS = (
 )
 
 # structured_content of every tool that reports a task. Error results carry the error's fields
-# (error, code, message, retryable, hint, task_id) instead, and some clients (the TypeScript SDK)
-# validate those against the output schema too: so the schema types the fields and requires none.
+# (error, code, message, retryable, hint, task_id when a task exists) instead, and some clients (the
+# TypeScript SDK) validate those against the output schema too: so the schema types the fields and
+# requires none, and an error without a task leaves task_id out (``_structured``) rather than null.
+# It names what code needs to decide (come back with task_id until done); `outputs` and the rest are
+# in every answer but not typed here: five copies of an untyped entry cost tokens in every tools/list.
 TASK_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "task_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},  # not a type array: MCP Inspector --strict
-        "status": {"type": "string"},
-        "done": {"type": "boolean"},
-        "outputs": {"type": "array"},
-    },
+    "properties": {"task_id": {"type": "string"}, "status": {"type": "string"}, "done": {"type": "boolean"}},
 }
 _TASK_TOOLS = {"run_model", "get_task", "wait_task", "run_workflow", "run_ai_app"}
 # Hints that the read_only/paid flags cannot express.
@@ -142,14 +142,15 @@ def _compact_schema(node: Any, *, root: bool = True) -> Any:
 
 
 def _annotations(spec: ToolSpec) -> types.ToolAnnotations:
+    """Only the hints that differ from MCP's defaults (readOnlyHint false, destructiveHint true,
+    idempotentHint false, openWorldHint true: ``ToolAnnotations`` in the spec). A hint sent with its
+    default value says nothing new and costs tokens in every tools/list."""
     if spec.read_only:
-        return types.ToolAnnotations(read_only_hint=True, open_world_hint=True)
+        return types.ToolAnnotations(read_only_hint=True)
     hints = {"destructive_hint": False, "idempotent_hint": False, **_ANNOTATION_OVERRIDES.get(spec.name, {})}
     return types.ToolAnnotations(
-        read_only_hint=False,
-        open_world_hint=True,
-        destructive_hint=hints["destructive_hint"],
-        idempotent_hint=hints["idempotent_hint"],
+        destructive_hint=False if not hints["destructive_hint"] else None,
+        idempotent_hint=True if hints["idempotent_hint"] else None,
     )
 
 
@@ -174,10 +175,18 @@ def tools_list_tokens(tools: list[types.Tool]) -> int:
 # ------------------------------------------------------------------ results
 
 
+def _structured(data: dict[str, Any], is_error: bool) -> dict[str, Any]:
+    """An error's fields as structured content: ``task_id`` only when a task exists (TASK_OUTPUT_SCHEMA
+    types it as a string, and clients may validate error results against it)."""
+    if is_error and data.get("task_id") is None:
+        return {k: v for k, v in data.items() if k != "task_id"}
+    return data
+
+
 def _error_result(err: RunningHubError) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(text=R.error_text(err))],
-        structured_content=R.error_data(err),
+        structured_content=_structured(R.error_data(err), True),
         is_error=True,
     )
 
@@ -188,10 +197,16 @@ def _mime(name: str) -> str | None:
 
 @dataclass
 class _State:
-    """What the lifespan shares across all sessions: one connection pool, one default client."""
+    """What the lifespan shares across all sessions: one connection pool, one default client.
+
+    ``fetch`` is a separate pool for inline previews: it refuses private addresses (output URLs
+    come from outside) and never carries the API key.
+    """
 
     client: AsyncRunningHub
     http: httpx.AsyncClient
+    fetch: httpx.AsyncClient
+    fetch_policy: FetchPolicy
 
 
 class RHServer:
@@ -220,16 +235,21 @@ class RHServer:
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
         cfg = ClientConfig.resolve(api_key=self.config.api_key, **self._client_kwargs())
-        http = httpx.AsyncClient(
+        # One pool for every session and key: no cookie jar (a cookie set for one key must not travel
+        # with another), no redirect to another origin, whole-call deadlines (``rh_tools._net``).
+        http = net.make_async_client(
             timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            follow_redirects=True,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
+        fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
         client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
-            yield _State(client, http)
+            yield _State(client, http, fetch, policy)
         finally:
             await http.aclose()
+            await fetch.aclose()
 
     def _client_for(self, ctx: Any, state: _State) -> AsyncRunningHub:
         """The caller's own key (HTTP header) if it sent one, else the server's key; same pool either way."""
@@ -367,8 +387,10 @@ class RHServer:
                     self._link(p.as_uri(), name=p.name, description="Downloaded copy in the server's output folder.")
                 )
             if self.config.inline_preview:
-                content.extend(await self._previews(task, state.http))
-        return types.CallToolResult(content=content, structured_content=result.data, is_error=result.is_error)
+                content.extend(await self._previews(task, state))
+        return types.CallToolResult(
+            content=content, structured_content=_structured(result.data, result.is_error), is_error=result.is_error
+        )
 
     def _link(self, uri: str, *, name: str, title: str | None = None, description: str) -> types.ResourceLink:
         """A resource link, remembered so that resources/read serves it (and nothing it did not emit)."""
@@ -379,11 +401,17 @@ class RHServer:
             self.emitted.popitem(last=False)
         return types.ResourceLink(uri=uri, name=name, title=title, mime_type=mime, description=description)
 
-    async def _previews(self, task: Any, http: httpx.AsyncClient) -> list[Any]:
-        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at."""
+    async def _previews(self, task: Any, state: _State) -> list[Any]:
+        """Thumbnails of the image outputs (<= 1,024 px, <= --preview-max-kb) for the model to look at.
+
+        Fetched through the guarded pool: a URL pointing at this machine or a private network (other
+        than the API's host) is refused, so its bytes never reach the model.
+        """
 
         async def fetch(url: str) -> bytes:
-            return await afetch_output(url, max_bytes=FETCH_LIMIT, client=http, what="the image")
+            return await afetch_output(
+                url, max_bytes=FETCH_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the image"
+            )
 
         shown, notes = await apreviews(task, fetch, max_bytes=self.config.preview_max_kb * 1024)
         blocks: list[Any] = [
@@ -509,7 +537,9 @@ class RHServer:
             if uri.startswith("file://"):
                 data = await anyio.to_thread.run_sync(self._read_output_file, uri)
             else:
-                data = await afetch_output(uri, max_bytes=READ_LIMIT, client=state.http, what="the output")
+                data = await afetch_output(
+                    uri, max_bytes=READ_LIMIT, client=state.fetch, policy=state.fetch_policy, what="the output"
+                )
         except RunningHubError as err:
             raise MCPError(
                 code=-32603, message=f"Could not read {uri}: {err.message}. {err.hint or ''}".strip()
@@ -551,5 +581,7 @@ def build_server(config: ServerConfig | None = None) -> Server[Any]:
         on_list_resource_templates=rh.list_resource_templates,
         on_read_resource=rh.read_resource,
     )
+    # Malformed requests (non-object arguments, unpaired surrogates, deep nesting) get tool errors.
+    server.middleware.append(EdgeMiddleware())
     server.rh = rh  # type: ignore[attr-defined]  # tests and --list-tools read the selection
     return server

@@ -13,9 +13,24 @@ Workflows and AI apps have no price preview: with a per-call maximum set they ar
 price cannot be checked); under session or day limits alone they run while money is left, and
 their reported cost is counted afterwards.
 
-The per-day total is this process's own ledger unless ``spent_since`` is given: a function from a
-moment (UNIX time) to the money spent since then, which is how a task journal shared by several
-processes can feed the limit (the seam for ``rh_tools.journal``).
+The per-day total is shared through ``spent_since`` when it is given: a function from a moment
+(UNIX time) to what was spent since then by every process. The agent surfaces (LangChain toolkit,
+rh-mcp) bind it to their client's task journal (``Journal.costs_since``) when the journal is on, so
+sessions and processes on one machine share the day's total; with the journal off, the total is this
+process's own ledger. The seam knows no backend (SQLite or Redis: whatever ``Journal`` reads). It
+answers either
+
+- the reported cost of each task, by task id (what ``Journal.costs_since`` gives): merged exactly
+  with this process's ledger, where a task counts once (its reported cost once the journal has one,
+  else this process's reservation or estimate for it); or
+- one number: the money spent since then; this process's calls that are still unsettled are added
+  (their cost cannot be in that number yet); or
+- None: not known now (journal unreadable): this process's own ledger counts alone.
+
+What the day total cannot see: a task another process is still running counts once its cost is
+reported (before, only that process holds its reservation), and two processes admitting a call at
+the very same moment may both fit under the limit. A per-day limit across processes is therefore a
+limit on reported spend plus this process's own calls in flight.
 """
 
 from __future__ import annotations
@@ -26,14 +41,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from ._constants import ENV_PREFIX
 from ._exceptions import BudgetError, ConfigurationError
 from ._money import default_currency, format_money
 
-__all__ = ["Budget", "Charge", "SpentSince"]
+__all__ = ["Budget", "Charge", "SpendJournal", "SpentSince"]
 
-SpentSince = Callable[[float], float]
+SpentSince = Callable[[float], Mapping[str, float] | float | None]
+
+
+class SpendJournal(Protocol):
+    """What :meth:`Budget.read_day_from` needs of a task journal (``rh_tools.journal.Journal``)."""
+
+    enabled: bool
+
+    def costs_since(self, since: float) -> Mapping[str, float] | None: ...
+
+
 _LIMITS = {"per_call": "MAX_COST_PER_CALL", "per_session": "MAX_COST_PER_SESSION", "per_day": "MAX_COST_PER_DAY"}
 
 
@@ -45,6 +71,7 @@ class Charge:
     amount: float
     at: float
     settled: bool = False
+    task_id: str | None = None  # once the call created a task: the journal's record of it may carry its cost
 
 
 def _limit(name: str, explicit: float | None, env: Mapping[str, str]) -> float | None:
@@ -97,6 +124,12 @@ class Budget:
             spent_since=spent_since,
         )
 
+    def read_day_from(self, journal: SpendJournal | None) -> None:
+        """Take the per-day total from ``journal`` (shared by every process that writes it), unless a
+        ``spent_since`` was given or the journal is off (then this process's own ledger counts)."""
+        if self.spent_since is None and journal is not None and journal.enabled:
+            self.spent_since = journal.costs_since
+
     @property
     def money_currency(self) -> str:
         return self.currency or default_currency()
@@ -117,12 +150,19 @@ class Budget:
             return sum(c.amount for c in self._ledger)
 
     def day_spent(self) -> float:
+        """Spent since local midnight: the shared total (``spent_since``) merged with this process's
+        ledger (see the module docstring), else the ledger alone."""
         midnight = datetime.fromtimestamp(self.clock()).replace(hour=0, minute=0, second=0, microsecond=0)
         since = midnight.timestamp()
-        if self.spent_since is not None:
-            return float(self.spent_since(since))
+        shared = self.spent_since(since) if self.spent_since is not None else None
         with self._lock:
-            return sum(c.amount for c in self._ledger if c.at >= since)
+            today = [c for c in self._ledger if c.at >= since]
+        if shared is None:
+            return sum(c.amount for c in today)
+        if isinstance(shared, Mapping):
+            # A task the journal has a cost for counts at that cost; every other charge at its own amount.
+            return sum(shared.values()) + sum(c.amount for c in today if c.task_id not in shared)
+        return float(shared) + sum(c.amount for c in today if not c.settled)
 
     # -- before and after a paid call -----------------------------------------------------------
 
@@ -159,11 +199,20 @@ class Budget:
             self._ledger.append(charge)
             return charge
 
-    def settle(self, charge: Charge, actual: float | None) -> None:
-        """Replace the reservation by the cost the finished task reported (if it reported one)."""
+    def created(self, charge: Charge, task_id: str | None) -> None:
+        """The call behind ``charge`` created this task (known as soon as the submit answers)."""
+        if task_id:
+            with self._lock:
+                charge.task_id = task_id
+
+    def settle(self, charge: Charge, actual: float | None, task_id: str | None = None) -> None:
+        """Replace the reservation by the cost the finished task reported (if it reported one).
+        ``task_id``: the task the call created, so that a shared total which already counts it (the
+        journal's cost of that task) is not added to it twice."""
         with self._lock:
             if actual is not None:
                 charge.amount = actual
+            charge.task_id = task_id or charge.task_id
             charge.settled = True
 
     def release(self, charge: Charge) -> None:

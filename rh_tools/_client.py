@@ -22,9 +22,11 @@ import httpx
 from . import _calls as calls
 from . import _constants as C
 from . import _core as core
+from . import _net as net
 from . import catalogue
 from ._config import ClientConfig, LegacyAuth
-from ._exceptions import InvalidInputError, RunningHubError, error_for_status, is_key_refusal
+from ._download import FetchPolicy
+from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status, is_key_refusal
 from ._media import MediaSource
 from ._polling import DurationHistory
 from ._waiter import Waiter
@@ -39,6 +41,8 @@ __all__ = ["AsyncRunningHub", "RunningHub"]
 log = logging.getLogger("rh_tools")
 T = TypeVar("T")
 core.install_log_redaction("httpx")  # httpx logs request URLs at INFO; some carry the key (apiCallDemo)
+core.install_log_redaction("rh_tools")  # our own lines may quote an answer that quoted the key
+MAX_API_REDIRECTS = 5
 StatusCallback = Callable[[Task, float], Any]
 FileInput = str | Path | bytes | IO[bytes] | MediaSource
 
@@ -59,6 +63,8 @@ class _Base:
         poll_max_interval: float | None = None,
         legacy_auth: str | None = None,
         site_urls: dict[str, str] | None = None,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
         transport: Any = None,
         http_client: Any = None,
         webhook_receiver: WebhookReceiver | None = None,
@@ -76,7 +82,10 @@ class _Base:
             poll_max_interval=poll_max_interval,
             legacy_auth=legacy_auth,
             site_urls=site_urls,
+            max_download_mb=max_download_mb,
+            download_timeout=download_timeout,
         )
+        core.register_secret(self._config.api_key.get() if self._config.api_key else None)
         # Legacy-route auth in use; switches to "bearer" after the Enterprise-Shared refusal.
         self._legacy_auth: LegacyAuth = self._config.legacy_auth
         # Site name -> whether that site accepted this key (asked once, on a key refusal).
@@ -121,6 +130,35 @@ class _Base:
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout)
 
+    def _request_timeout(self) -> httpx.Timeout:
+        """This request's socket timeouts: the configured ones, cut to what the call's deadline leaves.
+
+        Our own transports also cut every single read and write to the deadline (``_net``); this
+        covers injected transports and clients, which only see per-request timeouts.
+        """
+        left = net.remaining()
+        if left is None:
+            return self._timeouts()
+        t = max(min(self._config.timeout, left), 0.001)
+        return httpx.Timeout(t, connect=max(min(self._config.connect_timeout, left), 0.001))
+
+    def _fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy.for_api(
+            self._config.base_url,
+            max_bytes=int(self._config.max_download_mb * 1024 * 1024),
+            timeout=self._config.download_timeout,
+        )
+
+    def _own(self, result: TaskResult) -> TaskResult:
+        """Hand a result out knowing how its outputs may be fetched (the API host is trusted)."""
+        result._fetch = self._fetch_policy()
+        return result
+
+    def _call_deadline(self, timeout: float | None, started: float) -> float:
+        """When a run/wait must be over: its timeout from ``started``, plus a grace for the last request."""
+        wait = self._config.wait_timeout if timeout is None else float(timeout)
+        return started + max(wait, 0.0) + C.DEADLINE_GRACE
+
     def _prepare(
         self, endpoint: str | Endpoint, params: dict[str, Any] | EndpointInput | None, kwargs: dict[str, Any]
     ) -> tuple[Endpoint, EndpointInput]:
@@ -158,13 +196,28 @@ class _Base:
             resp.status_code,
             (time.perf_counter() - t0) * 1000,
         )
-        return core.decode_response(call, resp.status_code, resp.headers, resp.content)
+        # An API that quotes the key back must not put it into results or errors: scrub it first.
+        return core.decode_response(call, resp.status_code, resp.headers, core.scrub_answer(resp.content))
+
+    def _redirect(self, resp: httpx.Response, hops: int) -> str | None:
+        """Where to resend after ``resp``, or None when it is the answer. API calls follow only
+        same-origin redirects (or the https upgrade of the same host), at most MAX_API_REDIRECTS."""
+        if not resp.is_redirect:
+            return None
+        target = core.redirect_target(str(resp.request.url), resp.headers.get("location"))
+        if hops >= MAX_API_REDIRECTS:
+            raise ResponseFormatError(f"RunningHub redirected more than {MAX_API_REDIRECTS} times", retryable=False)
+        return target
 
     def _retry_or_raise(self, call: core.Call[Any], attempt: int, exc: Exception) -> float:
         """The delay before retrying ``call`` after ``exc``; raises the mapped error when not retrying."""
         err = core.transport_error(exc, call) if isinstance(exc, httpx.TransportError) else exc
         assert isinstance(err, RunningHubError)
+        core.scrub_error(err)
         delay = core.retry_delay(call.kind, attempt, self._config.max_retries, err, self._rng)
+        left = net.remaining()
+        if delay is not None and left is not None and delay >= left:
+            delay = None  # the call's deadline comes first: report now, do not sleep past it
         if delay is None:
             raise err from None
         log.debug("retrying %s %s in %.2fs after %s", call.method, call.path, delay, type(err).__name__)
@@ -403,9 +456,7 @@ class RunningHub(_Base):
         if self._http is None:
             with self._lock:  # agents call tools from several threads at once; make one client, not many
                 if self._http is None:
-                    self._http = httpx.Client(
-                        timeout=self._timeouts(), transport=self._transport, follow_redirects=True
-                    )
+                    self._http = net.make_client(timeout=self._timeouts(), transport=self._transport)
         return self._http  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -427,8 +478,7 @@ class RunningHub(_Base):
         while True:
             t0 = time.perf_counter()
             try:
-                resp = self._client().request(**self._kwargs(call))
-                return self._decode(call, resp, t0)
+                return self._decode(call, self._request(call), t0)
             except (httpx.TransportError, RunningHubError) as exc:
                 if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
                     continue
@@ -439,6 +489,19 @@ class RunningHub(_Base):
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             time.sleep(delay)
+
+    def _request(self, call: core.Call[Any]) -> httpx.Response:
+        """Send ``call`` once, following only the redirects :meth:`_redirect` allows."""
+        url: str | None = None
+        for hops in range(MAX_API_REDIRECTS + 1):
+            kw = self._kwargs(call)  # fresh each time: an upload body is a one-shot stream
+            if url is not None:
+                kw["url"] = url
+            resp = self._client().request(**kw, timeout=self._request_timeout(), follow_redirects=False)
+            url = self._redirect(resp, hops)
+            if url is None:
+                return resp
+        raise AssertionError("unreachable: _redirect raises after MAX_API_REDIRECTS")
 
     def _ask_site(self, base_url: str) -> bool | None:
         """One free account call to ``base_url`` with this key: True accepted, False refused, None unknown."""
@@ -470,7 +533,7 @@ class RunningHub(_Base):
                 continue
             self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return self._keep(result)
+                return self._keep(self._own(result))
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
@@ -553,11 +616,12 @@ class RunningHub(_Base):
         """
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
-        task = self._submit(ep, model, webhook_url)
-        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return self._keep(result)
-        return self._wait(w, calls.query_call(task.task_id, ep.path))
+        with net.deadline(self._call_deadline(timeout, started)):  # the whole call, uploads and submit included
+            task = self._submit(ep, model, webhook_url)
+            w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._keep(self._own(result))
+            return self._wait(w, calls.query_call(task.task_id, ep.path))
 
     def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
         """Models for ``text`` ("animate this photo", "kling video"), best first: a local catalogue
@@ -588,16 +652,17 @@ class RunningHub(_Base):
         both; the switch is there in case).
         """
         w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
-        if look_now:
-            try:
-                task = self._send(call)
-            except RunningHubError as err:
-                w.poll_failed(err)
-            else:
-                self._journal.seen(task)
-                if (result := self._first_look(w, task)) is not None:
-                    return self._keep(result)
-        return self._wait(w, call)
+        with net.deadline(w.deadline + C.DEADLINE_GRACE):
+            if look_now:
+                try:
+                    task = self._send(call)
+                except RunningHubError as err:
+                    w.poll_failed(err)
+                else:
+                    self._journal.seen(task)
+                    if (result := self._first_look(w, task)) is not None:
+                        return self._keep(self._own(result))
+            return self._wait(w, call)
 
     def tasks(
         self,
@@ -630,11 +695,18 @@ class RunningHub(_Base):
         """Cost per local day and endpoint from the journal (money in the account's currency, coins)."""
         return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
 
-    def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
+    def download(
+        self, task: str | Task, directory: str | Path | None = None, *, timeout: float | None = None
+    ) -> list[Path]:
         """Save a finished task's outputs (by id, or a result) into ``directory`` (default: the
-        library folder, ``RUNNINGHUB_LIBRARY``); the journal records where they went."""
-        result = self._finished(task if isinstance(task, Task) else self.get_task(task))
-        paths = result.download(self._download_dir(directory))
+        library folder, ``RUNNINGHUB_LIBRARY``); the journal records where they went. ``timeout``
+        bounds each output's whole download (default ``download_timeout``, 600 s).
+
+        Raises:
+            DownloadError: an output could not be fetched or saved (with the task id and the URL).
+        """
+        result = self._own(self._finished(task if isinstance(task, Task) else self.get_task(task)))
+        paths = result.download(self._download_dir(directory), timeout=timeout)
         self._journal.files(result.task_id, paths)
         return paths
 
@@ -731,23 +803,26 @@ class RunningHub(_Base):
     ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
-        task = self._send(call)
-        self._submitted(task, task.endpoint, call.body)
         if not wait:
+            task = self._send(call)
+            self._submitted(task, task.endpoint, call.body)
             return task
-        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return self._keep(result)
-        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
-        return self._wait(w, query)
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = self._send(call)
+            self._submitted(task, task.endpoint, call.body)
+            w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return self._keep(self._own(result))
+            query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
+            return self._wait(w, query)
 
     def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
         """The workflow in ComfyUI API format: node ids, class types and inputs."""
-        return self._send(calls.workflow_json_call(workflow_id))
+        return self._send(calls.workflow_json_call(calls.numeric_id(workflow_id, "workflow_id")))
 
     def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
         """An AI app's API call example, including the nodeInfoList to copy and edit."""
-        return self._send(calls.ai_app_demo_call(webapp_id))
+        return self._send(calls.ai_app_demo_call(calls.numeric_id(webapp_id, "webapp_id")))
 
     def list_ai_apps(
         self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None
@@ -803,9 +878,7 @@ class AsyncRunningHub(_Base):
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
             limits = httpx.Limits(max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight)
-            self._http = httpx.AsyncClient(
-                timeout=self._timeouts(), transport=self._transport, follow_redirects=True, limits=limits
-            )
+            self._http = net.make_async_client(timeout=self._timeouts(), limits=limits, transport=self._transport)
         return self._http  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
@@ -828,7 +901,7 @@ class AsyncRunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 async with self._slot():
-                    resp = await self._client().request(**self._kwargs(call, async_=True))
+                    resp = await self._request(call)
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
                 if restore is None and (restore := self._fall_back_to_bearer(call, exc)) is not None:
@@ -840,6 +913,18 @@ class AsyncRunningHub(_Base):
                 delay = self._retry_or_raise(call, attempt, exc)
             attempt += 1
             await asyncio.sleep(delay)
+
+    async def _request(self, call: core.Call[Any]) -> httpx.Response:
+        url: str | None = None
+        for hops in range(MAX_API_REDIRECTS + 1):
+            kw = self._kwargs(call, async_=True)
+            if url is not None:
+                kw["url"] = url
+            resp = await self._client().request(**kw, timeout=self._request_timeout(), follow_redirects=False)
+            url = self._redirect(resp, hops)
+            if url is None:
+                return resp
+        raise AssertionError("unreachable: _redirect raises after MAX_API_REDIRECTS")
 
     async def _ask_site(self, base_url: str) -> bool | None:
         call = calls.account_call()
@@ -870,7 +955,7 @@ class AsyncRunningHub(_Base):
                 continue
             self._journal.seen(task)
             if (result := w.observe(task)) is not None:
-                return await self._keep(result)
+                return await self._keep(self._own(result))
             if woke and self._receiver is not None:
                 self._receiver.forget(w.task_id)
         raise w.timeout()
@@ -925,11 +1010,12 @@ class AsyncRunningHub(_Base):
     ) -> TaskResult:
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
-        task = await self._submit(ep, model, webhook_url)
-        w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return await self._keep(result)
-        return await self._wait(w, calls.query_call(task.task_id, ep.path))
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = await self._submit(ep, model, webhook_url)
+            w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return await self._keep(self._own(result))
+            return await self._wait(w, calls.query_call(task.task_id, ep.path))
 
     async def search(self, text: str = "", **filters: Unpack[SearchFilters]) -> list[Endpoint]:
         """Models for ``text``, best first: a local catalogue look-up (nothing is sent), async only
@@ -951,16 +1037,17 @@ class AsyncRunningHub(_Base):
         legacy_status: bool = False,
     ) -> TaskResult:
         w, call, look_now = self._resume(task_id, timeout, on_status, endpoint, legacy_status)
-        if look_now:
-            try:
-                task = await self._send(call)
-            except RunningHubError as err:
-                w.poll_failed(err)
-            else:
-                self._journal.seen(task)
-                if (result := self._first_look(w, task)) is not None:
-                    return await self._keep(result)
-        return await self._wait(w, call)
+        with net.deadline(w.deadline + C.DEADLINE_GRACE):
+            if look_now:
+                try:
+                    task = await self._send(call)
+                except RunningHubError as err:
+                    w.poll_failed(err)
+                else:
+                    self._journal.seen(task)
+                    if (result := self._first_look(w, task)) is not None:
+                        return await self._keep(self._own(result))
+            return await self._wait(w, call)
 
     async def tasks(
         self,
@@ -981,9 +1068,11 @@ class AsyncRunningHub(_Base):
     ) -> list[SpendRow]:
         return self._journal.spend(self._query(None, False, endpoint, max_age, 1, all_keys, False))
 
-    async def download(self, task: str | Task, directory: str | Path | None = None) -> list[Path]:
-        result = self._finished(task if isinstance(task, Task) else await self.get_task(task))
-        paths = await result.adownload(self._download_dir(directory))
+    async def download(
+        self, task: str | Task, directory: str | Path | None = None, *, timeout: float | None = None
+    ) -> list[Path]:
+        result = self._own(self._finished(task if isinstance(task, Task) else await self.get_task(task)))
+        paths = await result.adownload(self._download_dir(directory), timeout=timeout)
         self._journal.files(result.task_id, paths)
         return paths
 
@@ -1064,21 +1153,24 @@ class AsyncRunningHub(_Base):
     ) -> TaskResult | Task:
         self._config.key()
         started = time.monotonic()
-        task = await self._send(call)
-        self._submitted(task, task.endpoint, call.body)
         if not wait:
+            task = await self._send(call)
+            self._submitted(task, task.endpoint, call.body)
             return task
-        w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
-        if (result := w.observe(task, polled=False)) is not None:
-            return await self._keep(result)
-        query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
-        return await self._wait(w, query)
+        with net.deadline(self._call_deadline(timeout, started)):
+            task = await self._send(call)
+            self._submitted(task, task.endpoint, call.body)
+            w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
+            if (result := w.observe(task, polled=False)) is not None:
+                return await self._keep(self._own(result))
+            query = calls.legacy_outputs_call(task.task_id) if legacy_status else calls.query_call(task.task_id)
+            return await self._wait(w, query)
 
     async def get_workflow_json(self, workflow_id: str) -> dict[str, Any]:
-        return await self._send(calls.workflow_json_call(workflow_id))
+        return await self._send(calls.workflow_json_call(calls.numeric_id(workflow_id, "workflow_id")))
 
     async def get_ai_app(self, webapp_id: str) -> dict[str, Any]:
-        return await self._send(calls.ai_app_demo_call(webapp_id))
+        return await self._send(calls.ai_app_demo_call(calls.numeric_id(webapp_id, "webapp_id")))
 
     async def list_ai_apps(
         self, current: int = 1, size: int = 20, sort: str = "RECOMMEND", days: int | None = None

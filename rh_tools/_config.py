@@ -87,6 +87,9 @@ class ClientConfig:
     #: Base URL of each site. Keys belong to one site; on a key refusal the client asks the other
     #: site (free account call) whether the key is its own, to say "set RUNNINGHUB_SITE=cn".
     site_urls: Mapping[str, str] = field(default_factory=lambda: dict(C.BASE_URLS))
+    # Fetching outputs (download(), previews): largest file and longest time per output.
+    max_download_mb: float = C.DEFAULT_MAX_DOWNLOAD_MB
+    download_timeout: float = C.DEFAULT_DOWNLOAD_TIMEOUT
 
     @property
     def site(self) -> str:
@@ -121,6 +124,8 @@ class ClientConfig:
         poll_max_interval: float | None = None,
         legacy_auth: str | None = None,
         site_urls: Mapping[str, str] | None = None,
+        max_download_mb: float | None = None,
+        download_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         env = os.environ if env is None else env
@@ -164,7 +169,15 @@ class ClientConfig:
             poll=poll,
             legacy_auth=_legacy_auth(_pick(legacy_auth, env.get(C.ENV_PREFIX + "LEGACY_AUTH") or None, "both")),
             site_urls=sites,
+            max_download_mb=float(
+                _pick(max_download_mb, _env_float(env, "MAX_DOWNLOAD_MB"), C.DEFAULT_MAX_DOWNLOAD_MB)
+            ),
+            download_timeout=float(
+                _pick(download_timeout, _env_float(env, "DOWNLOAD_TIMEOUT"), C.DEFAULT_DOWNLOAD_TIMEOUT)
+            ),
         )
+        if config.max_download_mb <= 0 or config.download_timeout <= 0:
+            raise ConfigurationError("max_download_mb and download_timeout must be > 0")
         if config.max_retries < 0 or config.timeout <= 0 or config.wait_timeout < 0:
             raise ConfigurationError("max_retries must be >= 0, timeout > 0 and wait_timeout >= 0")
         return config

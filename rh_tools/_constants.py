@@ -4,7 +4,10 @@ from __future__ import annotations
 
 __all__ = [
     "BASE_URLS",
+    "DEADLINE_GRACE",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_DOWNLOAD_TIMEOUT",
+    "DEFAULT_MAX_DOWNLOAD_MB",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_SITE",
     "DEFAULT_TIMEOUT",
@@ -29,6 +32,15 @@ DEFAULT_SITE = "ai"
 # Per HTTP request. Uploads of large files get no total limit, only these per-operation ones.
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+
+# A run's or wait's ``timeout`` bounds the whole call (submit, uploads, every poll, however slowly
+# a server answers); the request in flight when it passes gets this much longer to finish, so a
+# final poll at the deadline can still return the result.
+DEADLINE_GRACE = 2.0
+
+# Output downloads: per file, the largest accepted and the longest its whole download may take.
+DEFAULT_MAX_DOWNLOAD_MB = 2048.0
+DEFAULT_DOWNLOAD_TIMEOUT = 600.0
 
 DEFAULT_MAX_RETRIES = 3
 RETRY_BASE_DELAY = 0.5

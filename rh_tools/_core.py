@@ -45,7 +45,11 @@ __all__ = [
     "legacy_auth_fallback",
     "install_log_redaction",
     "redact",
+    "redirect_target",
     "refuse_unsendable",
+    "register_secret",
+    "scrub_answer",
+    "scrub_error",
     "request_kwargs",
     "retry_delay",
     "transport_error",
@@ -134,7 +138,10 @@ def refuse_unsendable(body: Any, names: Mapping[str, str] | None = None, *, cont
     where a float has no range) and unpaired surrogates (JSON escapes like "\\ud800" decode to them).
     httpx would raise a bare ValueError/UnicodeEncodeError mid-request instead of a clear error.
     ``names`` maps body keys to the argument names the caller used, for the message."""
-    found = _unsendable(body, ()) if body is not None else None
+    try:
+        found = _unsendable(body, ()) if body is not None else None
+    except RecursionError:  # JSON this deep is not an argument set; it would crash the encoder too
+        found = ((), "is nested too deeply; flatten the arguments")
     if found is not None:
         where, problem = found
         if where and names and where[0] in names:
@@ -164,16 +171,114 @@ def _unsendable(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], st
 
 
 _BEARER = re.compile(r"(Bearer\s+)[^\s'\",]+", re.I)
+# Every API key a client of this process holds. An API that quotes the key back (in an error
+# message, a task's failure reason, a non-JSON error page) must not put it into an error, a log
+# line or a tool result, so text bound for those is scrubbed of these literal values too.
+_SECRETS: set[str] = set()
+_MIN_SECRET = 8  # shorter "keys" would scrub ordinary words; real keys are 32 characters
+
+
+def register_secret(value: str | None) -> None:
+    """Scrub ``value`` from everything :func:`redact` cleans, from now on."""
+    if value and len(value) >= _MIN_SECRET:
+        _SECRETS.add(value)
 
 
 def redact(text: str) -> str:
     """Strip credentials and URL signatures from text bound for logs or errors."""
-    return _BEARER.sub(r"\1***", _SECRET_PARAM.sub(r"\1***", text))
+    return _without_secrets(_BEARER.sub(r"\1***", _SECRET_PARAM.sub(r"\1***", text)))
+
+
+def _without_secrets(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def scrub_answer(content: bytes) -> bytes:
+    """An API answer with every registered key removed, before anything reads it.
+
+    The literal bytes are replaced first; a JSON body that spells a key with ``\\u`` escapes is
+    decoded, cleaned and encoded again, so no escaping smuggles the key past this.
+    """
+    for secret in _SECRETS:
+        raw = secret.encode("utf-8")
+        if raw in content:
+            content = content.replace(raw, b"***")
+    if b"\\u" in content and _SECRETS:
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError):
+            return content
+        clean = _scrub_value(body, _without_secrets)  # keys only: signed output URLs must stay usable
+        if clean != body:
+            return json.dumps(clean, ensure_ascii=False).encode("utf-8")
+    return content
+
+
+def _scrub_value(value: Any, clean: Callable[[str], str] = redact) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_scrub_value(v, clean) for v in value]
+    if isinstance(value, dict):
+        return {_scrub_value(k, clean): _scrub_value(v, clean) for k, v in value.items()}
+    return value
+
+
+def scrub_error(err: RunningHubError) -> RunningHubError:
+    """Remove keys and signatures from every text an error carries, whatever wrapped them."""
+    err.message = redact(err.message)
+    if err.message_zh:
+        err.message_zh = redact(err.message_zh)
+    if err.hint:
+        err.hint = redact(err.hint)
+    if err.details is not None:
+        try:
+            err.details = _scrub_value(err.details)
+        except RecursionError:
+            err.details = None
+    err.args = tuple(redact(a) if isinstance(a, str) else a for a in err.args)
+    return err
+
+
+def redirect_target(url: str, location: str | None) -> str:
+    """Where an API redirect may be followed: the same origin, or the https upgrade of the same host.
+
+    Anything else is refused: a redirect to another host would carry the key (in the Authorization
+    header or, for legacy endpoints, in the body a 307 resends) to it.
+    """
+    from urllib.parse import urljoin, urlsplit
+
+    if not location:
+        raise ResponseFormatError(f"RunningHub answered a redirect without a Location from {redact(url)}")
+    target = urljoin(url, location)
+    src, dst = urlsplit(url), urlsplit(target)
+
+    def port(parts: Any) -> int | None:
+        try:
+            return parts.port or (443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None)
+        except ValueError:
+            return None
+
+    same_host = (src.hostname or "").lower() == (dst.hostname or "").lower()
+    same_origin = same_host and src.scheme == dst.scheme and port(src) == port(dst)
+    upgrade = same_host and src.scheme == "http" and dst.scheme == "https" and port(dst) == 443
+    if not (same_origin or upgrade):
+        raise ConfigurationError(
+            f"RunningHub redirected {redact(urlsplit(url).path)} to another host ({dst.hostname or target[:60]}); "
+            "rh-tools does not follow it, because the API key would travel with the request",
+            hint="If the API moved, set RUNNINGHUB_BASE_URL (or base_url=) to its new address. Nothing was submitted.",
+        )
+    return target
 
 
 class RedactingFilter(logging.Filter):
     """Redacts log records of a logger we do not own. httpx logs every request URL at INFO, and
-    two RunningHub routes take the key in the query string (apiCallDemo), as do signed output URLs."""
+    two RunningHub routes take the key in the query string (apiCallDemo), as do signed output URLs.
+    Tracebacks attached to a record are formatted and redacted too (an exception's text may quote
+    an answer that quoted the key)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -183,6 +288,10 @@ class RedactingFilter(logging.Filter):
         clean = redact(text)
         if clean != text:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 

@@ -58,7 +58,10 @@ def _via_langchain(image: Path, out_dir: Path) -> None:
         return
     _say("\n[2/3] LangChain tool: RunningHubToolkit(tools=['grok_image_to_image']) → tool.invoke(tool_call)")
     toolkit = RunningHubToolkit(
-        tools=["grok_image_to_image"], include_generic=False, download_dir=out_dir / "langchain"
+        tools=["grok_image_to_image"],
+        include_generic=False,
+        download_dir=out_dir / "langchain",
+        allowed_dirs=[image.parent],  # the tools read no local file outside the folders allowed here
     )
     tool = toolkit.get_tools()[0]
     msg = tool.invoke(

@@ -19,6 +19,7 @@
     │   ├── RateLimitError          concurrency or rate limit: wait and resubmit (421, 415, 1003, 429 …)
     │   ├── ServerError             RunningHub-side failure                     (500, 1000, 1005, 5xx …)
     │   └── ResponseFormatError     the answer was not the JSON shape the API documents
+    ├── DownloadError               a finished task's output could not be fetched or saved (task_id, URL)
     ├── TaskFailedError             the task ended FAILED or CANCEL; `code` says why
     └── TaskTimeoutError            our wait deadline passed; the task keeps running (resume with wait)
 
@@ -43,6 +44,7 @@ __all__ = [
     "CodeInfo",
     "ConfigurationError",
     "ContentPolicyError",
+    "DownloadError",
     "FileTooLargeError",
     "InsufficientBalanceError",
     "InvalidInputError",
@@ -286,6 +288,29 @@ class TaskFailedError(RunningHubError):
             failed_reason=reason,
             status=status or "FAILED",
         )
+
+
+class DownloadError(RunningHubError):
+    """A finished task's output could not be fetched or saved. The task itself succeeded and is paid.
+
+    ``reason`` says why: ``blocked_address`` (the URL points at this machine or a private network),
+    ``too_large``, ``decompression`` (a compressed body that expands past the limits), ``timeout``
+    (the download's wall-clock limit), ``http_status``, ``redirects``, ``network`` or ``disk``.
+    """
+
+    default_hint = (
+        "The task succeeded (and is paid for); only saving its output failed. The output URLs still work "
+        "for about 24 h: open or download them from there."
+    )
+
+    def __init__(
+        self, message: str, *, reason: str = "network", url: str | None = None, index: int | None = None, **kw: Any
+    ) -> None:
+        self.reason = reason
+        self.url = url
+        self.index = index
+        kw.setdefault("retryable", reason in ("network", "timeout", "http_status"))
+        super().__init__(message, **kw)
 
 
 class TaskTimeoutError(RunningHubError):

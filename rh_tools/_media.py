@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._exceptions import InvalidInputError
+from ._paths import open_checked
+from ._transfer import ametered, metered
 
 __all__ = ["MediaSource", "Multipart", "classify_media", "is_remote_reference", "sniff_extension"]
 
@@ -70,6 +72,9 @@ class MediaSource:
     data: bytes | None = None
     fileobj: IO[bytes] | None = field(default=None, repr=False)
     offset: int = 0  # where the caller's file object started, so a retried upload resends it whole
+    # Set by an agent surface's folder policy (``_paths``): the upload then opens ``path`` with
+    # O_NOFOLLOW and reads only if the opened file is still inside these folders. None: any file.
+    roots: tuple[Path, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def from_path(
@@ -173,11 +178,20 @@ class MediaSource:
                 await asyncio.to_thread(fh.close)
 
     def _open(self) -> tuple[IO[bytes], bool]:
+        """The file to stream, opened once and judged by its descriptor (see ``_paths.open_checked``)."""
         if self.fileobj is not None:
             self.fileobj.seek(self.offset)
             return self.fileobj, False
         assert self.path is not None
-        return open(self.path, "rb"), True  # noqa: SIM115 - closed by the iterator
+        fd = open_checked(self.path, self.roots)
+        size = os.fstat(fd).st_size
+        if size != self.size:  # Content-Length was computed from the size seen when the file was checked
+            os.close(fd)
+            raise InvalidInputError(
+                f"Local file {str(self.path)!r} changed size ({self.size} -> {size} bytes) before it could be uploaded",
+                hint="Wait until the file is completely written, then call again.",
+            )
+        return os.fdopen(fd, "rb"), True
 
 
 def _check_accept(ext: str, accept: list[str] | None, label: str, shown: str) -> None:
@@ -272,11 +286,11 @@ class Multipart:
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.head
-        yield from self.source.iter_chunks()
+        yield from metered(self.source.iter_chunks(), "upload", self.source.name, self.source.size)
         yield self.tail
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         yield self.head
-        async for chunk in self.source.aiter_chunks():
+        async for chunk in ametered(self.source.aiter_chunks(), "upload", self.source.name, self.source.size):
             yield chunk
         yield self.tail

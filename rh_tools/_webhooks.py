@@ -8,12 +8,16 @@ ever triggers a poll: a forged POST cannot inject a result). Polling stays the f
 callback is late, lost, or cannot reach this machine.
 
 RunningHub must be able to reach the URL: on a laptop, pass ``public_url`` of a tunnel. The path
-carries a random secret so only RunningHub (told the URL) can trigger polls.
+carries a random secret so only RunningHub (told the URL) can trigger polls. The secret is checked
+before any body is read; bodies over 1 MiB are refused unread, and a sender that stalls for
+``read_timeout`` seconds (10) on a read is dropped. No Host check: behind a tunnel the Host header
+is the tunnel's, and the secret path, not the name, is what authorises a callback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import secrets
 import threading
@@ -24,7 +28,8 @@ from typing import Any
 
 __all__ = ["WebhookReceiver"]
 
-_MAX_BODY = 8 * 1024 * 1024
+_MAX_BODY = 1024 * 1024  # a TASK_END payload is a few KB (ids, URLs, usage); anything bigger is not one
+_READ_TIMEOUT = 10.0  # seconds a sender may take per socket read (headers, body)
 _REMEMBER = 10_000  # finished task ids kept, for waits that start after their callback arrived
 
 
@@ -32,6 +37,9 @@ class _Server(ThreadingHTTPServer):
     # The stdlib default backlog of 5 drops bursts of callbacks (each dropped SYN costs a 1 s retry).
     request_queue_size = 1024
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out or hung up is not worth a traceback on stderr
 
 
 class WebhookReceiver:
@@ -44,8 +52,10 @@ class WebhookReceiver:
         *,
         public_url: str | None = None,
         fallback_poll: float = 5.0,
+        read_timeout: float = _READ_TIMEOUT,
     ) -> None:
         self.host = host
+        self.read_timeout = read_timeout
         self.fallback_poll = fallback_poll  # seconds between polls while waiting for a callback
         self.port = port
         self._public_url = public_url.rstrip("/") if public_url else None
@@ -64,15 +74,28 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = receiver.read_timeout  # per socket read: a sender that stalls is dropped
+
             def do_POST(self) -> None:  # noqa: N802 - http.server API
-                length = int(self.headers.get("content-length") or 0)
-                ok = self.path.rstrip("/") == f"/rh-webhook/{receiver._secret}" and 0 < length <= _MAX_BODY
-                body = self.rfile.read(length) if 0 < length <= _MAX_BODY else b""
-                if ok:
-                    ok = receiver.deliver_bytes(body)
-                # Answer fast and always 2xx for our own path: RunningHub retries slow/failed deliveries.
-                self.send_response(200 if ok else 404)
+                # The secret path is the only credential: judge it before reading a byte of the body,
+                # so a stranger cannot make us read (or wait for) anything.
+                if not hmac.compare_digest(self.path.rstrip("/"), f"/rh-webhook/{receiver._secret}"):
+                    return self._reply(404)
+                raw = self.headers.get("content-length") or ""
+                if not raw.isdigit() or int(raw) == 0:
+                    return self._reply(411)  # chunked or empty: not a RunningHub callback
+                if int(raw) > _MAX_BODY:
+                    return self._reply(413)
+                body = self.rfile.read(int(raw))
+                # Answer fast and always 2xx for a callback: RunningHub retries slow/failed deliveries.
+                self._reply(200 if receiver.deliver_bytes(body) else 400)
+
+            def _reply(self, status: int) -> None:
+                self.send_response(status)
                 self.send_header("content-length", "0")
+                if status != 200:
+                    self.send_header("connection", "close")
+                    self.close_connection = True
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:  # never log request lines (they hold the secret)

@@ -1,8 +1,10 @@
 """rh-tools: RunningHub from the shell — find models, run them, follow tasks, try it all offline.
 
-Exit codes: 0 ok · 2 bad input or missing configuration (nothing was sent) · 3 API, auth or
-network error · 4 the task failed · 5 still running when the wait ended (the message says how
-to resume) · 130 interrupted (Ctrl-C or SIGTERM; the message gives the task id and how to resume).
+Exit codes: 0 ok · 1 an unexpected error (a bug: please report it) · 2 bad input or missing
+configuration (nothing was sent) · 3 API, auth or network error · 4 the task failed or was
+cancelled · 5 still running when the wait ended (the message says how to resume) · 130
+interrupted (Ctrl-C or SIGTERM; the message gives the task id and how to resume). A reader that
+stops early (``rh-tools models | head -1``) is no error: the command ends with its own code.
 
 Every submitted task is in the task journal: `rh-tools tasks` lists them, `rh-tools resume`
 collects the unfinished ones.
@@ -12,18 +14,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from . import _render as R
 from . import catalogue
+from ._cli_display import make_display
+from ._cli_params import cli_example, parse_model_flags, parse_params_json
 from ._exceptions import (
     ConfigurationError,
     InvalidInputError,
@@ -31,43 +36,48 @@ from ._exceptions import (
     TaskFailedError,
     TaskTimeoutError,
 )
+from ._version import __version__
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INPUT, EXIT_API, EXIT_FAILED, EXIT_PENDING = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_API, EXIT_FAILED, EXIT_PENDING = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells expect after Ctrl-C
-_MEDIA_FLAGS = ("image", "video", "audio")
+
+# Flags every command takes, before or after the command name (rh-tools --json tasks = rh-tools tasks --json).
+GLOBAL_FLAGS = ("base-url", "json", "quiet")
+# run's own flags: a model parameter with one of these names can only be given in --params.
+RUN_FLAGS = ("params", "no-wait", "timeout", "download", "webhook-url", "help", *GLOBAL_FLAGS)
+
+
+def _emit(text: str) -> None:
+    """Print to stdout; a reader that has gone (``| head -1``) ends the output, not the command."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _stdout_gone()
+
+
+def _stdout_gone() -> None:
+    # Point stdout at /dev/null so the rest of the run (and the flush at exit) writes nowhere
+    # instead of raising again; the command still finishes and exits with its own code.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (tests capture it)
+        pass
 
 
 def _out(args: argparse.Namespace, text: str, data: Any) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        _emit(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
-        print(text)
+        _emit(text)
 
 
-class _Progress:
-    """One status line on stderr while waiting (rewritten in place on a terminal)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.last = ""
-
-    def __call__(self, task: Any, elapsed: float) -> None:
-        if not self.enabled:
-            return
-        line = f"task {task.task_id}: {task.status or '...'} ({elapsed:.1f}s)"
-        if self.tty:
-            sys.stderr.write("\r" + line.ljust(len(self.last)))
-        elif task.status != self.last.split(": ")[-1].split(" ")[0]:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-        self.last = line
-
-    def done(self) -> None:
-        if self.enabled and self.tty and self.last:
-            sys.stderr.write("\n")
+def _display(args: argparse.Namespace, label: str | None = None) -> Any:
+    """Progress on stderr (live on a terminal, plain lines otherwise), none under --json/--quiet."""
+    return make_display(silent=bool(args.json or args.quiet), label=label)
 
 
 def _client(args: argparse.Namespace) -> Any:
@@ -78,37 +88,10 @@ def _client(args: argparse.Namespace) -> Any:
     return rh
 
 
-def _parse_extra(ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
-    """``--name value`` pairs for the endpoint's parameters; repeat a flag for list parameters."""
-    params: dict[str, Any] = {}
-    names = {p.name: p for p in ep.params} | {p.key: p for p in ep.params}
-    first_media = {t: next((p for p in ep.params if p.type == t), None) for t in _MEDIA_FLAGS}
-    i = 0
-    while i < len(extra):
-        flag = extra[i]
-        if not flag.startswith("--") or i + 1 >= len(extra):
-            raise InvalidInputError(
-                f"expected '--name value' pairs, got {flag!r}",
-                hint=f"Parameters of {ep.tool_name}: {', '.join(p.name for p in ep.params)}.",
-            )
-        name, value = flag[2:], extra[i + 1]
-        i += 2
-        p = names.get(name) or (first_media.get(name) if name in _MEDIA_FLAGS else None)
-        if p is None:
-            raise InvalidInputError(
-                f"{ep.tool_name} has no parameter {name!r}",
-                hint=f"Valid: {', '.join(q.name for q in ep.params)}.",
-            )
-        parsed: Any = value
-        if p.type in ("json",) or (p.type in ("int", "float", "bool") and value[:1] not in ('"', "'")):
-            try:
-                parsed = json.loads(value)
-            except ValueError:
-                parsed = value
-        if p.multiple:
-            params.setdefault(p.name, []).append(parsed)
-        else:
-            params[p.name] = parsed
+def _params_from(args: argparse.Namespace, ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
+    """A model's arguments: --params JSON, then the --name value flags over it."""
+    params = parse_params_json(args.params)
+    params.update(parse_model_flags(ep, extra))
     return params
 
 
@@ -149,40 +132,45 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_describe(args: argparse.Namespace) -> int:
     from .toolspecs import describe
 
-    res = describe(catalogue.get(args.name))
-    _out(args, res.text.replace("run_model(name=", "example: run_model(name="), res.data)
+    ep = catalogue.get(args.name)
+    res = describe(ep)
+    example = cli_example(ep, reserved=RUN_FLAGS)
+    lines = [f"Example: {example}" if line.startswith("Example: ") else line for line in res.text.splitlines()]
+    if "./input" in example:
+        lines.insert(-1, "(./input.* stand for your own files; a URL works too.)")
+    _out(args, "\n".join(lines), {**res.data, "cli_example": example})
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     ep = catalogue.get(args.name)
     params = _params_from(args, ep, extra)
-    progress = _Progress(not args.json and not args.quiet)
     with _client(args) as rh:
         if args.no_wait:
-            task = rh.submit(ep, params, webhook_url=args.webhook_url)
+            with _display(args, ep.tool_name):  # upload bars only
+                task = rh.submit(ep, params, webhook_url=args.webhook_url)
             _out(
                 args,
                 f"Submitted task {task.task_id} ({task.status}). Follow it with: rh-tools wait {task.task_id}",
                 R.task_data(task, tool=ep.tool_name),
             )
             return EXIT_OK
-        try:
-            result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=progress)
-        finally:
-            progress.done()
-        if args.download:
-            rh.download(result, args.download)
+        with _display(args, ep.tool_name) as display:
+            result = rh.run(ep, params, timeout=args.timeout, webhook_url=args.webhook_url, on_status=display.status)
+            _save(rh, args, result)
         _out(args, R.result_text(result, tool=ep.tool_name), R.result_data(result, tool=ep.tool_name))
     return EXIT_OK
 
 
-def _params_from(args: argparse.Namespace, ep: catalogue.Endpoint, extra: list[str]) -> dict[str, Any]:
-    params = json.loads(args.params) if args.params else {}
-    if not isinstance(params, dict):
-        raise InvalidInputError("--params must be a JSON object")
-    params.update(_parse_extra(ep, extra))
-    return params
+def _save(rh: Any, args: argparse.Namespace, result: Any) -> None:
+    """``--download``: a paid result whose files cannot be saved is still printed (with its URLs)."""
+    if not args.download:
+        return
+    try:
+        rh.download(result, args.download)
+    except (RunningHubError, OSError) as err:
+        reason = err.message if isinstance(err, RunningHubError) else f"{err.strerror or err}"
+        print(f"Not saved to {args.download}: {reason}. The output URLs still work for about 24 h.", file=sys.stderr)
 
 
 def cmd_price(args: argparse.Namespace, extra: list[str]) -> int:
@@ -205,19 +193,16 @@ def cmd_price(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_task(args: argparse.Namespace) -> int:
     with _client(args) as rh:
         task = rh.get_task(args.task_id)
-    _out(args, R.task_text(task), R.task_data(task))
+    text = f"Task {task.task_id} was cancelled; it has no outputs." if task.status == "CANCEL" else R.task_text(task)
+    _out(args, text, R.task_data(task))
     return EXIT_OK
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
-    progress = _Progress(not args.json)
     with _client(args) as rh:
-        try:
-            result = rh.wait(args.task_id, args.timeout, on_status=progress)
-        finally:
-            progress.done()
-        if args.download:
-            rh.download(result, args.download)
+        with _display(args) as display:
+            result = rh.wait(args.task_id, args.timeout, on_status=display.status)
+            _save(rh, args, result)
     _out(args, R.result_text(result), R.result_data(result))
     return EXIT_OK
 
@@ -307,7 +292,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from ._waiter import _task_failed as task_failed
     from .types import TaskResult
 
-    progress = _Progress(not args.json)
     outcomes: list[dict[str, Any]] = []
     codes = [EXIT_OK]
 
@@ -315,15 +299,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
         if err is not None:
             pending = isinstance(err, TaskTimeoutError)
             codes.append(EXIT_PENDING if pending else EXIT_FAILED if isinstance(err, TaskFailedError) else EXIT_API)
-            text = f"Task {rec.task_id} is still running: rh-tools wait {rec.task_id}" if pending else R.error_text(err)
+            text = f"Task {rec.task_id} is still running: rh-tools wait {rec.task_id}" if pending else _error_text(err)
             outcomes.append({**err.to_dict(), "task_id": rec.task_id, "collected": False})
         else:
-            if args.download:
-                rh.download(result, args.download)
+            _save(rh, args, result)
             text = R.result_text(result, tool=rec.tool)
             outcomes.append({**R.result_data(result, tool=rec.tool), "collected": True})
         if not args.json:
-            print(text + "\n", flush=True)
+            _emit(text + "\n")
 
     with _client(args) as rh:
         found = rh.tasks(unfinished=True, max_age=args.since, limit=args.limit)
@@ -331,9 +314,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         if not todo:
             _out(args, "Nothing to resume: the journal has no unfinished tasks here.", [])
             return EXIT_OK
-        if not args.json:
+        if not (args.json or args.quiet):
             print(f"Resuming {len(todo)} unfinished task(s)...", file=sys.stderr)
-        running = []
+        running: list[Any] = []
         for rec in todo:
             args.current = rec.task_id
             try:
@@ -349,23 +332,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
         for rec in running:
             args.current = rec.task_id
             try:
-                try:
-                    result = rh.wait(rec.task_id, args.timeout, on_status=progress)
-                finally:
-                    progress.done()
+                with _display(args, rec.tool) as display:
+                    result = rh.wait(rec.task_id, args.timeout, on_status=display.status)
                 report(rec, result)
             except RunningHubError as err:
                 report(rec, err=err)
         args.current = None
     if args.json:
-        print(json.dumps(outcomes, indent=2, ensure_ascii=False, default=str))
+        _emit(json.dumps(outcomes, indent=2, ensure_ascii=False, default=str))
     return max(codes)
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     with _client(args) as rh:
         target = args.dir if args.dir or rh.journal.library is not None else "."
-        paths = rh.download(args.task_id, target)
+        with _display(args):
+            paths = rh.download(args.task_id, target)
     files = [str(p) for p in paths]
     _out(
         args,
@@ -386,6 +368,16 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 def _interrupted(args: argparse.Namespace) -> int:
     """What an interrupted command leaves behind: the task id (from the journal's last submit, or
     the id being waited on) and the command that resumes it, in every output mode."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the task id short
+    try:
+        return _report_interrupt(args)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _report_interrupt(args: argparse.Namespace) -> int:
     rh = getattr(args, "client", None)
     last = rh.journal.last if rh is not None else None
     task_id = getattr(args, "current", None) or getattr(args, "task_id", None) or (last.task_id if last else None)
@@ -396,7 +388,7 @@ def _interrupted(args: argparse.Namespace) -> int:
             f"Interrupted ({how}). Task {task_id} keeps running and is in the task journal. "
             f"Collect it with: {resume} (or rh-tools resume for every unfinished task)."
         )
-    elif args.command == "run":
+    elif getattr(args, "command", None) == "run":
         resume = None
         text = (
             f"Interrupted ({how}) before a task id was received. If the submit had already been sent, "
@@ -406,7 +398,7 @@ def _interrupted(args: argparse.Namespace) -> int:
         resume = None
         text = f"Interrupted ({how})."
     if getattr(args, "json", False):
-        print(json.dumps({"interrupted": True, "task_id": task_id, "resume": resume}), flush=True)
+        _emit(json.dumps({"interrupted": True, "task_id": task_id, "resume": resume}))
     print(text, file=sys.stderr, flush=True)
     return EXIT_INTERRUPTED
 
@@ -420,7 +412,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     with _client(args) as rh:
-        up = rh.upload(Path(args.file))
+        with _display(args):
+            up = rh.upload(Path(args.file))
     _out(args, f"download_url: {up.download_url}\nfile_name: {up.file_name}", up.model_dump(exclude_none=True))
     return EXIT_OK
 
@@ -433,24 +426,82 @@ def cmd_account(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Hints are written for agents (tool names); on the command line, name the command to type instead.
+_CLI_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"call wait_task(?:/get_task)? with task_id=(\w+)"), r"run: rh-tools wait \1"),
+    (re.compile(r"Use search_models to find the right name"), "Find the right name with: rh-tools models WORDS"),
+    (re.compile(r"use describe_model to see the valid ones"), "see the valid ones with: rh-tools describe MODEL"),
+    (re.compile(r"\bsearch_models\b"), "rh-tools models"),
+    (re.compile(r"\bdescribe_model\b"), "rh-tools describe"),
+)
+
+
+def _cli_hint(hint: str) -> str:
+    for pattern, replacement in _CLI_HINTS:
+        hint = pattern.sub(replacement, hint)
+    return hint
+
+
+def _cancelled(err: RunningHubError) -> bool:
+    return isinstance(err, TaskFailedError) and err.status == "CANCEL"
+
+
+def _error_text(err: RunningHubError) -> str:
+    """The error as the shell user reads it; a cancelled task is reported as cancelled, not as a
+    generation that failed."""
+    if _cancelled(err):
+        return (
+            f"Cancelled: task {err.task_id} was cancelled before it finished; it has no outputs.\n"
+            "What to do: run it again if you still want the result."
+        )
+    err.hint = _cli_hint(err.hint or "")
+    return R.error_text(err)
+
+
 def _fail(code: int, err: RunningHubError, args: argparse.Namespace) -> int:
+    text = _error_text(err)
     if getattr(args, "json", False):
-        print(json.dumps(err.to_dict(), ensure_ascii=False))
-    print(R.error_text(err), file=sys.stderr)
+        data = err.to_dict()
+        if isinstance(err, TaskFailedError):
+            data["status"] = err.status
+        _emit(json.dumps(data, ensure_ascii=False))
+    print(text, file=sys.stderr, flush=True)
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="rh-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--base-url", help="API base URL (default: RUNNINGHUB_BASE_URL or https://www.runninghub.ai)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+class _Parser(argparse.ArgumentParser):
+    """argparse with whole-word flags only: a model parameter ``--n`` must never be read as ``--no-wait``."""
 
-    def add(name: str, help_: str, json_flag: bool = True) -> argparse.ArgumentParser:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def _add_global_flags(p: argparse.ArgumentParser, *, on_command: bool) -> None:
+    """--base-url, --json and --quiet, accepted before or after the command name. On the commands
+    the defaults are SUPPRESS, so a flag given before the command is not reset by the command's parser."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if on_command else value
+
+    p.add_argument(
+        "--base-url",
+        default=default(None),
+        help="API base URL (default: RUNNINGHUB_BASE_URL or https://www.runninghub.ai)",
+    )
+    p.add_argument("--json", action="store_true", default=default(False), help="print JSON on stdout, no progress")
+    p.add_argument("--quiet", action="store_true", default=default(False), help="no progress on stderr")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rh-tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"rh-tools {__version__} (Python {sys.version.split()[0]})")
+    _add_global_flags(p, on_command=False)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
-        if json_flag:
-            sp.add_argument("--json", action="store_true", help="print JSON")
+        _add_global_flags(sp, on_command=True)
         return sp
 
     m = add(
@@ -463,15 +514,18 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--variant", choices=["low-price", "official"])
     m.add_argument("--input-type", choices=["image", "video", "audio", "text"], help="models that take this")
     m.add_argument("--limit", type=int, default=0)
-    add("describe", "show a model's parameters").add_argument("name")
-    r = add("run", "run a model: rh-tools run NAME --prompt '...' [--image ./in.png] [--param value ...]")
+    add("describe", "show a model's parameters and an example command").add_argument("name")
+    r = add(
+        "run",
+        "run a model: rh-tools run NAME --prompt '...' [--image ./in.png] [--param value | --param=value ...]; "
+        "rh-tools describe NAME lists its parameters",
+    )
     r.add_argument("name")
     r.add_argument("--params", help="parameters as a JSON object (flags override it)")
     r.add_argument("--no-wait", action="store_true", help="submit and print the task id")
     r.add_argument("--timeout", type=float, help="seconds to wait (default 900)")
     r.add_argument("--download", metavar="DIR", help="save outputs here")
     r.add_argument("--webhook-url", help="ask RunningHub to POST the result here too")
-    r.add_argument("--quiet", action="store_true", help="no progress on stderr")
     pr = add("price", "price of one run, before paying: rh-tools price NAME --prompt '...' [--param value ...]")
     pr.add_argument("name")
     pr.add_argument("--params", help="parameters as a JSON object (flags override it)")
@@ -500,50 +554,81 @@ def _parser() -> argparse.ArgumentParser:
     add("upload", "upload a file; prints its URL").add_argument("file")
     add("account", "balance and running tasks")
     sub.add_parser("emulator", help="run the RunningHub emulator (see: rh-tools emulator --help)", add_help=False)
-    d = add(
-        "demo",
-        "run grok_image_to_image end to end (emulator unless RUNNINGHUB_API_KEY is set)",
-        json_flag=False,
-    )
+    d = add("demo", "run grok_image_to_image end to end (emulator unless RUNNINGHUB_API_KEY is set)")
     d.add_argument("--emulator", action="store_true", help="use the built-in emulator even if a key is set")
     d.add_argument("--out", default="rh-demo-output", help="where to save results (default ./rh-demo-output)")
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["emulator"]:
-        from .emulator import main as emulator_main
+# The commands. Each takes the parsed arguments and returns the exit code; a command that reads a
+# model's parameters as flags (--prompt ..., which argparse cannot know in advance) is listed in
+# MODEL_COMMANDS and also gets the flags argparse left over. Adding a command: a cmd_* function,
+# its add(...) lines in _parser(), and one entry here.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "models": cmd_models,
+    "describe": cmd_describe,
+    "task": cmd_task,
+    "wait": cmd_wait,
+    "tasks": cmd_tasks,
+    "resume": cmd_resume,
+    "download": cmd_download,
+    "cancel": cmd_cancel,
+    "upload": cmd_upload,
+    "account": cmd_account,
+}
+MODEL_COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {"run": cmd_run, "price": cmd_price}
 
-        return emulator_main(argv[1:])
+
+def _run_emulator(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
+    if args.json or args.base_url:
+        parser.error("the emulator takes its own options: rh-tools emulator --help")
+    try:
+        from .emulator import main as emulator_main
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the emulator needs packages that are not installed ({exc.name})",
+            hint='Install them with: pip install "rh-tools[emulator]"',
+        ) from None
+    return emulator_main(rest + (["--quiet"] if args.quiet else []))
+
+
+def _run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.json or args.base_url:
+        parser.error(
+            "demo prints a walk-through and picks its own server (the emulator unless RUNNINGHUB_API_KEY is set)"
+        )
+    from ._demo import run_demo
+
+    return run_demo(out_dir=Path(args.out), force_emulator=args.emulator)
+
+
+def _dispatch(argv: list[str], args: argparse.Namespace) -> int:
+    if argv[:1] == ["emulator"]:  # all of it is the emulator's (it has a --quiet of its own)
+        args.command = "emulator"
+        return _run_emulator(_parser(), argparse.Namespace(json=False, base_url=None, quiet=False), argv[1:])
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in ("run", "price"):
+    _, extra = parser.parse_known_args(argv, namespace=args)
+    if args.command == "emulator":  # global flags came first: rh-tools --quiet emulator --port 0
+        return _run_emulator(parser, args, extra)
+    if extra and args.command not in MODEL_COMMANDS:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {
-        "models": cmd_models,
-        "describe": cmd_describe,
-        "task": cmd_task,
-        "wait": cmd_wait,
-        "tasks": cmd_tasks,
-        "resume": cmd_resume,
-        "download": cmd_download,
-        "cancel": cmd_cancel,
-        "upload": cmd_upload,
-        "account": cmd_account,
-    }
+    if args.command == "demo":
+        return _run_demo(parser, args)
+    if args.command in MODEL_COMMANDS:
+        return MODEL_COMMANDS[args.command](args, extra)
+    return COMMANDS[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``rh-tools`` command; returns the exit code (argparse's own exits included)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = argparse.Namespace(command=None, json=False, quiet=False, base_url=None)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     try:
-        if args.command == "run":
-            return cmd_run(args, extra)
-        if args.command == "price":
-            return cmd_price(args, extra)
-        if args.command == "demo":
-            from ._demo import run_demo
-
-            return run_demo(out_dir=Path(args.out), force_emulator=args.emulator)
-        return handlers[args.command](args)
+        return _dispatch(argv, args)
+    except SystemExit as exc:  # argparse: --help, --version, a usage error (exit 2)
+        return EXIT_OK if exc.code is None else exc.code if isinstance(exc.code, int) else EXIT_INPUT
     except KeyboardInterrupt:
         return _interrupted(args)
     except (InvalidInputError, ConfigurationError) as err:
@@ -555,6 +640,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_FAILED, err, args)
     except RunningHubError as err:
         return _fail(EXIT_API, err, args)
+    except BrokenPipeError:  # a reader went away while argparse or a command was still writing
+        _stdout_gone()
+        return EXIT_OK
+    except OSError as exc:  # a local file or folder (network errors arrive as RunningHubError)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a bug: one clear line rather than a traceback, and how to report it
+        print(
+            f"rh-tools: unexpected error ({type(exc).__name__}: {exc}). This is a bug in rh-tools; "
+            "please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

@@ -31,11 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, PrivateAttr, Vali
 
 from . import catalogue
 from ._arguments import CLIENT_SETTINGS, pop_client_settings, refuse_unknown
-from ._budget import Budget
+from ._budget import Budget, SpendJournal
 from ._client import AsyncRunningHub, RunningHub
-from ._download import afetch_output, fetch_output
-from ._exceptions import InvalidInputError
+from ._download import FetchPolicy, afetch_output, fetch_output
 from ._media import MediaSource
+from ._paths import FolderPolicy
 from ._preview import FETCH_LIMIT, Thumbnail, apreviews, previews
 from .catalogue import Category, Endpoint, OutputType
 from .toolspecs import (
@@ -57,20 +57,23 @@ Wait = float | dict[str, float] | None
 Content = str | list[dict[str, Any]]  # text, or text and image blocks (previews)
 
 
+_HOW_TO_ALLOW = (
+    "Let the tools read a folder with RunningHubToolkit(allowed_dirs=['/path/to/folder']) "
+    "(or RunningHubTool(..., allowed_dirs=[...])); allow_any_file=True lifts the limit entirely."
+)
+
+
 def _only_inside(dirs: Sequence[str | Path]) -> Callable[[list[MediaSource]], None]:
-    roots = [Path(d).expanduser().resolve() for d in dirs]
+    """The check_media callback for ``allowed_dirs``: the same policy as rh-mcp's ``--allow-dir``."""
+    policy = FolderPolicy(dirs, how_to_allow=_HOW_TO_ALLOW)
+    roots = tuple(policy.roots)
 
     def check(sources: list[MediaSource]) -> None:
         for src in sources:
             if src.path is None:
                 continue
-            real = src.path.expanduser().resolve()  # judged where it really is: '..' and symlinks followed
-            if not any(real.is_relative_to(root) for root in roots):
-                raise InvalidInputError(
-                    f"Local file {str(src.path)!r} refused: outside the folders this agent may read",
-                    hint="Pass a public URL instead, or a file in an allowed folder.",
-                )
-            src.path = real  # upload what was checked, even if the link changes afterwards
+            src.path = policy.check_path(src.path)  # judged where it really is: '..' and symlinks followed
+            src.roots = roots  # and the upload checks the opened file again (no swap after the check)
 
     return check
 
@@ -80,17 +83,23 @@ def make_context(
     max_wait: float | None = None,
     download_dir: str | Path | None = None,
     allowed_dirs: Sequence[str | Path] | None = None,
+    allow_any_file: bool = False,
     budget: Budget | None = None,
+    *,
+    journal: SpendJournal | None = None,
 ) -> ToolContext:
     """A ToolContext from friendly settings.
 
     ``wait``: seconds a tool blocks before returning the task id, either one number for every
     tool or a dict by output type (``{"video": 20}``; the key ``""`` is for get/wait_task and
     workflows), merged over ``DEFAULT_WAIT``. ``max_wait`` caps what the agent may ask for.
-    ``allowed_dirs``: if given, local files are uploaded only from inside these folders
-    (``[]``: none at all); by default any file the process can read, as with the client.
+    ``allowed_dirs``: local files are uploaded only from inside these folders. By default (None)
+    no local file is read: a model naming ``~/.ssh/id_rsa`` must not make the tools upload it.
+    ``allow_any_file=True`` lets the tools upload any file this process can read (as the client
+    itself does); use it only when every prompt the model sees is trusted.
     ``budget``: spending limits (``Budget(per_call=…, per_session=…, per_day=…)``); by default
-    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none.
+    the ``RUNNINGHUB_MAX_COST_*`` environment variables, else none. ``journal``: the clients' task
+    journal; the per-day limit reads the day's spend of every process from it (when it is on).
     """
     waits = dict(DEFAULT_WAIT)
     if isinstance(wait, dict):
@@ -99,9 +108,12 @@ def make_context(
         waits = {k: float(wait) for k in (*waits, "")}
     if any(v < 0 for v in waits.values()) or (max_wait is not None and max_wait < 0):
         raise ValueError("wait and max_wait must be >= 0 seconds")
+    if allow_any_file and allowed_dirs is not None:
+        raise ValueError("pass allowed_dirs or allow_any_file=True, not both")
     folder = Path(download_dir).expanduser().resolve() if download_dir is not None else None
-    check = _only_inside(allowed_dirs) if allowed_dirs is not None else None
+    check = None if allow_any_file else _only_inside(allowed_dirs or ())
     money = budget if budget is not None else Budget.resolve()
+    money.read_day_from(journal)
     return ToolContext(wait=waits, max_wait=max_wait, download_dir=folder, check_media=check, budget=money)
 
 
@@ -131,7 +143,7 @@ def _spec_for(name: str) -> ToolSpec:
 
 
 # make_context's settings, which RunningHubTool also takes as keywords.
-_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "budget")
+_TOOL_SETTINGS = ("wait", "max_wait", "download_dir", "allowed_dirs", "allow_any_file", "budget")
 
 
 def _field_names(model: type[BaseModel]) -> set[str]:
@@ -201,9 +213,11 @@ class RunningHubTool(BaseTool):
             data["client"], data["async_client"] = _clients(data.get("client"), data.get("async_client"))
         settings = {k: data.pop(k) for k in _TOOL_SETTINGS if k in data}
         if data.get("context") is None:
-            data["context"] = make_context(**settings)
+            data["context"] = make_context(**settings, journal=data["client"].journal)
         elif settings:
-            raise ValueError("pass either context= or wait/max_wait/download_dir/allowed_dirs/budget, not both")
+            raise ValueError(
+                "pass either context= or wait/max_wait/download_dir/allowed_dirs/allow_any_file/budget, not both"
+            )
         return data
 
     @classmethod
@@ -265,6 +279,10 @@ class RunningHubTool(BaseTool):
             raise ToolException(result.text)
         return result.text, result.data
 
+    def _fetch_policy(self) -> FetchPolicy:
+        """Previews fetch output URLs under the download guard, trusting only this client's API host."""
+        return FetchPolicy.for_api(self.client.base_url)
+
     def _wants_preview(self, result: ToolResult) -> bool:
         return self.preview and not result.is_error and result.task is not None
 
@@ -289,7 +307,7 @@ class RunningHubTool(BaseTool):
             return self._answer(result)
 
         def fetch(url: str) -> bytes:
-            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+            return fetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
 
         return self._with_images(result, *previews(result.task, fetch))
 
@@ -301,7 +319,7 @@ class RunningHubTool(BaseTool):
             return self._answer(result)
 
         async def fetch(url: str) -> bytes:
-            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image")
+            return await afetch_output(url, max_bytes=FETCH_LIMIT, what="the image", policy=self._fetch_policy())
 
         return self._with_images(result, *await apreviews(result.task, fetch))
 
@@ -325,8 +343,11 @@ class RunningHubToolkit(BaseToolkit):
             defaults to ``toolspecs.DEFAULT_WAIT`` (videos 45 s, images 120 s).
         max_wait: cap on the ``wait_seconds`` an agent may ask for.
         download_dir: also save outputs there; the paths appear in the text and ``artifact["files"]``.
-        allowed_dirs: only upload local files from inside these folders (``[]``: no local files);
-            by default the tools upload any file path the model names that this process can read.
+        allowed_dirs: only upload local files from inside these folders. By default no local file
+            is read (the refusal tells the agent to pass a URL): a prompt injection must not turn
+            the tools into a way to upload ``~/.ssh/id_rsa``.
+        allow_any_file: upload any file path the model names that this process can read (off by
+            default; only for agents whose every input is trusted).
         preview: add thumbnails of image outputs (JPEG, <= 1,024 px; needs ``rh-tools[preview]``) to
             results as image content blocks, so the model can look at its work. For models that take
             images in tool results (Claude, Gemini; OpenAI's chat completions API does not).
@@ -348,6 +369,7 @@ class RunningHubToolkit(BaseToolkit):
     max_wait: float | None = None
     download_dir: Path | None = None
     allowed_dirs: list[Path] | None = None
+    allow_any_file: bool = False
     budget: InstanceOf[Budget] | None = Field(default=None, repr=False)
     preview: bool = False
 
@@ -369,7 +391,15 @@ class RunningHubToolkit(BaseToolkit):
 
     def model_post_init(self, __context: Any) -> None:
         self.client, self.async_client = _clients(self.client, self.async_client)
-        self._context = make_context(self.wait, self.max_wait, self.download_dir, self.allowed_dirs, self.budget)
+        self._context = make_context(
+            self.wait,
+            self.max_wait,
+            self.download_dir,
+            self.allowed_dirs,
+            allow_any_file=self.allow_any_file,
+            budget=self.budget,
+            journal=self.client.journal,
+        )
         if not isinstance(self.include_generic, bool):
             unknown = sorted(set(self.include_generic) - set(GENERIC_TOOL_NAMES))
             if unknown:

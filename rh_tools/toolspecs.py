@@ -19,11 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from . import _render as R
 from . import catalogue
 from ._budget import Budget, Charge
+from ._constants import DEADLINE_GRACE
 from ._exceptions import APIConnectionError, BudgetError, InvalidInputError, RunningHubError, TaskTimeoutError
 from ._media import _RH_FILE_NAME, MediaSource, is_remote_reference
 from ._money import amount, format_money, usage_cost
@@ -178,47 +188,62 @@ class NodeOverride(BaseModel):
     fieldValue: Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})]
 
 
-_WAIT = Field(None, ge=0, le=3600, description="Seconds to wait before returning the task id.")
-_TASK_ID = Field(description="Task id returned by a run or submit.")
-_NODES = Field(default_factory=list, description="Node inputs to set, as describe_workflow lists them.")
+def _within(low: float, high: float, unit: str = "") -> Callable[[Any], Any]:
+    """A range the argument model enforces without writing it into the schema: the error names it."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"must be {low:g} to {high:g}{unit} (got {value:g})")
+        return value
+
+    return check
+
+
+# Wording shared by several tools, and kept short: every default tool's schema is paid for in each
+# tools/list (goal: <= 2,000 o200k tokens for all of them, measured by benchmarks/bench_context.py).
+# What matters only once a call went wrong (ranges, known values) is said by the validation error, and
+# what matters only before a run (run options) by describe_workflow's answer, not by the schema.
+WaitSeconds = Annotated[float | None, AfterValidator(_within(0, 3600, " seconds"))]
+_SEARCH_LIMIT = 10
+_WAIT = Field(None)  # no description: the run tools and wait_task say what the wait is for
+_NODES = Field(default_factory=list)  # the run tools say: as describe_workflow lists them
 _PARAMS = Field(
     default_factory=dict,
-    description="The model's arguments as a JSON object, as describe_model lists them, "
-    """e.g. '{"prompt": "a red fox"}'.""",
+    description="""JSON object text, e.g. '{"prompt": "a red fox"}'.""",
 )
 
 
 class SearchModelsArgs(_Args):
-    query: str = Field("", description="What to do or a model name, e.g. 'animate a photo', 'kling video'.")
+    query: str = Field("", description="e.g. 'animate a photo', 'kling video'.")
     category: Literal["image", "video", "audio", "3d", "text"] | None = None
     output_type: Literal["image", "video", "audio", "3d", "text"] | None = None
     task: str | None = Field(None, description="e.g. 'image-to-video', 'upscale'.")
     variant: Literal["low-price", "official"] | None = None
-    limit: int = Field(10, ge=1, le=50)
+    limit: Annotated[int | None, AfterValidator(_within(1, 50))] = None  # None: _SEARCH_LIMIT
 
 
 class DescribeModelArgs(_Args):
-    name: str = Field(description="Model tool name from search_models, e.g. 'grok_image_to_image'.")
+    name: str = Field(description="From search_models, e.g. 'grok_image_to_image'.")
 
 
 class RunModelArgs(_Args):
-    name: str = Field(description="Model tool name, e.g. 'grok_image_to_image'.")
+    name: str = Field(description="Model name from search_models.")
     params: ParamsJSON = _PARAMS
-    wait_seconds: float | None = _WAIT
+    wait_seconds: WaitSeconds = _WAIT
 
 
 class PriceModelArgs(_Args):
-    name: str = Field(description="Model tool name.")
-    params: ParamsJSON = Field(default_factory=dict, description="As for run_model: a JSON object.")
+    name: str
+    params: ParamsJSON = Field(default_factory=dict, description="As for run_model: JSON object text.")
 
 
 class TaskArgs(_Args):
-    task_id: str = _TASK_ID
+    task_id: str
 
 
 class WaitTaskArgs(_Args):
-    task_id: str = _TASK_ID
-    wait_seconds: float | None = _WAIT
+    task_id: str
+    wait_seconds: WaitSeconds = _WAIT
 
 
 class ListTasksArgs(_Args):
@@ -228,7 +253,7 @@ class ListTasksArgs(_Args):
 
 
 class UploadFileArgs(_Args):
-    path: str = Field(description="Local file path to upload (image, video, audio, zip).")
+    path: str
 
 
 class NoArgs(_Args):
@@ -236,6 +261,11 @@ class NoArgs(_Args):
 
 
 _RUN_OPTIONS = ("instance_type", "use_personal_queue", "retain_seconds", "access_password")
+# Said by describe_workflow's answer (read before a run), not by each run tool's schema in every tools/list.
+_RUN_OPTIONS_TEXT = (
+    "Optional run options, as options='{...}' JSON text: instance_type ('plus' = 48 GB GPU), "
+    "use_personal_queue (true/false), retain_seconds, access_password."
+)
 
 
 class _RunOptionArgs(_Args):
@@ -243,9 +273,7 @@ class _RunOptionArgs(_Args):
     strict-ready: a free-form object parameter is not); the client checks each value (calls.RunOptions)."""
 
     options: OptionsJSON = Field(
-        default_factory=dict,
-        description="Optional JSON object: instance_type ('plus' = 48 GB GPU), use_personal_queue, "
-        "retain_seconds, access_password.",
+        default_factory=dict, description="Run options as JSON object text (see describe_workflow)."
     )
 
     def run_options(self) -> dict[str, Any]:
@@ -259,18 +287,18 @@ class RunWorkflowArgs(_RunOptionArgs):
     workflow_id: str | None = Field(None, description="ComfyUI workflow id (digits) from its RunningHub page.")
     workflow: str | None = Field(None, description="Or a workflow in ComfyUI API format (JSON).")
     node_info_list: list[NodeOverride] = _NODES
-    wait_seconds: float | None = _WAIT
+    wait_seconds: WaitSeconds = _WAIT
 
 
 class RunAIAppArgs(_RunOptionArgs):
     webapp_id: str = Field(description="AI app id (digits).")
     node_info_list: list[NodeOverride] = _NODES
-    wait_seconds: float | None = _WAIT
+    wait_seconds: WaitSeconds = _WAIT
 
 
 class DescribeWorkflowArgs(_Args):
-    workflow_id: str | None = Field(None, description="Workflow id: returns its nodes and inputs.")
-    webapp_id: str | None = Field(None, description="AI app id: returns its editable nodeInfoList.")
+    workflow_id: str | None = None
+    webapp_id: str | None = None
 
 
 # ------------------------------------------------------------------ rendering helpers
@@ -365,7 +393,7 @@ def _run_step(ep: Endpoint, model: EndpointInput, ctx: ToolContext, wait: float 
 def _plan_search(a: SearchModelsArgs, ctx: ToolContext) -> ToolResult:
     filters = {"category": a.category, "output_type": a.output_type, "task": a.task, "variant": a.variant}
     found = catalogue.find(a.query, category=a.category, output_type=a.output_type, task=a.task, variant=a.variant)
-    shown = found.models[: a.limit]
+    shown = found.models[: a.limit or _SEARCH_LIMIT]
     asked = (f" {a.query!r}" if a.query.strip() else "") + "".join(
         f" {k}={v}" for k, v in filters.items() if v is not None
     )
@@ -577,6 +605,7 @@ def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
                 if isinstance(node, dict):
                     inputs = [k for k, v in (node.get("inputs") or {}).items() if not isinstance(v, list)]
                     lines.append(f"- {node_id}: {node.get('class_type')} {inputs}")
+            lines.append(_RUN_OPTIONS_TEXT)
             return ToolResult("\n".join(lines), {"workflow_id": a.workflow_id, "nodes": wf})
 
         return Step("get_workflow_json", (a.workflow_id,), finish=finish_wf)
@@ -587,6 +616,7 @@ def _plan_describe_workflow(a: DescribeWorkflowArgs, ctx: ToolContext) -> Step:
             f"AI app {a.webapp_id} ({demo.get('webappName') or 'unnamed'}): edit fieldValue and pass as "
             "node_info_list to run_ai_app:",
             json.dumps(nodes, ensure_ascii=False),
+            _RUN_OPTIONS_TEXT,
         ]
         return ToolResult("\n".join(lines), {"webapp_id": a.webapp_id, "nodeInfoList": nodes})
 
@@ -602,8 +632,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "search_models",
             "Search RunningHub models",
-            "Find RunningHub models (image, video, audio, 3D, text) by what they do, in plain words, or by "
-            "name. Returns ranked tool names and one-line descriptions.",
+            "Find RunningHub models by what they do, in plain words, or by name: ranked names, one line each.",
             SearchModelsArgs,
             _plan_search,
         ),
@@ -617,8 +646,8 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "run_model",
             "Run a model",
-            "Run any RunningHub model by name with its params (see describe_model). Waits up to wait_seconds, "
-            "then returns the task id to check later. Media params accept URLs or local paths." + _COST,
+            "Run any RunningHub model by name with the params describe_model lists. Waits up to wait_seconds, "
+            "then returns the task id for wait_task. Media params take URLs or local paths." + _COST,
             RunModelArgs,
             _plan_run_model,
             paid=True,
@@ -641,7 +670,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "wait_task",
             "Wait for a task",
-            "Wait for a running task and return its outputs, or its status if still running.",
+            "Wait for a task; returns its outputs, or its status if still running.",
             WaitTaskArgs,
             _plan_wait_task,
         ),
@@ -663,7 +692,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "upload_file",
             "Upload a file",
-            "Upload a local file; returns a URL usable in media parameters.",
+            "Upload a local file (image, video, audio, zip); returns a URL for media params.",
             UploadFileArgs,
             _plan_upload,
             read_only=False,
@@ -678,7 +707,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "run_workflow",
             "Run a ComfyUI workflow",
-            "Run a saved RunningHub ComfyUI workflow with node overrides." + _COST,
+            "Run a saved ComfyUI workflow with node inputs as describe_workflow lists them." + _COST,
             RunWorkflowArgs,
             _plan_workflow,
             paid=True,
@@ -687,7 +716,7 @@ def generic_specs() -> list[ToolSpec]:
         ToolSpec(
             "run_ai_app",
             "Run an AI app",
-            "Run a RunningHub AI app with its node inputs." + _COST,
+            "Run a RunningHub AI app with node inputs as describe_workflow lists them." + _COST,
             RunAIAppArgs,
             _plan_ai_app,
             paid=True,
@@ -836,6 +865,15 @@ def _with_unsaved(result: ToolResult, exc: Exception | None, ctx: ToolContext) -
     return result
 
 
+def _download_budget(planned: Step, started: float) -> float | None:
+    """What the tool call's wait leaves for saving its outputs: the wait bounds the whole call
+    (an MCP client abandons calls that outlast it), so a slow download ends as "not saved"."""
+    wait = planned.kwargs.get("timeout")
+    if wait is None:
+        return None
+    return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())
+
+
 def _unpriced(planned: Step, err: RunningHubError) -> BudgetError:
     return BudgetError(
         f"{planned.label} could not be priced ({err.message}), and a spending limit is set",
@@ -854,19 +892,33 @@ def _admit(spec: ToolSpec, planned: Step, ctx: ToolContext, preview: Any) -> Cha
     return ctx.budget.admit(planned.label or spec.name, price, ctx.currency)
 
 
+def _kwargs(planned: Step, ctx: ToolContext, charge: Charge | None) -> dict[str, Any]:
+    """The step's keywords; under a spending limit its status callback also names the charge's task as
+    soon as the submit answers, so a day total read from the journal counts that task once."""
+    if charge is None or "on_status" not in planned.kwargs:
+        return planned.kwargs
+    watch = planned.kwargs["on_status"]
+
+    def on_status(task: Task, elapsed: float) -> Any:
+        ctx.budget.created(charge, task.task_id)
+        return watch(task, elapsed) if watch is not None else None
+
+    return {**planned.kwargs, "on_status": on_status}
+
+
 def _settle(ctx: ToolContext, charge: Charge | None, outcome: Any) -> None:
     """Count what the call cost: the task's reported cost, else the estimate while a task may exist."""
     if charge is None:
         return
     if isinstance(outcome, Task):
-        ctx.budget.settle(charge, usage_cost(outcome.usage))
+        ctx.budget.settle(charge, usage_cost(outcome.usage), outcome.task_id)
     elif isinstance(outcome, RunningHubError) and not outcome.task_id:
         if isinstance(outcome, APIConnectionError) and outcome.sent:
             ctx.budget.settle(charge, None)  # the submit may have reached RunningHub: keep the estimate
         else:
             ctx.budget.release(charge)  # refused before a task was created
     else:
-        ctx.budget.settle(charge, None)
+        ctx.budget.settle(charge, None, getattr(outcome, "task_id", None))
 
 
 def _prices_first(spec: ToolSpec, planned: Step, ctx: ToolContext) -> bool:
@@ -887,8 +939,9 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
+        started = time.monotonic()
         try:
-            outcome = getattr(client, planned.method)(*planned.args, **planned.kwargs)
+            outcome = getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
             outcome = exc
         except RunningHubError as err:
@@ -898,7 +951,9 @@ def execute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> ToolResu
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                client.download(outcome, ctx.download_dir)  # through the client: the journal records the files
+                client.download(
+                    outcome, ctx.download_dir, timeout=_download_budget(planned, started)
+                )  # through the client: the journal records the files
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)
@@ -920,8 +975,9 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
             except RunningHubError as err:
                 raise _unpriced(planned, err) from None
         charge = _admit(spec, planned, ctx, preview)
+        started = time.monotonic()
         try:
-            outcome = await getattr(client, planned.method)(*planned.args, **planned.kwargs)
+            outcome = await getattr(client, planned.method)(*planned.args, **_kwargs(planned, ctx, charge))
         except TaskTimeoutError as exc:
             outcome = exc
         except RunningHubError as err:
@@ -931,7 +987,7 @@ async def aexecute(spec: ToolSpec, client: Any, raw: Any, ctx: ToolContext) -> T
         unsaved = None
         if planned.download and ctx.download_dir and isinstance(outcome, TaskResult):
             try:
-                await client.download(outcome, ctx.download_dir)
+                await client.download(outcome, ctx.download_dir, timeout=_download_budget(planned, started))
             except (RunningHubError, OSError) as exc:  # the paid result must still reach the agent
                 unsaved = exc
         return _with_unsaved(planned.finish(outcome), unsaved, ctx)

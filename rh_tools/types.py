@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "Account",
@@ -156,19 +156,26 @@ class TaskResult(Task):
     elapsed: float = 0.0
     polls: int = 0
     files: list[str] = Field(default_factory=list, description="Local paths, after download().")
+    # How output URLs may be fetched (trusted API origin, size and time caps); set by the client that
+    # produced this result. None: rh_tools._download.FetchPolicy.default().
+    _fetch: Any = PrivateAttr(None)
 
-    def download(self, directory: str | Path, *, timeout: float = 300.0) -> list[Path]:
-        """Save every output file under ``directory`` (created if needed); text outputs become .txt."""
+    def download(self, directory: str | Path, *, timeout: float | None = None) -> list[Path]:
+        """Save every output file under ``directory`` (created if needed); text outputs become .txt.
+
+        ``timeout`` bounds each output's whole download (default 600 s, or the client's
+        ``download_timeout``). Failures raise :class:`~rh_tools.DownloadError` with the task id.
+        """
         from ._download import download_outputs
 
-        paths = download_outputs(self, Path(directory), timeout=timeout)
+        paths = download_outputs(self, Path(directory), timeout=timeout, policy=self._fetch)
         self.files = [str(p) for p in paths]
         return paths
 
-    async def adownload(self, directory: str | Path, *, timeout: float = 300.0) -> list[Path]:
+    async def adownload(self, directory: str | Path, *, timeout: float | None = None) -> list[Path]:
         from ._download import adownload_outputs
 
-        paths = await adownload_outputs(self, Path(directory), timeout=timeout)
+        paths = await adownload_outputs(self, Path(directory), timeout=timeout, policy=self._fetch)
         self.files = [str(p) for p in paths]
         return paths
 

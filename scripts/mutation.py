@@ -88,7 +88,12 @@ TARGETS: dict[str, Target] = {
     ),
     "_download": Target(
         "rh_tools/_download.py",
-        ("tests/test_file_access.py", "tests/test_mutation_audit.py", "tests/test_e2e_emulator.py"),
+        (
+            "tests/test_file_access.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_e2e_emulator.py",
+            "tests/test_hostile_outputs.py",
+        ),
     ),
     "_webhooks": Target("rh_tools/_webhooks.py", ("tests/test_e2e_emulator.py", "tests/test_mutation_audit.py")),
     "toolspecs": Target(
@@ -104,6 +109,17 @@ TARGETS: dict[str, Target] = {
         ("tests/test_langchain_tools.py", "tests/test_file_access.py", "tests/test_mutation_audit.py"),
         only=("rh_tools.langchain.x__only_inside__mutmut_*",),
         label="rh_tools/langchain.py (path policy: `_only_inside`)",
+    ),
+    # Since issue #11 the LangChain tools and rh-mcp share one folder policy, here.
+    "folder_policy": Target(
+        "rh_tools/_paths.py",
+        (
+            "tests/test_mcp_server.py",
+            "tests/test_file_access.py",
+            "tests/test_langchain_tools.py",
+            "tests/test_mutation_audit.py",
+        ),
+        label="rh_tools/_paths.py (folder policy of the LangChain tools and rh-mcp)",
     ),
 }
 # Deselected inside those files (exact node ids: a -k pattern also drops tests that merely mention

@@ -195,3 +195,12 @@ def tasks_held(emu: Any) -> Iterator[None]:
         yield
     finally:
         release()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the hostile tests' attack counts (and, with RH_RELIABILITY_DOC=1, write them to the docs)."""
+    import attack_log
+
+    if attack_log.ATTACKS:
+        terminalreporter.write_line(attack_log.summary())
+        attack_log.write_doc_table(ROOT / "docs" / "reliability.md")

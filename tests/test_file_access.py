@@ -6,7 +6,8 @@
   sockets and folders inside them. Nothing is uploaded and no task is created.
 * Downloads land only in the output folder, under names built from ``[A-Za-z0-9_-]`` whatever the
   task id, URL or ``outputType`` say; a symlink planted under an output name is replaced, not followed.
-* ``rh-mcp --transport http`` listens on loopback unless told otherwise, and with a token refuses
+* ``rh-mcp --transport http`` listens on loopback unless told otherwise, refuses a non-loopback
+  address without a token unless ``--allow-unauthenticated`` says so, and with a token refuses
   every request that does not carry it.
 """
 
@@ -30,7 +31,7 @@ import pytest
 from conftest import ROOT, TEST_KEY
 
 from rh_tools import RunningHub
-from rh_tools._download import download_outputs, output_filename
+from rh_tools._download import FetchPolicy, download_outputs, output_filename
 from rh_tools.emulator import Emulator
 from rh_tools.types import Output, TaskResult
 
@@ -243,7 +244,7 @@ def test_download_stays_in_the_folder_and_does_not_follow_planted_links(emu: Emu
     victim.write_text("untouched")
     planted = out / output_filename(hostile.task_id, 0, hostile.outputs[0])
     planted.symlink_to(victim)
-    paths = download_outputs(hostile, out)
+    paths = download_outputs(hostile, out, policy=FetchPolicy.for_api(emu.base_url))  # the emulator's origin
     assert victim.read_text() == "untouched"  # the link was replaced, not written through
     assert {p.parent for p in paths} == {out.resolve()} and all(SAFE_NAME.match(p.name) for p in paths)
     assert not planted.is_symlink() and planted.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -386,11 +387,14 @@ def test_http_defaults_to_loopback_and_requires_the_token(emu: Emulator, tmp_pat
         _stop(proc)
 
 
-def test_http_on_all_interfaces_without_a_token_warns(emu: Emulator, tmp_path: Path) -> None:
-    port = _free_port()
+def test_http_on_all_interfaces_without_a_token_refuses_unless_told(emu: Emulator, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNINGHUB_", "RH_MCP_"))}
     log = tmp_path / "server.log"
-    proc = _start(["--host", "0.0.0.0", "--port", str(port)], env, log)
+    refused = _start(["--host", "0.0.0.0", "--port", str(_free_port())], env, log)
+    assert refused.wait(20) == 2
+    assert "refusing to listen on 0.0.0.0 without a token" in log.read_text() and "RH_MCP_TOKEN" in log.read_text()
+    port = _free_port()
+    proc = _start(["--host", "0.0.0.0", "--port", str(port), "--allow-unauthenticated"], env, log)
     try:
         _wait_listening(proc, port, log)
         assert "WARNING" in log.read_text() and "--auth-token" in log.read_text()

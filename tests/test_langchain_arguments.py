@@ -80,7 +80,7 @@ def test_site_picks_the_host() -> None:
         ({"model": "grok_image_to_image"}, "did you mean tools=?"),
         ({"category": "video"}, "did you mean categories=?"),
         ({"timeout": 30}, "wait= (and max_wait=)"),
-        ({"color": "red"}, "valid arguments: allowed_dirs, api_key, async_client, base_url, budget, categories"),
+        ({"color": "red"}, "valid arguments: allow_any_file, allowed_dirs, api_key, async_client, base_url, budget"),
     ],
 )
 def test_toolkit_refuses_unknown_keywords_by_name(kwargs: dict[str, Any], expected: str, emu: Emulator) -> None:

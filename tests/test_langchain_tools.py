@@ -450,7 +450,8 @@ def test_bad_enum_is_a_readable_error_and_creates_no_task(emu: Emulator) -> None
 def test_invalid_arguments_come_back_as_tool_errors(
     emu: Emulator, tool_name: str, args: dict[str, Any], expected: list[str]
 ) -> None:
-    tool = by_name(toolkit(emu, tools=["grok_image_to_image"]))[tool_name]
+    # allow_any_file: the missing local file is judged by the client (which names the field), not refused unread
+    tool = by_name(toolkit(emu, tools=["grok_image_to_image"], allow_any_file=True))[tool_name]
     msg = call(tool, args)
     assert msg.status == "error", msg.content
     assert str(msg.content).startswith("Error") and "Traceback" not in msg.content
@@ -539,7 +540,7 @@ async def test_download_dir_async(emu: Emulator, tmp_path: Path) -> None:
 def test_upload_file_then_use_url(emu: Emulator, tmp_path: Path) -> None:
     img = tmp_path / "fox.png"
     img.write_bytes(Path(catalogue.__file__).parents[1].joinpath("emulator/assets/sample.png").read_bytes())
-    tools = by_name(toolkit(emu, tools=["grok_image_to_image"]))
+    tools = by_name(toolkit(emu, tools=["grok_image_to_image"], allowed_dirs=[tmp_path]))
     uploads = emu.stats.uploads  # the emulator is shared by the module: count this test's uploads only
     up = call(tools["upload_file"], {"path": str(img)})
     assert up.status == "success" and up.artifact["download_url"] in up.content

@@ -81,7 +81,10 @@ def test_tools_list_over_stdio(emu: Emulator) -> None:
     tools = {t["name"]: t for t in answer["tools"]}
     assert len(tools) == len(GENERIC_TOOL_NAMES) and "run_model" in tools and "search_models" in tools
     run = tools["run_model"]
-    assert run["annotations"]["readOnlyHint"] is False and run["annotations"]["openWorldHint"] is True
+    # Only hints that differ from MCP's defaults are sent: run_model writes (readOnlyHint default false)
+    # but only adds (destructiveHint false), in an open world (openWorldHint default true).
+    assert run["annotations"] == {"destructiveHint": False}
+    assert tools["search_models"]["annotations"] == {"readOnlyHint": True}
     assert run["inputSchema"]["required"] == ["name"] and "outputSchema" in run
 
 

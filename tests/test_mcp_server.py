@@ -39,11 +39,31 @@ from rh_tools.toolspecs import GENERIC_TOOL_NAMES
 
 # tools/list of the default (generic) surface, wire JSON chars / 4: 1,948 tokens when this was written;
 # 1,934 with the run options of issue 10, 2,022 with list_tasks (issue 12), 2,178 with price_model and
-# strict-ready schemas (issue 13) before list_tasks joined; 2,274 with both (to be trimmed).
-DEFAULT_TOOLS_TOKEN_BUDGET = 2_400
+# strict-ready schemas (issue 13) before list_tasks joined; 2,274 with both; 1,788 after the trim of
+# issue 13 (hints at their MCP defaults left out, leaner output schema, shared wording). The goal is in
+# o200k tokens (DEFAULT_TOOLS_O200K_GOAL, checked where bpe-openai is installed: 1,941 after the trim);
+# chars/4 undercounts JSON by about 8 %, so this budget stays below 2,000 to keep that goal in reach.
+DEFAULT_TOOLS_TOKEN_BUDGET = 1_850
+DEFAULT_TOOLS_O200K_GOAL = 2_000
 FAST = {"image": 0.2, "video": 0.5, "audio": 0.2, "3d": 0.2, "text": 0.2}
 IMAGE_URL = "https://example.com/fox.png"
 GROK = {"prompt": "a red fox, watercolor", "imageUrl": IMAGE_URL}
+
+
+# ToolAnnotations defaults, as the MCP specification states them (a client reads a missing hint so).
+_MCP_HINT_DEFAULTS = {
+    "read_only_hint": False,
+    "destructive_hint": True,
+    "idempotent_hint": False,
+    "open_world_hint": True,
+}
+
+
+def _hints(tool: types.Tool) -> tuple[bool, bool, bool, bool]:
+    """(readOnly, destructive, idempotent, openWorld) as a client reads the tool's annotations."""
+    sent = tool.annotations.model_dump(exclude_none=True) if tool.annotations else {}
+    hints = {**_MCP_HINT_DEFAULTS, **sent}
+    return (hints["read_only_hint"], hints["destructive_hint"], hints["idempotent_hint"], hints["open_world_hint"])
 
 
 def _text(result: types.CallToolResult) -> str:
@@ -101,6 +121,19 @@ class TestToolSurface:
         tokens = tools_list_tokens(tools)
         assert 1_000 < tokens <= DEFAULT_TOOLS_TOKEN_BUDGET, tokens
 
+    def test_default_is_within_the_goal_in_real_o200k_tokens(self) -> None:
+        """The goal (<= 2,000 tokens) as the o200k tokenizer counts the wire JSON of tools/list, the way
+        benchmarks/bench_context.py measures it. bpe-openai (its tables ship in the wheel, 40 MB) is no
+        project dependency: install it into the venv to run this check."""
+        bpe = pytest.importorskip("bpe_openai", reason="pip install bpe-openai to count o200k tokens offline")
+        tools = [tool_definition(s) for s in select_specs(ServerConfig())]
+        wire = json.dumps(
+            [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in tools], ensure_ascii=False
+        )
+        o200k = len(bpe.get_encoding("o200k_base").encode(wire))
+        assert o200k <= DEFAULT_TOOLS_O200K_GOAL, o200k
+        assert o200k > tools_list_tokens(tools)  # JSON is denser than 4 characters a token: chars/4 is no proof
+
     def test_all_tools_is_every_live_endpoint(self) -> None:
         from rh_tools import catalogue
 
@@ -132,18 +165,16 @@ class TestToolSurface:
         search, run, cancel, grok = (
             by_name[n] for n in ("search_models", "run_model", "cancel_task", "grok_image_to_image")
         )
-        assert search.annotations.read_only_hint is True and search.annotations.open_world_hint is True
+        assert _hints(search) == (True, True, False, True)  # read-only (then destructive says nothing)
         assert search.output_schema is None
         for paid in (run, grok):
-            a = paid.annotations
-            assert (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint) == (
-                False,
-                False,
-                False,
-                True,
-            )
+            assert _hints(paid) == (False, False, False, True)  # writes, only adds, not idempotent, open world
             assert paid.output_schema == TASK_OUTPUT_SCHEMA
-        assert cancel.annotations.destructive_hint is True
+        assert _hints(cancel) == (False, True, True, True)
+        # A hint equal to MCP's default is not sent: it says nothing and costs tokens in every tools/list.
+        for tool in by_name.values():
+            sent = tool.annotations.model_dump(exclude_none=True)
+            assert sent and all(value != _MCP_HINT_DEFAULTS[key] for key, value in sent.items()), (tool.name, sent)
         assert run.title == "Run a model" and "credits" in run.description
         assert grok.input_schema["properties"]["model"]["enum"] == ["g-3", "g-4", "g-4.1", "g-4.2"]
         assert "prompt" in grok.input_schema["required"]
@@ -308,13 +339,28 @@ class TestInMemory:
             assert "Traceback" not in text
         assert emulator.stats.tasks_created == created  # refused before anything was sent
 
+    async def test_a_failed_task_is_an_error_that_names_its_task(self, emulator: Emulator) -> None:
+        emulator.faults.add("fail_tasks", code="1505", times=1)
+        async with connect(emulator) as client:
+            result = await client.call_tool("run_model", {"name": "grok_image_to_image", "params": json.dumps(GROK)})
+        assert result.is_error
+        data = result.structured_content
+        assert re.fullmatch(r"\d{16,19}", data["task_id"]) and data["task_id"] in _text(result)
+        jsonschema.validate(data, TASK_OUTPUT_SCHEMA)
+
     async def test_bad_arguments_and_unknown_tools_are_tool_errors(self, emulator: Emulator) -> None:
         async with connect(emulator) as client:
             negative = await client.call_tool("run_model", {"name": "grok_image_to_image", "wait_seconds": -1})
+            too_many = await client.call_tool("search_models", {"query": "video", "limit": 99})
             extra = await client.call_tool("get_task", {"task_id": "1", "bogus": True})
             unknown = await client.call_tool("grok_image_to_image", GROK)  # a model, but not enabled here
             nonsense = await client.call_tool("no_such_tool", {})
-        assert negative.is_error and "wait_seconds" in _text(negative)
+        # Ranges are not in the schema (tokens in every tools/list): the error says them.
+        assert negative.is_error and "wait_seconds: must be 0 to 3600 seconds (got -1)" in _text(negative)
+        assert too_many.is_error and "limit: must be 1 to 50 (got 99)" in _text(too_many)
+        for refused in (negative, too_many, extra):
+            assert "task_id" not in refused.structured_content  # no task: no key (the schema types it a string)
+            jsonschema.validate(refused.structured_content, TASK_OUTPUT_SCHEMA)
         assert extra.is_error and "bogus" in _text(extra)
         assert unknown.is_error and "run_model(name='grok_image_to_image'" in _text(unknown)
         assert nonsense.is_error and "search_models" in _text(nonsense)

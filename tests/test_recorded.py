@@ -146,9 +146,16 @@ def test_grok_image_to_image_end_to_end(rh_target: Target, use_async: bool, vcr:
 @pytest.mark.vcr
 @pytest.mark.default_cassette("grok_download.yaml")
 def test_result_download_saves_a_real_image(rh_target: Target, tmp_path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from rh_tools._download import FetchPolicy, download_outputs
+
     with client(rh_target) as rh:
         result = rh.run("grok_image_to_image", prompt="a neon skyline", imageUrl=SEED_BODY["imageUrl"])
-    paths = result.download(tmp_path)
+    # The cassette's output URL is the emulator's loopback media port (real outputs come from a public
+    # CDN); downloads refuse private addresses unless their host is trusted, so trust that one host.
+    media_host = urlsplit(result.urls[0]).hostname or ""
+    paths = download_outputs(result, tmp_path, policy=FetchPolicy(trusted=(media_host,)))
     assert len(paths) == 1 and paths[0].parent == tmp_path
     head = paths[0].read_bytes()[:8]
     assert head.startswith((b"\x89PNG", b"\xff\xd8\xff"))

@@ -36,6 +36,7 @@ _MAX_PENDING = 1000
 _MAX_TEXT = 4000  # characters of one parameter value kept (prompts are rarely longer)
 _MAX_OUTPUT_TEXT = 20000
 _MAX_ITEMS = 100
+_MAX_DAY_TASKS = 100_000  # tasks of one key read for a day's spend (far beyond any real day's count)
 _SECRET_NAME = re.compile(r"api_?key|token|secret|passw|authori[sz]ation|webhook|signature|cookie", re.I)
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
@@ -292,6 +293,22 @@ class Journal:
             raise
         except Exception as exc:
             raise _unreadable(self._where, exc) from None
+
+    def costs_since(self, since: float) -> dict[str, float] | None:
+        """The reported cost of each task of this key on this service created since ``since`` (wall
+        clock), by task id: the day's spend of every process sharing the journal, for a per-day
+        spending limit (``Budget.spent_since``). Tasks whose cost is not reported yet are left out.
+
+        None when the journal is off or cannot be read (warned once, like a failed write): the limit
+        then counts this process's own calls. Only :class:`TaskStore` methods are used, so any backend
+        serves it. Filtered by service as well as key: money of rh.ai (USD) and rh.cn (CNY) do not add up.
+        """
+        query = TaskQuery(since=since, key_id=self.key_id, base_url=self.base_url or None, limit=_MAX_DAY_TASKS)
+
+        def read(store: TaskStore) -> dict[str, float] | None:
+            return {r.task_id: float(r.cost) for r in store.list(query) if r.cost is not None}
+
+        return self._read("reading the day's spend", read, None)
 
     def spend(self, query: TaskQuery) -> list[SpendRow]:
         try:
