@@ -56,6 +56,11 @@ NOTES[
     "between the check and the upload) needs a test that swaps the file in that window"
 )
 
+_PROGRESS_FALSY = (
+    'Equivalent: the value is only tested for None/truth before it is replaced ("" and None both mean '
+    "'nothing yet' here; after a failed send no further notification is attempted either way)."
+)
+
 #: (file, function glob, regex over "<before> => <after>", note): for families of survivors that
 #: share one reason (e.g. the wording of a log line). Checked after NOTES.
 PATTERNS: list[tuple[str, str, str, str]] = [
@@ -142,6 +147,19 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         "WebhookReceiver.*",
         r".",
         _GAP.format(what="receiver set-up and close details (read timeout, closing twice, forget's default)"),
+    ),
+    ("mcp_server/progress.py", "Heartbeat.*", r'= ""$|: Any = ""$|\| None = ""$', _PROGRESS_FALSY),
+    (
+        "mcp_server/progress.py",
+        "Heartbeat.on_status",
+        r".",
+        _GAP.format(what="which status changes wake the heartbeat early (a new task id with the same status)"),
+    ),
+    (
+        "mcp_server/progress.py",
+        "Heartbeat.beat",
+        r"round\(",
+        _GAP.format(what="the exact rounding of progress (tenths) beyond 'increasing, from zero'"),
     ),
     (
         "rh_tools/_waiter.py",

@@ -1658,3 +1658,26 @@ def test_a_task_with_an_error_code_but_no_status_counts_as_failed() -> None:
     with pytest.raises(TaskFailedError) as exc:
         _waiter().observe(_task("", error_code="1501", error_message="moderation"))
     assert exc.value.status == "FAILED" and exc.value.code == 1501
+
+
+async def test_heartbeat_progress_counts_seconds_from_the_start(caplog: pytest.LogCaptureFixture) -> None:
+    from mcp_server.progress import Heartbeat
+
+    sent: list[float] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        sent.append(progress)
+
+    beat = Heartbeat(report, interval=30.0)
+    assert re.fullmatch(r"submitting \(\d{1,3}s\)", beat.message())  # seconds since the call began
+    await beat.beat()
+    assert 0.0 <= sent[0] < 1.05 and sent[0] == round(sent[0], 1)  # elapsed seconds, tenths
+
+    async def broken(progress: float, total: float | None, message: str | None) -> None:
+        raise anyio.BrokenResourceError("gone")
+
+    with caplog.at_level("DEBUG", logger="mcp_server"):
+        await Heartbeat(broken, interval=30.0).beat()
+    failed = [r for r in caplog.records if r.name == "mcp_server"]
+    assert [r.getMessage() for r in failed] == ["progress notification failed; heartbeat stopped"]
+    assert failed[0].exc_info is not None
