@@ -365,6 +365,14 @@ def render(results: list[ModuleResult], baseline: dict[str, Any], command: str, 
             f"| {r.label} | {r.counted} | {r.detected} | {r.counted - r.detected} | {r.percent:.0f} % | {before} "
             f"| {r.seconds:.0f} | {r.when} ({r.commit}) |"
         )
+    shown = {r.module for r in results}
+    for name, target in TARGETS.items():
+        base = baseline.get(name)
+        if name not in shown and base:
+            out.append(
+                f"| {target.label or target.file} | – | – | – | not re-run | {base['percent']:.0f} % "
+                f"({base['detected']}/{base['counted']}) | – | – |"
+            )
     if baseline.get("_meta"):
         m = baseline["_meta"]
         out += ["", f"Baseline: {m['date']} at commit {m['commit']}, before the tests of issue #16 were added."]
