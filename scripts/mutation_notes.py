@@ -148,6 +148,21 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         r".",
         _GAP.format(what="receiver set-up and close details (read timeout, closing twice, forget's default)"),
     ),
+    (
+        "rh_tools/_paths.py",
+        "open_checked",
+        r".",
+        _GAP.format(
+            what="issue #11's descriptor-based open (O_NOFOLLOW, re-check after open) is new code whose "
+            "own tests are not yet in this module's fast subset"
+        ),
+    ),
+    (
+        "rh_tools/_paths.py",
+        "real_path_of_fd",
+        r".",
+        _GAP.format(what="issue #11's mapping of an open descriptor back to its path (/proc/self/fd) is new code"),
+    ),
     ("mcp_server/progress.py", "Heartbeat.*", r'= ""$|: Any = ""$|\| None = ""$', _PROGRESS_FALSY),
     (
         "mcp_server/progress.py",
