@@ -355,6 +355,7 @@ def render(results: list[ModuleResult], baseline: dict[str, Any], command: str, 
         f"Command: `{command}` (each module's latest run; `--render` redraws this from them) · table written "
         f"{started:%Y-%m-%d %H:%M} UTC · 2 workers on a 2-core machine shared with other jobs.",
         "",
+        *([_status(), ""] if _status() else []),
         "| module | mutants | killed | survived | killed % | before (baseline) | seconds | run at (commit) |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -403,6 +404,15 @@ def _load_notes() -> tuple[dict[str, str], list[tuple[str, str, str, str]]]:
     finally:
         sys.path.pop(0)
     return dict(NOTES), list(PATTERNS)
+
+
+def _status() -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import mutation_notes
+    finally:
+        sys.path.pop(0)
+    return str(getattr(mutation_notes, "STATUS", ""))
 
 
 def explain(file: str, s: Survivor, notes: dict[str, str], patterns: list[tuple[str, str, str, str]]) -> str | None:

@@ -6,6 +6,16 @@ script prints the key of every survivor that has no note yet.
 
 from __future__ import annotations
 
+#: Where the measurement stands, printed under the table's header (edit when a run changes it).
+STATUS = (
+    "State after issue #16's first part (2026-12-01): the baseline ran on f7ec126, before its tests; the "
+    "rows are each module's latest run, on the commit shown. Other branches merged meanwhile (issues #10, "
+    "#11, #12, #13), so some rows mutate code those branches added after these tests were written "
+    "(marked GAP), `_core` and `_download` were last run before those merges, and `_media`, the LangChain "
+    "`_only_inside` (now a thin wrapper of `rh_tools/_paths.py`) and `toolspecs` were not re-run (toolspecs "
+    "has no baseline: its run was stopped for time). The full run and the remaining survivors are wave 2's."
+)
+
 NOTES: dict[str, str] = {
     'rh_tools/_core.py::request_kwargs::body = {"apikey": key, **(body or {})} => '
     'body = {"apikey": key, **(body and {})}': (
@@ -162,6 +172,24 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         "real_path_of_fd",
         r".",
         _GAP.format(what="issue #11's mapping of an open descriptor back to its path (/proc/self/fd) is new code"),
+    ),
+    *(
+        (
+            "rh_tools/_exceptions.py",
+            func,
+            r".",
+            _GAP.format(what=f"{func}, added or reshaped by issue #10/#11 after these tests were written"),
+        )
+        for func in (
+            "TaskFailedError.from_task",
+            "_strip_traceback",
+            "DownloadError.__init__",
+            "is_key_refusal",
+            "trim_failed_reason",
+            "failure_summary",
+            "_class_for_unknown",
+            "error_for_code",
+        )
     ),
     ("mcp_server/progress.py", "Heartbeat.*", r'= ""$|: Any = ""$|\| None = ""$', _PROGRESS_FALSY),
     (
