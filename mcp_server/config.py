@@ -95,6 +95,13 @@ class ServerConfig:
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     poll_interval: float | None = None
+    # Several replicas (issue #15): a shared journal/limiter, stateless HTTP, callbacks through a balancer.
+    store: str | None = None  # None: RUNNINGHUB_STORE
+    max_concurrency: str | None = None  # None: RUNNINGHUB_MAX_CONCURRENCY
+    stateless: bool = False
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_poll: float = 10.0  # a lost callback costs at most this much lag
 
     @property
     def use_client_roots(self) -> bool:
@@ -291,6 +298,42 @@ def build_parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParse
         help=f"Largest thumbnail --inline-preview adds, in KB (default {DEFAULT_PREVIEW_KB}).",
     )
 
+    m = p.add_argument_group("several replicas (docs/replicas.md)")
+    m.add_argument(
+        "--store",
+        default=e("STORE"),
+        metavar="URL",
+        help="Task journal: a file path, or redis://host:port/db to share tasks, task slots and callbacks "
+        "with every replica on that Redis (default: RUNNINGHUB_STORE, else a local SQLite file).",
+    )
+    m.add_argument(
+        "--max-concurrency",
+        default=e("MAX_CONCURRENCY"),
+        metavar="N",
+        help="Tasks in flight per account across all replicas on the same --store (a number, or auto to "
+        "read the account's limit); others wait their turn instead of hitting queue-full refusals.",
+    )
+    m.add_argument(
+        "--stateless",
+        action="store_true",
+        default=_flag(env, "STATELESS"),
+        help="HTTP: no MCP sessions, so any replica behind a load balancer can serve any request.",
+    )
+    m.add_argument(
+        "--webhook-url",
+        default=e("WEBHOOK_URL"),
+        metavar="URL",
+        help="HTTP: public base URL of this server (or its load balancer); RunningHub POSTs task ends to "
+        "URL/rh-webhook/<RH_MCP_WEBHOOK_SECRET>, which ends waits on any replica at once.",
+    )
+    m.add_argument(
+        "--webhook-poll",
+        type=float,
+        default=float(e("WEBHOOK_POLL", "10") or 10),
+        metavar="SECONDS",
+        help="With --webhook-url: poll every SECONDS as a fallback for lost callbacks (default 10).",
+    )
+
     p.add_argument(
         "--log-level",
         default=e("LOG_LEVEL", "WARNING"),
@@ -325,6 +368,10 @@ def parse_args(
     limits = (ns.max_cost_per_call, ns.max_cost_per_session, ns.max_cost_per_day)
     if any(v is not None and v < 0 for v in limits):
         parser.error("--max-cost-* must be >= 0")
+    if ns.webhook_url and not ns.webhook_url.startswith(("http://", "https://")):
+        parser.error("--webhook-url must start with http:// or https://")
+    if ns.webhook_poll <= 0:
+        parser.error("--webhook-poll must be > 0")
     config = ServerConfig(
         transport=ns.transport,
         host=ns.host,
@@ -353,5 +400,11 @@ def parse_args(
         max_cost_per_session=ns.max_cost_per_session,
         max_cost_per_day=ns.max_cost_per_day,
         log_level=ns.log_level,
+        store=ns.store or None,
+        max_concurrency=ns.max_concurrency or None,
+        stateless=ns.stateless,
+        webhook_url=ns.webhook_url or None,
+        webhook_secret=(env if env is not None else os.environ).get("RH_MCP_WEBHOOK_SECRET") or None,
+        webhook_poll=ns.webhook_poll,
     )
     return config, ns

@@ -2,6 +2,9 @@
 
 What stands between the network and the MCP handlers, outermost first:
 
+0. With ``--webhook-url`` only: ``POST /rh-webhook/<secret>`` (RunningHub's task-end callbacks) is
+   answered before the guards below, which RunningHub could not pass (``mcp_server.replicas``).
+
 1. **Host and Origin** (:class:`HostGuard`), on every bind address and every path: a request must
    name this server in ``Host`` (the bind address, loopback names on a loopback bind, and any
    ``--allowed-host``), and a browser ``Origin`` must be one of those too. A web page that rebinds
@@ -35,6 +38,7 @@ from typing import Any
 from rh_tools._exceptions import ConfigurationError
 
 from .config import API_KEY_HEADER, ServerConfig
+from .replicas import WebhookRoute
 
 __all__ = [
     "BearerAuth",
@@ -322,6 +326,8 @@ def build_http_app(server: Any, config: ServerConfig) -> Any:
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         session_idle_timeout=config.session_idle_timeout,
         max_sessions=config.max_sessions,
+        # --stateless: no MCP sessions, so a load balancer may send each request to any replica (#15).
+        stateless=config.stateless,
     )
     server._session_manager = manager  # what Server.session_manager reports, as streamable_http_app does
     app: Any = Starlette(
@@ -331,7 +337,11 @@ def build_http_app(server: Any, config: ServerConfig) -> Any:
     app = RepairBody(app, config.path)
     if config.auth_token:
         app = BearerAuth(app, config.auth_token)
-    return HostGuard(app, allowed_hosts(config))
+    app = HostGuard(app, allowed_hosts(config))
+    # RunningHub's task-end callbacks (--webhook-url): outside the guards, as RunningHub can send
+    # neither our token nor our Host name; the secret path is their credential (mcp_server.replicas).
+    receiver = getattr(getattr(server, "rh", None), "webhooks", None)
+    return WebhookRoute(app, receiver) if receiver is not None else app
 
 
 # ------------------------------------------------------------------ slow clients

@@ -59,6 +59,7 @@ from .config import API_KEY_HEADER, ServerConfig
 from .edge import EdgeMiddleware
 from .paths import FilePolicy, NeedClientRoots, roots_from_uris
 from .progress import Heartbeat
+from .replicas import replica_webhooks
 
 __all__ = ["MODELS_URI", "TASKS_URI", "build_server", "select_specs", "tool_definition", "tools_list_tokens"]
 
@@ -223,6 +224,7 @@ class RHServer:
         # One money state per server: spending limits (flags, else RUNNINGHUB_MAX_COST_*) and the currency.
         self.budget = Budget.resolve(config.max_cost_per_call, config.max_cost_per_session, config.max_cost_per_day)
         self.output_dir = config.output_dir.expanduser().resolve() if config.output_dir else None
+        self.webhooks = replica_webhooks(config)  # None unless --webhook-url (HTTP)
         # Every resource link this server emitted (uri -> MIME type), newest last: resources/read serves these.
         self.emitted: OrderedDict[str, str | None] = OrderedDict()
 
@@ -231,6 +233,11 @@ class RHServer:
     def _client_kwargs(self) -> dict[str, Any]:
         c = self.config
         return {"base_url": c.base_url, "poll_interval": c.poll_interval}
+
+    def _shared_kwargs(self) -> dict[str, Any]:
+        """Journal, task slots and callbacks: the same for every caller's client (issue #15)."""
+        c = self.config
+        return {"store": c.store, "max_concurrency": c.max_concurrency, "webhook_receiver": self.webhooks}
 
     @asynccontextmanager
     async def lifespan(self, _server: Any) -> AsyncIterator[_State]:
@@ -243,7 +250,9 @@ class RHServer:
         )
         policy = FetchPolicy.for_api(cfg.base_url, max_bytes=self.config.preview_max_kb * 1024, timeout=20.0)
         fetch = net.make_async_client(timeout=httpx.Timeout(20.0, connect=10.0), guard=net.AddressGuard(policy.trusted))
-        client = AsyncRunningHub(api_key=self.config.api_key, http_client=http, **self._client_kwargs())
+        client = AsyncRunningHub(
+            api_key=self.config.api_key, http_client=http, **self._client_kwargs(), **self._shared_kwargs()
+        )
         self.budget.read_day_from(client.journal)  # the day's spend of every process on this journal
         try:
             yield _State(client, http, fetch, policy)
@@ -257,7 +266,9 @@ class RHServer:
         headers = getattr(request, "headers", None)
         key = headers.get(API_KEY_HEADER) if headers is not None else None
         if key and key.strip():
-            return AsyncRunningHub(api_key=key.strip(), http_client=state.http, **self._client_kwargs())
+            return AsyncRunningHub(
+                api_key=key.strip(), http_client=state.http, **self._client_kwargs(), **self._shared_kwargs()
+            )
         return state.client
 
     # -- tools -----------------------------------------------------------------------------------

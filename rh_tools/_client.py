@@ -29,11 +29,12 @@ from ._download import FetchPolicy
 from ._exceptions import InvalidInputError, ResponseFormatError, RunningHubError, error_for_status, is_key_refusal
 from ._media import MediaSource
 from ._polling import DurationHistory
-from ._waiter import Waiter
+from ._waiter import PollNotDue, Waiter
 from ._webhooks import WebhookReceiver
 from .catalogue import Endpoint, SearchFilters
 from .catalogue._inputs import EndpointInput, validate_params
-from .journal import Journal, SpendRow, StoreSpec, TaskQuery, TaskRecord
+from .coordination import Coordination, Slot, resolve_max_concurrency
+from .journal import TERMINAL, Journal, SpendRow, StoreSpec, TaskQuery, TaskRecord, redis_url
 from .types import Account, PricePreview, QueueStatus, Task, TaskResult, TaskStatus, UploadedFile, WebhookDetail
 
 __all__ = ["AsyncRunningHub", "RunningHub"]
@@ -70,6 +71,7 @@ class _Base:
         webhook_receiver: WebhookReceiver | None = None,
         store: StoreSpec = None,
         library: str | Path | None = None,
+        max_concurrency: int | str | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key=api_key,
@@ -102,6 +104,17 @@ class _Base:
             library=library,
         )
         self._history = DurationHistory(store=self._journal)
+        # Task slots per account (RUNNINGHUB_MAX_CONCURRENCY) and task ends from other processes,
+        # shared through Redis when the journal is there (rh_tools.coordination).
+        self._coord = Coordination.for_client(
+            redis_url=redis_url(store),
+            max_concurrency=resolve_max_concurrency(max_concurrency),
+            key_id=self._journal.key_id,
+            base_url=self._config.base_url,
+            receiver=webhook_receiver,
+        )
+        # What waits sleep on: callbacks (a receiver) and ends heard from other processes wake them.
+        self._board = self._coord.board
         self._rng = random.Random()
         self._lock = threading.Lock()
         # With a receiver, TASK_END callbacks end waits at once; polls become a slow fallback.
@@ -331,12 +344,36 @@ class _Base:
         """This client's task journal (see :mod:`rh_tools.journal`)."""
         return self._journal
 
-    def _submitted(self, task: Task, endpoint: str | None, params: Any, tool: str | None = None) -> None:
+    def _submitted(
+        self, task: Task, endpoint: str | None, params: Any, tool: str | None = None, slot: Slot | None = None
+    ) -> None:
         """Journal a submit answer. Called on the line after the answer is read: nothing can run between."""
         kind = "model" if tool else "raw"
         if endpoint and endpoint.startswith(("workflow:", "ai-app:")):
             kind = endpoint.split(":", 1)[0]
         self._journal.submitted(task, endpoint=endpoint, kind=kind, params=params, tool=tool)
+        self._coord.bind(slot, task.task_id, task.status in TERMINAL)
+
+    def _seen(self, task: Task) -> None:
+        """Journal a status answer; a task seen ending gives back its slot (here or where it is held)."""
+        self._journal.seen(task)
+        if task.status in TERMINAL:
+            self._coord.ended(task.task_id)
+
+    def _account_limit(self, answer: QueueStatus | Exception) -> int | None:
+        """The ``auto`` limit from a queue-status answer; None (no limiter, one warning) if it says none."""
+        limit = answer.concurrent_limit if isinstance(answer, QueueStatus) else None
+        if limit is None or limit < 1:
+            why = f"{type(answer).__name__}: {answer}" if isinstance(answer, Exception) else "no concurrentLimit"
+            log.warning("RUNNINGHUB_MAX_CONCURRENCY=auto: the account's limit is unknown (%s); tasks are not limited. "
+                        "Set a number instead.", why)  # fmt: skip
+            return None
+        return limit
+
+    def _slot_deadline(self, started: float | None, timeout: float | None) -> float:
+        """Queueing for a slot counts against the wait (``run``) or the client's wait timeout (``submit``)."""
+        wait = self._config.wait_timeout if timeout is None else max(0.0, float(timeout))
+        return (time.monotonic() if started is None else started) + wait
 
     def _query(
         self,
@@ -517,25 +554,28 @@ class RunningHub(_Base):
         return True
 
     def _pause(self, task_id: str, delay: float) -> bool:
-        """Sleep until the next poll; True if a TASK_END callback cut the sleep short."""
-        if self._receiver is None:
+        """Sleep until the next poll; True if a TASK_END (callback, or heard from another process) cut it short."""
+        if self._board is None:
             time.sleep(delay)
             return False
-        return self._receiver.sleep(task_id, delay)
+        return self._board.sleep(task_id, delay)
 
     def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
+        self._coord.start()  # hear task ends from other processes (Redis); a no-op otherwise
         while (delay := w.next_delay()) is not None:
             woke = self._pause(w.task_id, delay) if delay else False
+            if not w.sending(check=not woke):  # other tasks of the endpoint showed it is too early
+                continue
             try:
                 task = self._send(call)
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
-            self._journal.seen(task)
+            self._seen(task)
             if (result := w.observe(task)) is not None:
                 return self._keep(self._own(result))
-            if woke and self._receiver is not None:
-                self._receiver.forget(w.task_id)  # early or forged callback: listen for the next one
+            if woke and self._board is not None:
+                self._board.forget(w.task_id)  # early or forged callback: listen for the next one
         raise w.timeout()
 
     def _keep(self, result: TaskResult) -> TaskResult:
@@ -565,17 +605,36 @@ class RunningHub(_Base):
             APIError: the API refused the submit (see the error's ``hint``).
         """
         ep, model = self._prepare(endpoint, params, kwargs)
-        return self._submit(ep, model, webhook_url)
+        return self._submit(ep, model, webhook_url, self._slot_deadline(None, None))
 
-    def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None) -> Task:
+    def _take_slot(self, deadline: float) -> Slot | None:
+        """Wait for one of the account's task slots (RUNNINGHUB_MAX_CONCURRENCY); None when unlimited."""
+        if self._coord.needs_limit:
+            try:
+                answer: QueueStatus | Exception = self.queue_status()
+            except RunningHubError as exc:
+                answer = exc
+            self._coord.set_limit(self._account_limit(answer))
+        return self._coord.acquire(deadline)
+
+    def _submit_holding(self, call: core.Call[Task], deadline: float) -> tuple[Task, Slot | None]:
+        """Send a paid submit inside a task slot; the slot stays taken until the task is seen ending."""
+        slot = self._take_slot(deadline)
+        try:
+            return self._send(call), slot
+        except BaseException:
+            self._coord.drop(slot)
+            raise
+
+    def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None, deadline: float) -> Task:
         body = model.to_body()
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
             calls.apply_upload(body, key, index, self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        task = self._send(calls.submit_call(ep.path, body))
-        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        task, slot = self._submit_holding(calls.submit_call(ep.path, body), deadline)
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name, slot)
         return task
 
     def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
@@ -585,8 +644,8 @@ class RunningHub(_Base):
         charge for what it accepts). Prefer :meth:`submit`.
         """
         raw_path = self._raw_path(path)
-        task = self._send(calls.submit_call(raw_path, dict(body)))
-        self._submitted(task, raw_path, body)
+        task, slot = self._submit_holding(calls.submit_call(raw_path, dict(body)), self._slot_deadline(None, None))
+        self._submitted(task, raw_path, body, slot=slot)
         return task
 
     def run(
@@ -617,7 +676,7 @@ class RunningHub(_Base):
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
         with net.deadline(self._call_deadline(timeout, started)):  # the whole call, uploads and submit included
-            task = self._submit(ep, model, webhook_url)
+            task = self._submit(ep, model, webhook_url, self._slot_deadline(started, timeout))
             w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
             if (result := w.observe(task, polled=False)) is not None:
                 return self._keep(self._own(result))
@@ -631,7 +690,7 @@ class RunningHub(_Base):
     def get_task(self, task_id: str) -> Task:
         """The task's current status (and results, once finished)."""
         task = self._send(calls.query_call(self._task_id(task_id)))
-        self._journal.seen(task)
+        self._seen(task)
         return task
 
     def wait(
@@ -659,7 +718,7 @@ class RunningHub(_Base):
                 except RunningHubError as err:
                     w.poll_failed(err)
                 else:
-                    self._journal.seen(task)
+                    self._seen(task)
                     if (result := self._first_look(w, task)) is not None:
                         return self._keep(self._own(result))
             return self._wait(w, call)
@@ -804,12 +863,12 @@ class RunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         if not wait:
-            task = self._send(call)
-            self._submitted(task, task.endpoint, call.body)
+            task, slot = self._submit_holding(call, self._slot_deadline(started, None))
+            self._submitted(task, task.endpoint, call.body, slot=slot)
             return task
         with net.deadline(self._call_deadline(timeout, started)):
-            task = self._send(call)
-            self._submitted(task, task.endpoint, call.body)
+            task, slot = self._submit_holding(call, self._slot_deadline(started, timeout))
+            self._submitted(task, task.endpoint, call.body, slot=slot)
             w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
             if (result := w.observe(task, polled=False)) is not None:
                 return self._keep(self._own(result))
@@ -892,7 +951,7 @@ class AsyncRunningHub(_Base):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, call: core.Call[T]) -> T:
+    async def _send(self, call: core.Call[T], ready: Callable[[], bool] | None = None) -> T:
         core.refuse_unsendable(call.body)
         core.refuse_unsendable(call.query)
         attempt = 0
@@ -901,6 +960,8 @@ class AsyncRunningHub(_Base):
             t0 = time.perf_counter()
             try:
                 async with self._slot():
+                    if ready is not None and not ready():  # a poll that waited here may be stale
+                        raise PollNotDue
                     resp = await self._request(call)
                 return self._decode(call, resp, t0)
             except (httpx.TransportError, RunningHubError) as exc:
@@ -940,24 +1001,30 @@ class AsyncRunningHub(_Base):
         return True
 
     async def _pause(self, task_id: str, delay: float) -> bool:
-        if self._receiver is None:
+        if self._board is None:
             await asyncio.sleep(delay)
             return False
-        return await self._receiver.asleep(task_id, delay)
+        return await self._board.asleep(task_id, delay)
 
     async def _wait(self, w: Waiter, call: core.Call[Task]) -> TaskResult:
+        self._coord.start()
         while (delay := w.next_delay()) is not None:
             woke = await self._pause(w.task_id, delay) if delay else False
+            if not w.sending(check=not woke):  # other tasks of the endpoint showed it is too early
+                continue
             try:
-                task = await self._send(call)
+                # asked again once a slot is free: under load a poll may wait there for seconds
+                task = await self._send(call, ready=lambda: w.sending(check=not woke))  # noqa: B023
+            except PollNotDue:
+                continue
             except RunningHubError as err:
                 w.poll_failed(err)
                 continue
-            self._journal.seen(task)
+            self._seen(task)
             if (result := w.observe(task)) is not None:
                 return await self._keep(self._own(result))
-            if woke and self._receiver is not None:
-                self._receiver.forget(w.task_id)
+            if woke and self._board is not None:
+                self._board.forget(w.task_id)
         raise w.timeout()
 
     async def _keep(self, result: TaskResult) -> TaskResult:
@@ -978,23 +1045,41 @@ class AsyncRunningHub(_Base):
         **kwargs: Any,
     ) -> Task:
         ep, model = self._prepare(endpoint, params, kwargs)
-        return await self._submit(ep, model, webhook_url)
+        return await self._submit(ep, model, webhook_url, self._slot_deadline(None, None))
 
-    async def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None) -> Task:
+    async def _take_slot(self, deadline: float) -> Slot | None:
+        if self._coord.needs_limit:
+            try:
+                answer: QueueStatus | Exception = await self.queue_status()
+            except RunningHubError as exc:
+                answer = exc
+            self._coord.set_limit(self._account_limit(answer))
+        return await self._coord.aacquire(deadline)
+
+    async def _submit_holding(self, call: core.Call[Task], deadline: float) -> tuple[Task, Slot | None]:
+        slot = await self._take_slot(deadline)
+        try:
+            return await self._send(call), slot
+        except BaseException:
+            self._coord.drop(slot)
+            raise
+
+    async def _submit(self, ep: Endpoint, model: EndpointInput, webhook_url: str | None, deadline: float) -> Task:
         body = model.to_body()
         refs = {p.key: p.media_ref for p in ep.params}
         for key, index, source in model.media_sources():
             calls.apply_upload(body, key, index, await self.upload(source), refs.get(key, "url"))
         if webhook_url := self._webhook(webhook_url):
             body["webhookUrl"] = webhook_url
-        task = await self._send(calls.submit_call(ep.path, body))
-        self._submitted(task, ep.path, model.to_body(), ep.tool_name)
+        task, slot = await self._submit_holding(calls.submit_call(ep.path, body), deadline)
+        self._submitted(task, ep.path, model.to_body(), ep.tool_name, slot)
         return task
 
     async def submit_raw(self, path: str, body: dict[str, Any]) -> Task:
         raw_path = self._raw_path(path)
-        task = await self._send(calls.submit_call(raw_path, dict(body)))
-        self._submitted(task, raw_path, body)
+        deadline = self._slot_deadline(None, None)
+        task, slot = await self._submit_holding(calls.submit_call(raw_path, dict(body)), deadline)
+        self._submitted(task, raw_path, body, slot=slot)
         return task
 
     async def run(
@@ -1011,7 +1096,7 @@ class AsyncRunningHub(_Base):
         ep, model = self._prepare(endpoint, params, kwargs)
         started = time.monotonic()
         with net.deadline(self._call_deadline(timeout, started)):
-            task = await self._submit(ep, model, webhook_url)
+            task = await self._submit(ep, model, webhook_url, self._slot_deadline(started, timeout))
             w = self._waiter(task.task_id, timeout, on_status, ep.path, started)
             if (result := w.observe(task, polled=False)) is not None:
                 return await self._keep(self._own(result))
@@ -1024,7 +1109,7 @@ class AsyncRunningHub(_Base):
 
     async def get_task(self, task_id: str) -> Task:
         task = await self._send(calls.query_call(self._task_id(task_id)))
-        self._journal.seen(task)
+        self._seen(task)
         return task
 
     async def wait(
@@ -1044,7 +1129,7 @@ class AsyncRunningHub(_Base):
                 except RunningHubError as err:
                     w.poll_failed(err)
                 else:
-                    self._journal.seen(task)
+                    self._seen(task)
                     if (result := self._first_look(w, task)) is not None:
                         return await self._keep(self._own(result))
             return await self._wait(w, call)
@@ -1154,12 +1239,12 @@ class AsyncRunningHub(_Base):
         self._config.key()
         started = time.monotonic()
         if not wait:
-            task = await self._send(call)
-            self._submitted(task, task.endpoint, call.body)
+            task, slot = await self._submit_holding(call, self._slot_deadline(started, None))
+            self._submitted(task, task.endpoint, call.body, slot=slot)
             return task
         with net.deadline(self._call_deadline(timeout, started)):
-            task = await self._send(call)
-            self._submitted(task, task.endpoint, call.body)
+            task, slot = await self._submit_holding(call, self._slot_deadline(started, timeout))
+            self._submitted(task, task.endpoint, call.body, slot=slot)
             w = self._waiter(task.task_id, timeout, on_status, task.endpoint, started)
             if (result := w.observe(task, polled=False)) is not None:
                 return await self._keep(self._own(result))

@@ -13,7 +13,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "ENV_PREFIX",
-    "POLL_FACTOR",
     "POLL_INITIAL",
     "POLL_MAX_INTERVAL",
     "RETRY_BASE_DELAY",
@@ -50,10 +49,10 @@ RETRY_AFTER_CAP = 60.0
 
 # One overall deadline for waiting on a task (images take seconds, videos minutes).
 DEFAULT_WAIT_TIMEOUT = 900.0
-# Polls start fast (a finished image should reach the agent quickly) and back off to a cap
-# (a ten-minute video should not cost hundreds of queries). See _polling.PollPolicy.
-POLL_INITIAL = 0.5
-POLL_FACTOR = 1.5
+# Cold polls come every second (no more queries than a once-a-second poller), then every 15 % of the
+# task's age up to a cap (a ten-minute video should not cost hundreds of queries); learnt durations
+# do better. See _polling.PollPolicy.
+POLL_INITIAL = 1.0
 POLL_MAX_INTERVAL = 10.0
 # The official client tolerates 5 consecutive failed polls before giving up; so do we.
 MAX_POLL_FAILURES = 5

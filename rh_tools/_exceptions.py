@@ -17,6 +17,7 @@
     │   ├── FileTooLargeError                                                  (809, 1008)
     │   ├── ContentPolicyError      moderation / real-person policy             (1501, 1505)
     │   ├── RateLimitError          concurrency or rate limit: wait and resubmit (421, 415, 1003, 429 …)
+    │   │   └── SlotTimeoutError    no task slot of RUNNINGHUB_MAX_CONCURRENCY came free in time (nothing sent)
     │   ├── ServerError             RunningHub-side failure                     (500, 1000, 1005, 5xx …)
     │   └── ResponseFormatError     the answer was not the JSON shape the API documents
     ├── DownloadError               a finished task's output could not be fetched or saved (task_id, URL)
@@ -54,6 +55,7 @@ __all__ = [
     "ResponseFormatError",
     "RunningHubError",
     "ServerError",
+    "SlotTimeoutError",
     "SUBMIT_RETRY_CODES",
     "TaskFailedError",
     "TaskTimeoutError",
@@ -201,6 +203,17 @@ class ContentPolicyError(APIError):
 class RateLimitError(APIError):
     default_retryable = True
     default_hint = "Too many tasks at once for this key; wait for running tasks to finish, then resubmit."
+
+
+class SlotTimeoutError(RateLimitError):
+    """Every task slot of the account (``RUNNINGHUB_MAX_CONCURRENCY``) stayed busy until the wait's
+    deadline. Raised before the submit: nothing was sent and nothing charged. A RateLimitError, so
+    code that waits and resubmits after a queue-full answer handles it the same way."""
+
+    default_hint = (
+        "Nothing was submitted or charged: all task slots of this account were in use the whole time. "
+        "Call again later, or allow a longer wait."
+    )
 
 
 class ServerError(APIError):

@@ -52,14 +52,21 @@ class WebhookReceiver:
         *,
         public_url: str | None = None,
         fallback_poll: float = 5.0,
+        secret: str | None = None,
+        serve: bool = True,
         read_timeout: float = _READ_TIMEOUT,
     ) -> None:
+        # ``secret``: the same on every replica behind one public URL (any of them may get the call);
+        # ``serve=False``: another HTTP front end (rh-mcp's app) takes the POSTs and calls deliver_bytes.
         self.host = host
         self.read_timeout = read_timeout
         self.fallback_poll = fallback_poll  # seconds between polls while waiting for a callback
         self.port = port
         self._public_url = public_url.rstrip("/") if public_url else None
-        self._secret = secrets.token_urlsafe(16)
+        self._secret = secret or secrets.token_urlsafe(16)
+        self.serve = serve
+        # Called with each accepted TASK_END payload (the Redis fan-in relays it to other processes).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._lock = threading.Lock()
         self._done: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._waiters: dict[str, list[Callable[[], None]]] = {}
@@ -69,7 +76,7 @@ class WebhookReceiver:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> WebhookReceiver:
-        if self._server is not None:
+        if self._server is not None or not self.serve:
             return self
         receiver = self
 
@@ -120,6 +127,11 @@ class WebhookReceiver:
         self.close()
 
     @property
+    def path(self) -> str:
+        """The secret path callbacks are POSTed to (what a front end other than ours must route)."""
+        return f"/rh-webhook/{self._secret}"
+
+    @property
     def url(self) -> str:
         """The webhookUrl to give RunningHub (starts the server if needed)."""
         self.start()
@@ -151,6 +163,11 @@ class WebhookReceiver:
             wakers = self._waiters.pop(task_id, [])
         for wake in wakers:
             wake()
+        for listener in list(self.listeners):
+            try:
+                listener(payload)
+            except Exception:  # a relay that fails must not fail the callback's answer
+                pass
         return True
 
     def forget(self, task_id: str) -> None:

@@ -12,7 +12,7 @@ from rh_tools import _core as core
 from rh_tools import _exceptions as E
 from rh_tools._config import ClientConfig
 from rh_tools._media import MediaSource
-from rh_tools._polling import DurationHistory, Expectation, PollPolicy
+from rh_tools._polling import DurationHistory, PollPolicy
 from rh_tools._waiter import Waiter
 from rh_tools.types import Task
 
@@ -241,40 +241,7 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
 # ------------------------------------------------------------------ polling
 
 
-def test_poll_policy_backs_off_to_cap() -> None:
-    p = PollPolicy(initial=0.5, factor=2, max_interval=4)
-    d, seq = None, []
-    for _ in range(6):
-        d = p.next_delay(0.0, d)
-        seq.append(d)
-    assert seq == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    assert PollPolicy(initial=0).next_delay(5, None) == 0.0
-
-
-def test_poll_policy_uses_expectation() -> None:
-    p = PollPolicy(max_interval=30, lag_ratio=0.2, min_interval=0.25)
-    exp = Expectation(low=20.0, high=40.0)
-    assert p.next_delay(1.0, 0.5, exp) == 23.0  # sleep to one step (0.2 x 20) into the window
-    assert p.next_delay(25.0, 19.0, exp) == 5.0  # dense inside it (0.2 x elapsed)
-    assert p.next_delay(2.0, 1.0, Expectation(1.0, 3.0)) == 0.4
-    assert p.next_delay(41.0, 5.0, exp) == pytest.approx(12.3)  # past the window: 1.5 x the step
-    # the jump to the window takes as few hops as max_interval allows (early failures still show)
-    assert PollPolicy(max_interval=10, lag_ratio=0.2).next_delay(0.0, None, exp) == 8.0
-    # a caller who asked for faster polls (poll_interval=0.05) is not slowed to min_interval
-    assert PollPolicy(initial=0.05, factor=1.5).next_delay(0.1, 0.05, None) == pytest.approx(0.075)
-
-
-def test_duration_history() -> None:
-    h = DurationHistory(min_samples=2)
-    h.record("e", 10.0)
-    assert h.expect("e") is None
-    h.record("e", 12.0)
-    exp = h.expect("e")  # widened by the spread of what was seen (2 s), at least 5 %
-    assert exp is not None and exp.low == pytest.approx(8.0) and exp.high == pytest.approx(14.0)
-    for s in (10.5, 11.0, 11.5):
-        h.record("e", s)
-    exp = h.expect("e")  # more samples, a tighter margin: range / (n - 1) = 0.5
-    assert exp is not None and exp.low == pytest.approx(9.5) and exp.high == pytest.approx(12.6)
+# The policy itself (cold timetable, learnt windows, heavy tails) is tested in tests/test_polling.py.
 
 
 class FakeClock:
@@ -293,8 +260,8 @@ def test_waiter_deadline_and_final_poll() -> None:
     clock = FakeClock()
     w = Waiter(
         task_id="1",
-        deadline=2.0,
-        policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
+        deadline=2.2,
+        policy=PollPolicy(initial=0.5, max_interval=10),
         started=0.0,
         clock=clock,
     )
@@ -303,7 +270,7 @@ def test_waiter_deadline_and_final_poll() -> None:
         delays.append(d)
         clock.t += d
         assert w.observe(_task("RUNNING")) is None
-    assert delays == [0.5, 1.0, 0.5] and clock.t == 2.0  # the last poll lands on the deadline
+    assert delays == pytest.approx([0.5, 0.5, 0.5, 0.5, 0.2]) and clock.t == 2.2  # the last poll lands on the deadline
     err = w.timeout()
     assert isinstance(err, E.TaskTimeoutError) and err.task_id == "1" and err.last_status == "RUNNING"
 
@@ -359,31 +326,29 @@ def test_waiter_learns_durations() -> None:
     clock.t = 8.0
     w.observe(_task("RUNNING"))
     clock.t = 10.0
-    w.observe(_task("SUCCESS"))  # ended in (8, 10]: learnt as 9, the window is +/- 5 %
-    assert h.expect("ep") == Expectation(low=pytest.approx(8.55), high=pytest.approx(9.45))
+    w.observe(_task("SUCCESS"))  # ended in (8, 10]: learnt as 9
+    exp = h.expect("ep")
+    assert exp is not None and exp.median == pytest.approx(9.0) and exp.low < 9.0 < exp.high
     w2 = Waiter(task_id="2", deadline=99, policy=PollPolicy(), history=h, history_key="ep", started=10.0, clock=clock)
-    assert w2.next_delay() == pytest.approx(8.55 + 0.10 * 8.55)  # one step into the learnt window
-    clock.t = 20.0  # seen done at that first poll, 10 s after submit: count only two steps (2 x 1.0 s)
+    first = w2.next_delay()
+    assert first == pytest.approx(exp.low)  # straight to the learnt window (under max_interval: one hop)
+    clock.t = 10.0 + first  # seen done at that first poll: count only two steps of the bracket
     w2.observe(_task("SUCCESS"))
-    assert sorted(h._data["ep"]) == [pytest.approx(8.0 + 1.0), pytest.approx(9.0)]
+    step = PollPolicy().step(first)
+    assert sorted(h._data["ep"]) == [pytest.approx(first - step), pytest.approx(9.0)]
 
 
 def test_cold_polls_keep_their_timetable_when_a_poll_runs_late() -> None:
     clock = FakeClock()
-    w = Waiter(
-        task_id="1",
-        deadline=99,
-        policy=PollPolicy(initial=0.5, factor=2, max_interval=10),
-        started=0.0,
-        clock=clock,
-    )
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=1.0), started=0.0, clock=clock)
     ages = []
     for late in (0.0, 0.9, 0.0, 0.0):  # the second poll is answered 0.9 s late (a busy loop)
         clock.t += w.next_delay() + late
         ages.append(clock.t)
         w.observe(_task("RUNNING"))
-    # planned ages 0.5, 1.5, 3.5, 7.5: lateness does not push the later polls back
-    assert ages == [0.5, 2.4, 3.5, 7.5]
+    # planned ages 1, 2, 3, 4: the late poll does not push the later ones back (the one at 3 s, too
+    # close to it, is dropped)
+    assert ages == pytest.approx([1.0, 2.9, 4.0, 5.0])
 
 
 def test_schedule_counts_from_task_creation_deadline_from_call_start() -> None:

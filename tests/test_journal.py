@@ -185,14 +185,15 @@ class TestLocation:
         mine = SQLiteStore(tmp_path / "x.sqlite3")
         assert resolve_store(mine, env) is mine
 
-    def test_redis_is_not_available_yet_and_other_schemes_are_refused(self) -> None:
-        with pytest.raises(ConfigurationError, match="Redis journal backend is not available yet") as err:
-            resolve_store(None, {"RUNNINGHUB_STORE": "redis://localhost:6379/0"})
-        assert "RUNNINGHUB_STORE" in err.value.message and err.value.hint
-        with pytest.raises(ConfigurationError, match="'s3'"):
+    def test_redis_gives_the_shared_backend_and_other_schemes_are_refused(self) -> None:
+        from rh_tools.journal.redis_store import FailoverStore
+
+        shared = resolve_store(None, {"RUNNINGHUB_STORE": "redis://localhost:6379/0"})  # nothing connects yet
+        assert isinstance(shared, FailoverStore) and "localhost:6379/0" in repr(shared)
+        assert resolve_store("redis://localhost:6379/0") is shared  # one per URL and process
+        with pytest.raises(ConfigurationError, match="'s3'") as err:
             resolve_store("s3://bucket/x")
-        with pytest.raises(ConfigurationError, match="not available yet"):  # at construction, before any request
-            RunningHub(api_key=TEST_KEY, store="redis://localhost")
+        assert "store=" in err.value.message and err.value.hint
 
     def test_one_store_per_file_per_process_and_lazy(self, tmp_path: Path) -> None:
         path = tmp_path / "lazy" / "j.sqlite3"

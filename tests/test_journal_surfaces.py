@@ -10,6 +10,7 @@ raising the limit lets them run and finish.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, TEST_KEY
 from langchain_core.messages import ToolMessage
+from redis_support import free_port
 from test_mcp_server import connect
 
 from rh_tools import AsyncRunningHub, RunningHub
@@ -276,11 +278,15 @@ def test_cli_tasks_filters_spend_and_download(cli_env: Emulator, tmp_path: Path,
     assert SQLiteStore(os.environ["RUNNINGHUB_STORE"]).get(pending["task_id"]).files == files  # type: ignore[union-attr]
 
 
-def test_cli_journal_errors_exit_2_with_what_to_do(cli_env: Emulator, monkeypatch: Any, capsys: Any) -> None:
+def test_cli_journal_errors_exit_2_with_what_to_do(
+    cli_env: Emulator, monkeypatch: Any, capsys: Any, caplog: Any
+) -> None:
     monkeypatch.setenv("RUNNINGHUB_STORE", "none")
     assert main(["tasks"]) == 2 and "RUNNINGHUB_STORE" in capsys.readouterr().err
-    monkeypatch.setenv("RUNNINGHUB_STORE", "redis://localhost:6379")
-    assert main(["tasks"]) == 2 and "not available yet" in capsys.readouterr().err
+    monkeypatch.setenv("RUNNINGHUB_STORE", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    with caplog.at_level(logging.WARNING, logger="rh_tools"):
+        assert main(["tasks"]) == 0  # Redis down: the local fallback journal is listed, with one warning
+    assert "fallback" in capsys.readouterr().out and "is unreachable" in caplog.text
     assert main(["tasks", "--since", "yesterday"]) == 2 and "not a duration" in capsys.readouterr().err
 
 

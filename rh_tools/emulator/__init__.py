@@ -18,7 +18,9 @@ Behaviour the public material leaves open is configurable; see ``EmulatorConfig`
         emu.faults.add("reset_after", path="/openapi/v2/rhart-image-g/image-to-image")
         emu.stats.tasks_created
 
-Command line: ``python -m rh_tools.emulator --port 8765``.
+Command line: ``python -m rh_tools.emulator --port 8765``. Task run times are the configured ones
+spread by ``duration_dist``: ``Emulator(duration_dist="lognormal:0.8", seed=1)`` (or
+``--duration-dist lognormal:0.8 --seed 1``) draws heavy-tailed times, as real queues give.
 """
 
 from __future__ import annotations

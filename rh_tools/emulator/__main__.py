@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
     p.add_argument("--queue-seconds", type=float, default=1.0, help="time a task shows QUEUED before RUNNING")
     p.add_argument("--jitter", type=float, default=0.2, help="run-time jitter fraction (default 0.2)")
+    p.add_argument(
+        "--duration-dist",
+        default="uniform",
+        metavar="DIST",
+        help="spread of run times: uniform (+/- --jitter), uniform:J, lognormal:SIGMA (the run time is "
+        "the median; heavy-tailed like real queues, e.g. lognormal:0.8) or fixed (default uniform)",
+    )
     p.add_argument("--seed", type=int, default=None, help="RNG seed (default: random)")
     p.add_argument("--concurrency", type=int, default=50, help="tasks running at once per key")
     p.add_argument("--queue-limit", type=int, default=0, help="tasks allowed to wait beyond concurrency")
@@ -93,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "durations": {k: getattr(args, f"dur_{k}") for k in CLI_DURATIONS},
         "queue_seconds": args.queue_seconds,
         "jitter": args.jitter,
+        "duration_dist": args.duration_dist,
         "seed": args.seed,
         "concurrency": args.concurrency,
         "queue_limit": args.queue_limit,

@@ -17,11 +17,13 @@ from typing import Any
 
 __all__ = [
     "API_DURATIONS",
+    "DURATION_DISTS",
     "CLI_DURATIONS",
     "KEY_KINDS",
     "KEY_RE",
     "OUTPUT_KINDS",
     "EmulatorConfig",
+    "parse_duration_dist",
 ]
 
 OUTPUT_KINDS = ("image", "video", "audio", "3d", "text")
@@ -30,6 +32,37 @@ OUTPUT_KINDS = ("image", "video", "audio", "3d", "text")
 API_DURATIONS: dict[str, float] = {"image": 0.2, "video": 0.5, "audio": 0.3, "3d": 0.5, "text": 0.1}
 #: Real-ish but short run times for the command line (real images take seconds, videos minutes).
 CLI_DURATIONS: dict[str, float] = {"image": 3.0, "video": 8.0, "audio": 4.0, "3d": 6.0, "text": 2.0}
+
+#: Spreads of task run times ``duration_dist`` accepts (``name`` or ``name:parameter``).
+DURATION_DISTS = ("uniform", "lognormal", "fixed")
+
+
+def parse_duration_dist(spec: str, jitter: float = 0.0) -> tuple[str, float]:
+    """``(kind, parameter)`` of a ``duration_dist`` spec; ``ValueError`` saying what is accepted.
+
+    ``uniform:J``: value x U(1 - J, 1 + J) (``uniform`` alone: J = ``jitter``); ``lognormal:S``:
+    value x exp(S x N(0, 1)), so the value is the median and S the spread of log run times (0.8:
+    a quarter of the tasks take under 0.58x the median, a quarter over 1.7x, one in twenty over
+    3.7x); ``fixed``: exactly the value.
+    """
+    kind, sep, arg = str(spec).strip().lower().partition(":")
+    usage = "duration_dist must be 'uniform[:J]' (0 <= J < 1), 'lognormal:SIGMA' (0 < SIGMA <= 3) or 'fixed'"
+    if kind not in DURATION_DISTS or (kind == "fixed" and sep):
+        raise ValueError(f"{usage}, not {spec!r}")
+    if kind == "fixed":
+        return kind, 0.0
+    if not sep:
+        if kind == "lognormal":
+            raise ValueError(f"{usage}, not {spec!r}: give the spread, e.g. 'lognormal:0.8'")
+        return kind, jitter
+    try:
+        value = float(arg)
+    except ValueError:
+        raise ValueError(f"{usage}, not {spec!r}") from None
+    if (kind == "uniform" and not 0 <= value < 1) or (kind == "lognormal" and not 0 < value <= 3):
+        raise ValueError(f"{usage}, not {spec!r}")
+    return kind, value
+
 
 #: The key kinds of the RunningHub console (Consumer, Enterprise-Shared, Enterprise-Exclusive).
 KEY_KINDS = ("consumer", "enterprise-shared", "enterprise-exclusive")
@@ -51,6 +84,12 @@ class EmulatorConfig:
     #: Run times vary by +/- this fraction, drawn from an RNG seeded with ``seed``.
     jitter: float = 0.0
     seed: int | None = 0
+    #: How run times spread around their configured value (see :func:`parse_duration_dist`):
+    #: "uniform" (+/- ``jitter``), "uniform:0.3", "lognormal:0.8" (median = the configured value;
+    #: real task times, queues included, are heavy-tailed) or "fixed". Drawn per key and endpoint
+    #: from generators seeded with ``seed``: the n-th task a key submits to an endpoint gets the
+    #: same run time in every run (and under every key), whatever else draws random numbers.
+    duration_dist: str = "uniform"
 
     # --- keys -------------------------------------------------------------------------------
     #: None: any well-formed key (32 hex chars) is accepted; otherwise only these.
@@ -179,6 +218,7 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be >= 0")
         if not 0 <= self.jitter < 1:
             raise ValueError("jitter must be a fraction in [0, 1)")
+        parse_duration_dist(self.duration_dist, self.jitter)  # raises ValueError on a bad spec
         if not 0 <= self.failure_rate <= 1:
             raise ValueError("failure_rate must be in [0, 1]")
         if self.rate_limit is not None and self.rate_limit <= 0:

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .codes import legacy_msg, v2_message
-from .config import EmulatorConfig
+from .config import EmulatorConfig, parse_duration_dist
 from .faults import Faults
 from .limits import RateLimiter
 from .media import Signer, UploadStore
@@ -64,6 +64,8 @@ class Core:
         self.signer_secret = secrets.token_bytes(32)
         self.signer = Signer(self.signer_secret)
         self.rng = random.Random(config.seed)
+        # Run times draw from their own generators, one per key and endpoint (see duration_for).
+        self._duration_rngs: dict[tuple[str, str], random.Random] = {}
         self._rng_lock = threading.Lock()
         self.store = TaskStore(
             limits=lambda key: (
@@ -91,6 +93,7 @@ class Core:
             if "seed" in changes:
                 with self._rng_lock:
                     self.rng.seed(changes["seed"])
+                    self._duration_rngs.clear()
             self.store.advance()  # a raised concurrency lets queued tasks start now
             return self._config
 
@@ -180,12 +183,28 @@ class Core:
         return self.config.key_kind(key) != "enterprise-shared"
 
     # ---- planning ---------------------------------------------------------------------------------
-    def duration_for(self, endpoint: str, kind: str) -> float:
+    def duration_for(self, endpoint: str, kind: str, key: str = "") -> float:
+        """The run time of a new task: the configured value, spread by ``duration_dist``.
+
+        Each key and endpoint draws from its own generator seeded with ``seed``: the n-th task a key
+        submits to an endpoint gets the same run time in every run, whatever else draws random
+        numbers, and clients under different keys can be compared on identical run times.
+        """
         cfg = self.config
         base = cfg.endpoint_durations.get(endpoint, cfg.durations.get(kind, cfg.durations["image"]))
-        if cfg.jitter:
-            base *= 1 + (self.random() * 2 - 1) * cfg.jitter
-        return max(0.0, float(base))
+        dist, spread = parse_duration_dist(cfg.duration_dist, cfg.jitter)
+        if dist == "fixed" or not spread:
+            return max(0.0, float(base))
+        with self._rng_lock:
+            rng = self._duration_rngs.get((key, endpoint))
+            if rng is None:
+                if len(self._duration_rngs) >= 10_000:  # bounded: forget the oldest stream
+                    del self._duration_rngs[next(iter(self._duration_rngs))]
+                seed = None if cfg.seed is None else f"{cfg.seed}/{endpoint}"  # the same for every key
+                rng = self._duration_rngs[(key, endpoint)] = random.Random(seed)
+            draw = rng.random() * 2 - 1 if dist == "uniform" else rng.gauss(0.0, 1.0)
+        factor = 1 + draw * spread if dist == "uniform" else math.exp(spread * draw)
+        return max(0.0, float(base) * factor)
 
     def plan_outputs(self, kind: str, body: Mapping[str, Any], endpoint: str) -> list[Output]:
         """What a standard task will return, from its output kind and the body's hints."""
@@ -293,7 +312,7 @@ class Core:
             endpoint=endpoint,
             output_type=kind,
             client_id=self.hex32(),
-            duration=self.duration_for(endpoint if family == "standard" else family, kind),
+            duration=self.duration_for(endpoint if family == "standard" else family, kind, key),
             origin=origin,
             outputs=outputs,
             price=price,
@@ -319,6 +338,8 @@ class Core:
             raise Refusal(v2_error("421", status_code=cfg.queue_full_http_status))
         self.stats.count_task(key, endpoint)
         self.stats.count_unknown_keys(endpoint, task.unknown_keys)
+        running, waiting = self.store.counts(key)
+        self.stats.note_in_flight(key, running + waiting)
         return task
 
     def _on_end(self, task: Task) -> None:

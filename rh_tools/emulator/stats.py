@@ -43,6 +43,7 @@ class Stats:
             self._webhooks_sent = 0
             self._webhooks_delivered = 0
             self._webhooks_failed = 0
+            self._peak_in_flight: Counter[str] = Counter()
 
     # ---- writers (server side) ----------------------------------------------------------------
     def count_request(self, path: str) -> None:
@@ -61,6 +62,11 @@ class Stats:
     def count_fault(self, kind: str) -> None:
         with self._lock:
             self._faults[kind] += 1
+
+    def note_in_flight(self, key: str, tasks: int) -> None:
+        """Tasks of ``key`` admitted and not yet ended, right after an admission (keeps the peak)."""
+        with self._lock:
+            self._peak_in_flight[key] = max(self._peak_in_flight[key], tasks)
 
     def count_unknown_keys(self, endpoint: str, keys: list[str] | tuple[str, ...]) -> None:
         if not keys:
@@ -131,6 +137,13 @@ class Stats:
             return {ep: dict(c) for ep, c in self._unknown_keys.items()}
 
     @property
+    def peak_in_flight(self) -> dict[str, int]:
+        """Most tasks of each key in flight at once (running or queued at the service): what a
+        shared concurrency limit must keep at or under N."""
+        with self._lock:
+            return dict(self._peak_in_flight)
+
+    @property
     def uploads(self) -> int:
         with self._lock:
             return self._uploads
@@ -177,6 +190,7 @@ class Stats:
             "webhooks_sent": self.webhooks_sent,
             "webhooks_delivered": self.webhooks_delivered,
             "webhooks_failed": self.webhooks_failed,
+            "peak_in_flight": {_mask(k): v for k, v in self.peak_in_flight.items()},
         }
 
     def __repr__(self) -> str:

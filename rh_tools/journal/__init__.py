@@ -8,13 +8,15 @@ endpoint takes. ``rh.tasks()``, ``rh-tools tasks``, the ``list_tasks`` tool and 
 resources read it.
 
 Backends implement :class:`TaskStore`; the default is :class:`SQLiteStore` in the user's state
-folder (``RUNNINGHUB_STORE`` moves it, ``RUNNINGHUB_STORE=none`` turns it off).
+folder (``RUNNINGHUB_STORE`` moves it, ``RUNNINGHUB_STORE=none`` turns it off);
+``RUNNINGHUB_STORE=redis://host:port/db`` shares one journal between processes and machines
+(:mod:`rh_tools.journal.redis_store`, the ``redis`` extra).
 """
 
 from __future__ import annotations
 
 from ._journal import ENV_LIBRARY, Journal, clean_params, key_fingerprint, resolve_library
-from ._location import ENV_STORE, FILE_NAME, StoreSpec, default_location, open_store, resolve_store
+from ._location import ENV_STORE, FILE_NAME, StoreSpec, default_location, open_store, redis_url, resolve_store
 from ._model import TERMINAL, SpendRow, TaskQuery, TaskRecord, TaskStore, TaskUpdate, group_spend
 from .sqlite import SQLiteStore
 
@@ -36,6 +38,7 @@ __all__ = [
     "group_spend",
     "key_fingerprint",
     "open_store",
+    "redis_url",
     "resolve_library",
     "resolve_store",
 ]

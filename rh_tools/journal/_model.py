@@ -87,6 +87,23 @@ class TaskQuery:
     base_url: str | None = None
     limit: int = 50
 
+    def matches(self, r: TaskRecord) -> bool:
+        """Whether ``r`` passes every filter (the limit aside): for backends that filter in Python.
+        Means what SQLiteStore's SQL means (the endpoint filter is a case-blind substring)."""
+        if self.statuses and r.status not in self.statuses:
+            return False
+        if self.unfinished and r.done:
+            return False
+        if self.endpoint:
+            needle = self.endpoint.casefold()
+            if needle not in (r.endpoint or "").casefold() and needle not in (r.tool or "").casefold():
+                return False
+        if self.since is not None and r.created_at < self.since:
+            return False
+        if self.key_id is not None and r.key_id != self.key_id:
+            return False
+        return self.base_url is None or r.base_url == self.base_url
+
 
 @dataclass(frozen=True)
 class SpendRow:

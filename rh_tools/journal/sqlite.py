@@ -180,6 +180,11 @@ class SQLiteStore:
         with self._write() as db:
             db.execute("INSERT INTO durations (key, seconds, at) VALUES (?, ?, ?)", (key, float(seconds), time.time()))
 
+    def remove(self, task_ids: list[str]) -> int:
+        """Forget these tasks (a Redis journal's fallback file, once they are copied into Redis)."""
+        with self._write() as db:
+            return sum(db.execute("DELETE FROM tasks WHERE task_id = ?", (t,)).rowcount for t in task_ids)
+
     def prune(self, older_than: float) -> int:
         with self._lock:
             return self._prune(self._db(), older_than)
