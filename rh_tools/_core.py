@@ -32,6 +32,7 @@ from ._exceptions import (
     ResponseFormatError,
     RunningHubError,
     ServerError,
+    error_for_code,
     error_for_status,
     is_key_refusal,
 )
@@ -341,18 +342,32 @@ def decode_response(call: Call[T], status: int, headers: Mapping[str, str], cont
             error_for_status(status, _body_message(body) or f"HTTP {status}", retry_after=retry_after), call
         )
     try:
-        return call.parse(body)
+        result = call.parse(body)
     except RunningHubError as err:
         if err.status_code is None:
             err.status_code = status
         if err.retry_after is None:
             err.retry_after = retry_after
+        if call.kind == "submit" and err.task_id is None:
+            err.task_id = _answer_task_id(body)  # an error that names a created task: keep its id
         raise _with_task(_status_wins(err, status), call) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _with_task(
             ResponseFormatError(f"Unexpected response shape from {call.path}: {exc}", status_code=status),
             call,
         ) from None
+    if call.kind == "submit" and status >= 400:
+        # An error status whose body still names a task: the task exists (and may be billed) although
+        # the answer is an error. Report the error with the id; never treat it as a clean submit.
+        err = error_for_code(
+            code,
+            _body_message(body),
+            task_id=_answer_task_id(body),
+            status_code=status,
+            retry_after=retry_after,
+        )
+        raise _with_task(err, call)
+    return result
 
 
 def _status_wins(err: RunningHubError, status: int) -> RunningHubError:
@@ -378,9 +393,9 @@ def _status_wins(err: RunningHubError, status: int) -> RunningHubError:
 def _with_task(err: RunningHubError, call: Call[Any]) -> RunningHubError:
     if err.task_id is None and call.task_id:
         err.task_id = call.task_id
-    if call.kind == "submit" and _submit_outcome_unknown(err):
+    if call.kind == "submit" and (err.task_id or _submit_outcome_unknown(err)):
         err.retryable = False
-        err.hint = _SUBMIT_MAY_EXIST
+        err.hint = _SUBMIT_MAY_EXIST if not err.task_id else _SUBMIT_CREATED.format(task_id=err.task_id)
     return err
 
 
@@ -392,13 +407,21 @@ _SUBMIT_MAY_EXIST = (
 )
 
 
+_SUBMIT_CREATED = (
+    "RunningHub created task {task_id} although it answered with an error; it may run and be billed. "
+    "Check it with get_task/wait_task (task_id={task_id}) before submitting again."
+)
+
+
 def _submit_outcome_unknown(err: RunningHubError) -> bool:
     """True when a failed submit's answer does not prove that no task was created."""
     if isinstance(err, APIConnectionError):
         return err.sent
     if isinstance(err, ResponseFormatError):
         return True
-    return isinstance(err, ServerError) and _int(err.code) in (None, 500, 1000)
+    # A server-side error (5xx, 500/1000/1005 …) can follow the task's creation; only the capacity
+    # refusals of SUBMIT_RETRY_CODES prove there is none.
+    return isinstance(err, ServerError) and _int(err.code) not in SUBMIT_RETRY_CODES
 
 
 def _body_code(body: Any) -> Any:
@@ -409,6 +432,15 @@ def _body_code(body: Any) -> Any:
     if "code" in body and body.get("code") not in (0, "0", 200, "200"):
         return body.get("code")
     return None
+
+
+def _answer_task_id(body: Any) -> str | None:
+    """The task id an answer names (v2 ``taskId``, legacy ``data.taskId``), if any."""
+    if not is_object(body):
+        return None
+    data = body.get("data")
+    found = body.get("taskId") or (data.get("taskId") if is_object(data) else None)
+    return str(found) if found not in (None, "") else None
 
 
 def transport_error(exc: Exception, call: Call[Any]) -> APIConnectionError:
@@ -443,8 +475,9 @@ def retry_delay(
         return None
     if kind == "submit":
         # A capacity or rate refusal (421 concurrency limit, 415, 1011, HTTP 429 ...) proves no task
-        # was created: wait and resubmit. Anything that might have created one is not resent.
-        allowed = (
+        # was created: wait and resubmit. Anything that might have created one is not resent, and an
+        # answer that names a task proves one exists.
+        allowed = error.task_id is None and (
             (isinstance(error, APIConnectionError) and not error.sent)
             or error.status_code == 429
             or _int(error.code) in SUBMIT_RETRY_CODES

@@ -490,7 +490,11 @@ _TEXTS = {
 # Codes whose answer proves the submit created no task (capacity or rate refusals), so the same
 # paid submit may be sent again. Anything else (including 500/1000) might have created one. Any
 # other RateLimitError (an unknown concurrency code, HTTP 429) is treated the same way.
-SUBMIT_RETRY_CODES = frozenset({415, 421, 814, 1003, 1005, 1010, 1011})
+# 1005 (INTERNAL_ERROR) is not a refusal: an internal error can follow the task's creation, and
+# resending would buy it twice (the emulator's ``error_after`` fault shows it). 1010/1011 ("service
+# unavailable", "system busy") are read as admission refusals: INFERRED, nothing documents when
+# they are sent.
+SUBMIT_RETRY_CODES = frozenset({415, 421, 814, 1003, 1010, 1011})
 
 _MSG_TO_CODE = {info.name: code for code, info in CODES.items() if not info.name.startswith(("UNKNOWN",))}
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")

@@ -16,6 +16,8 @@ import pytest
 from cassette_support import REAL_HOST, OriginPersister, body_matcher, make_vcr_config, origin_of
 
 ROOT = Path(__file__).resolve().parents[1]
+# Read-only API facts beside the checkout (absent on a clean clone of the project alone).
+REFERENCE = ROOT.parent / "shared" / "reference"
 # 32 hexadecimal characters: the shape the emulator accepts. Not real keys.
 TEST_KEY = "feedfacecafebeef0123456789abcdef"
 CANARY_KEY = "c0ffee00c0ffee00c0ffee00c0ffee00"
@@ -43,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulator_only(why): provoked with the emulator's faults; skipped live")
     config.addinivalue_line("markers", "live_ids(*names): ids a live re-recording reads from RUNNINGHUB_TEST_*")
+    config.addinivalue_line(
+        "markers",
+        "needs_reference: compares against ../shared/reference; without it the test skips and the run "
+        "ends with a loud list of checks that did not run (RH_REQUIRE_REFERENCE=1 makes that a failure)",
+    )
 
 
 def _recording_mode(config: pytest.Config) -> str:
@@ -67,6 +74,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if missing:
             names = ", ".join(f"RUNNINGHUB_TEST_{n.upper()}{'' if n.endswith('node') else '_ID'}" for n in missing)
             item.add_marker(pytest.mark.skip(reason=f"live re-recording needs {names}; its cassette is kept"))
+
+
+_NOT_RUN: list[str] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip reference checks on a clone without ../shared/reference, but never quietly."""
+    if item.get_closest_marker("needs_reference") is None or REFERENCE.is_dir():
+        return
+    why = f"{item.nodeid} did NOT run: {REFERENCE} is absent, so it checked nothing"
+    if os.environ.get("RH_REQUIRE_REFERENCE"):
+        pytest.fail(why + " (RH_REQUIRE_REFERENCE is set)", pytrace=False)
+    _NOT_RUN.append(item.nodeid)
+    pytest.skip(why)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _NOT_RUN:
+        return
+    tr = terminalreporter
+    tr.section("CHECKS THAT DID NOT RUN", sep="!", red=True, bold=True)
+    tr.write_line(f"{REFERENCE} is absent (a clean clone): these compare the project with it and were skipped:")
+    for nodeid in _NOT_RUN:
+        tr.write_line(f"  - {nodeid}", yellow=True)
+    tr.write_line("The committed catalogue and error-code table are NOT verified against the reference in this run.")
+    tr.write_line("Put the reference beside the checkout (../shared/reference), or set RH_REQUIRE_REFERENCE=1 to fail.")
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:

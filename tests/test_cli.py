@@ -103,7 +103,9 @@ def test_wait_timeout_exits_5_and_says_how_to_resume(env: Emulator, capsys: pyte
     env.faults.add("never_finish", times=1)
     assert main(["run", "grok_image_to_image", "--prompt", "x", "--timeout", "0.3", "--quiet"]) == EXIT_PENDING
     err = capsys.readouterr().err
-    assert "rh-tools wait " in err and "task_id" in err
+    resume = re.search(r"rh-tools wait (\d+)", err)
+    assert resume and "task_id" in err, err
+    assert env.task_status(resume.group(1)) == "RUNNING"  # the command names the task that is still running
 
 
 def test_demo_runs_end_to_end_offline(tmp_path: Path) -> None:

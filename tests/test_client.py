@@ -270,9 +270,12 @@ def test_queue_full_submit_is_retried_then_succeeds() -> None:
 def test_server_error_on_submit_is_not_retried() -> None:
     api = FakeAPI()
     api.submit_answers = [(500, {"taskId": "", "errorCode": "1000", "errorMessage": "Unknown error"})]
-    with client(api) as rh, pytest.raises(ServerError):
+    with client(api) as rh, pytest.raises(ServerError) as exc:
         rh.run("grok_image_to_image", prompt="x")
     assert len(api.submits) == 1  # a 1000 might have created a task: never pay twice
+    # ... and the agent is not told to send it again: not retryable, and the hint says why
+    assert exc.value.retryable is False and exc.value.to_dict()["retryable"] is False
+    assert "may have" in exc.value.hint and "before submitting again" in exc.value.hint
 
 
 def test_rate_limit_gives_up_after_budget_with_retryable_error() -> None:

@@ -211,7 +211,7 @@ def test_submit_retried_only_when_no_task_can_exist() -> None:
     assert core.retry_delay("submit", 0, 3, sent, RNG) is None
     assert core.retry_delay("submit", 0, 3, E.error_for_code(421), RNG) is not None
     assert core.retry_delay("submit", 0, 3, E.error_for_status(429), RNG) is not None
-    for code in (500, 1000, 1501, 416, 1002, 1007, 1012):
+    for code in (500, 1000, 1005, 1501, 416, 1002, 1007, 1012):
         assert core.retry_delay("submit", 0, 3, E.error_for_code(code), RNG) is None, code
     assert core.retry_delay("submit", 0, 3, E.error_for_status(503), RNG) is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -68,8 +69,22 @@ def test_upload_streams_and_round_trips_bytes(rh: RunningHub, emu: Emulator, tmp
     blob = tmp_path / "clip.mp4"
     data = (b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20_000)[: 5 * 1024 * 1024]
     blob.write_bytes(data)
-    up = rh.upload(blob)
+    reads: list[int] = []
+
+    class Recording(io.FileIO):
+        """The caller's file, noting how much the client asks for at a time."""
+
+        def read(self, size: int = -1) -> bytes:
+            chunk = super().read(size)
+            reads.append(len(chunk) if size is None or size < 0 else size)
+            return chunk
+
+    with Recording(blob, "rb") as fh:
+        up = rh.upload(fh)
     assert up.download_url and up.file_name.endswith(".mp4")
+    # streamed: the 5 MB file was read piece by piece (at most 1 MiB at a time) while it was sent;
+    # tests/test_mutation_audit.py checks the memory of an 80 MB upload in a fresh process.
+    assert len(reads) >= 5 and max(reads) <= 1024 * 1024, reads
     import httpx
 
     got = httpx.get(up.download_url).content
@@ -188,7 +203,13 @@ async def test_forged_callback_only_triggers_a_poll(emu: Emulator) -> None:
                 async with httpx.AsyncClient() as http:
                     assert (await http.post(wrong_path, json=fake)).status_code == 404
                 rx.deliver(fake)  # right secret, forged content: it may only wake the wait early
+                before = emu.stats.requests_by_path.get("/openapi/v2/query", 0)
                 result = await rh.wait(task.task_id, timeout=10)
+                polls = emu.stats.requests_by_path.get("/openapi/v2/query", 0) - before
         assert result.succeeded and all("evil" not in u for u in result.urls)
+        # One poll answers the forged callback (still running); the real one ends the wait with one
+        # more. The fallback poll is 5 s away, so more polls would mean the early callback kept
+        # waking the wait (a tight loop of queries until the task ended).
+        assert polls <= 3, polls
     finally:
         emu.set_config(endpoint_durations={})

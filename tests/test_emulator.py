@@ -363,13 +363,16 @@ def test_rate_limit_429_retry_after(emu: Emulator, client: httpx.Client) -> None
     emu.set_config(rate_limit=2.0)
     codes = [client.post("/openapi/v2/query", headers=H, json={"taskId": "1"}) for _ in range(3)]
     limited = codes[-1]
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    # RunningHub documents no Retry-After header: the emulator sends none unless asked to
+    assert limited.status_code == 429 and "Retry-After" not in limited.headers
     assert limited.json()["errorCode"] == "1003"
     assert client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["code"] == 1003
+    emu.set_config(rate_limit_retry_after=1.0)
+    assert client.post("/openapi/v2/query", headers=H, json={"taskId": "1"}).headers["Retry-After"] == "1"
     emu.set_config(rate_limit_http_status=200, rate_limit_retry_after=None)
     r = client.post("/openapi/v2/query", headers=H, json={"taskId": "1"})
     assert r.status_code == 200 and "Retry-After" not in r.headers and r.json()["errorCode"] == "1003"
-    emu.set_config(rate_limit=None, rate_limit_http_status=429, rate_limit_retry_after=1.0)
+    emu.set_config(rate_limit=None, rate_limit_http_status=429)
 
 
 def test_empty_wallet_refuses_submits(emu: Emulator, client: httpx.Client) -> None:
@@ -616,6 +619,30 @@ def test_queue_full_and_rate_limit_faults(emu: Emulator, client: httpx.Client) -
     emu.faults.add("rate_limit", retry_after=3)
     r = client.post("/task/openapi/status", json={"apiKey": KEY, "taskId": "1"})
     assert r.status_code == 429 and r.headers["Retry-After"] == "3" and r.json()["code"] == 1003
+    emu.faults.add("rate_limit")  # Retry-After is opt-in: RunningHub documents none
+    r = client.post("/task/openapi/status", json={"apiKey": KEY, "taskId": "1"})
+    assert r.status_code == 429 and "Retry-After" not in r.headers
+
+
+def test_error_after_creates_the_task_then_answers_an_error(emu: Emulator, client: httpx.Client) -> None:
+    """The double-billing case: the submit went through, the answer says it failed."""
+    emu.faults.add("error_after", path=GROK)
+    r = client.post(GROK, headers=H, json=GROK_BODY)
+    assert r.status_code == 500 and r.json()["errorCode"] == "1005" and r.json()["taskId"] == ""
+    assert emu.stats.tasks_created == 1
+    emu.faults.add("error_after", path=GROK, task_id=True, code="1000")
+    r = client.post(GROK, headers=H, json=GROK_BODY)
+    created = r.json()["taskId"]
+    assert (
+        r.status_code == 500 and r.json()["errorCode"] == "1000" and emu.task_status(created) in ("QUEUED", "RUNNING")
+    )
+    emu.faults.add("error_after", path=GROK, body="html", status=502)
+    r = client.post(GROK, headers=H, json=GROK_BODY)
+    assert r.status_code == 502 and "<html>" in r.text
+    emu.faults.add("error_after", path="/task/openapi/create", task_id=True, code="500")
+    r = client.post("/task/openapi/create", json={"apiKey": KEY, "workflowId": SAMPLE_WORKFLOW_ID})
+    assert r.status_code == 500 and r.json()["code"] == 500 and r.json()["data"]["taskId"]
+    assert emu.stats.tasks_created == 4 and emu.stats.faults_fired == {"error_after": 4}
 
 
 def test_task_faults_fail_and_never_finish(emu: Emulator, client: httpx.Client) -> None:

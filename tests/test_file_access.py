@@ -265,10 +265,12 @@ async def test_mcp_output_dir_receives_every_file_and_nothing_else(emu: Emulator
 
 
 async def test_a_result_that_cannot_be_saved_is_still_delivered(emu: Emulator, tmp_path: Path) -> None:
-    """A paid result must reach the agent even when saving it fails (download error, bad folder)."""
+    """A paid result must reach the agent even when saving it fails: the download fails (HTTP 500), the
+    folder is a file (refused by our own check), or the file system refuses to create it (an OSError:
+    its parent is a file)."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    for folder, fault in ((tmp_path / "out", True), (blocker, False)):
+    for folder, fault in ((tmp_path / "out", True), (blocker, False), (blocker / "out", False)):
         if fault:
             emu.faults.add("http_error", path="/media/*", times=None)
         try:

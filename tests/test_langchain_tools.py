@@ -488,6 +488,8 @@ def test_unknown_key_rejected_by_api(emu: Emulator) -> None:
     emu.set_config(keys={"0" * 32})
     msg = call(by_name(toolkit(emu))["get_account"], {})
     assert msg.status == "error" and "retryable: no" in msg.content
+    # the API's own key-refusal code, and what to do about the key
+    assert re.match(r"Error \[(802|806|1002)\]", str(msg.content)) and "Check the API key" in msg.content, msg.content
 
 
 # ---- long jobs and downloads --------------------------------------------------------------------
@@ -539,11 +541,12 @@ def test_upload_file_then_use_url(emu: Emulator, tmp_path: Path) -> None:
     img = tmp_path / "fox.png"
     img.write_bytes(Path(catalogue.__file__).parents[1].joinpath("emulator/assets/sample.png").read_bytes())
     tools = by_name(toolkit(emu, tools=["grok_image_to_image"], allowed_dirs=[tmp_path]))
+    uploads = emu.stats.uploads  # the emulator is shared by the module: count this test's uploads only
     up = call(tools["upload_file"], {"path": str(img)})
     assert up.status == "success" and up.artifact["download_url"] in up.content
     # a local path in a media field is uploaded for the agent
     msg = call(tools["grok_image_to_image"], {"prompt": "neon", "imageUrl": str(img)})
-    assert msg.status == "success" and emu.stats.uploads == 2
+    assert msg.status == "success" and emu.stats.uploads - uploads == 2
 
 
 # ---- the key never leaks ----------------------------------------------------------------------

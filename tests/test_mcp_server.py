@@ -30,7 +30,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcp_server import ServerConfig, build_server
 from mcp_server.config import build_parser, parse_args
-from mcp_server.paths import FilePolicy, roots_from_uris
+from mcp_server.paths import FilePolicy, NeedClientRoots, roots_from_uris
 from mcp_server.server import TASK_OUTPUT_SCHEMA, select_specs, tool_definition, tools_list_tokens
 from rh_tools._exceptions import InvalidInputError, UnknownEndpointError
 from rh_tools._media import MediaSource
@@ -281,8 +281,15 @@ class TestFilePolicy:
     def test_client_roots_count_like_allowed_dirs(self, tree: dict[str, Path]) -> None:
         assert self.check(FilePolicy([]), tree["root"] / "in.png", roots=[tree["root"]])
 
-    def test_urls_and_bytes_are_not_local_files(self) -> None:
-        FilePolicy([]).checker(None, can_ask=True)([MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n", name="a.png")])
+    def test_urls_and_bytes_are_not_local_files(self, tree: dict[str, Path]) -> None:
+        # Bytes in memory read nothing from disk: no roots needed, nothing to ask the client for.
+        check = FilePolicy([]).checker(None, can_ask=True)
+        in_memory = MediaSource.from_bytes(b"\x89PNG\r\n\x1a\n", name="a.png")
+        check([in_memory])
+        assert in_memory.path is None and in_memory.data == b"\x89PNG\r\n\x1a\n"
+        # The control: a path under the same checker makes the server ask the client for its roots.
+        with pytest.raises(NeedClientRoots):
+            check([MediaSource(name="in.png", size=1, content_type="image/png", path=tree["root"] / "in.png")])
 
     def test_roots_from_uris(self, tmp_path: Path) -> None:
         uris = [tmp_path.as_uri(), "https://example.com/x", "file://otherhost/srv", "file:///a%20b"]

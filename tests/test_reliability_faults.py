@@ -17,6 +17,7 @@ the MCP server over an in-memory client, which runs the async twin), this assert
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -63,6 +64,7 @@ class Case:
     submits: int = 1  # submit requests that reached the emulator
     tasks: int = 1  # tasks the emulator created (<= 1 always)
     may_exist: bool = False  # the error must warn that a task may exist and say "not retryable"
+    gives_id: bool = False  # the answer named the created task: the error must carry that id
     resume: str | None = None  # after the first outcome: "success" or "pending" when waited on again
     duration: float | None = None  # this case's task duration
     restart: str | None = None  # "polling": restart while a wait polls; "submit": submit while down
@@ -80,6 +82,14 @@ CASES = [
         "submit-5xx-json",
         "Submit: HTTP 500 burst ×2, JSON body (code 1005)",
         (_f("http_error", times=2),),
+        "ServerError",
+        tasks=0,
+        may_exist=True,  # the same answer can follow a created task (see submit-created-then-busy)
+    ),
+    Case(
+        "submit-busy",
+        "Submit: system busy ×2 (code 1011, before any task)",
+        (_f("http_error", times=2, code="1011"),),
         submits=3,
     ),
     Case(
@@ -127,6 +137,36 @@ CASES = [
         (_f("slow_response", seconds=1.0),),
         "APITimeoutError",
         may_exist=True,
+    ),
+    # the double-billing case: the submit created its task, then the answer was an error
+    Case(
+        "submit-created-then-busy",
+        "Submit: task created, then HTTP 500 + busy code 1005",
+        (_f("error_after"),),
+        "ServerError",
+        may_exist=True,
+    ),
+    Case(
+        "submit-created-then-500",
+        "Submit: task created, then HTTP 500 + code 1000",
+        (_f("error_after", code="1000"),),
+        "ServerError",
+        may_exist=True,
+    ),
+    Case(
+        "submit-created-then-html",
+        "Submit: task created, then an HTML 502 page",
+        (_f("error_after", status=502, body="html"),),
+        "ServerError",
+        may_exist=True,
+    ),
+    Case(
+        "submit-created-then-error-with-id",
+        "Submit: task created, then HTTP 500 + code 1000 naming the task",
+        (_f("error_after", code="1000", task_id=True),),
+        "ServerError",
+        may_exist=True,
+        gives_id=True,
     ),
     Case("submit-queue-full", "Submit: 421 queue full ×2", (_f("queue_full", times=2),), submits=3),
     Case(
@@ -441,6 +481,8 @@ async def test_fault(fresh: Emulator, monkeypatch: pytest.MonkeyPatch, case: Cas
     tasks = stats.tasks_created - tasks0
     RESULTS[(case.id, surface)] = Measured(out, submits, tasks, seconds, sum(f.fired for f in armed))
     _check(case, surface, out)
+    if case.gives_id:  # the id the answer named is the task the emulator created
+        assert out.task_id and emu.task(out.task_id) is not None, (surface, out)
     assert tasks <= 1, f"{tasks} tasks for one logical submit"
     assert (submits, tasks) == (case.submits, case.tasks)
     assert seconds >= case.min_seconds  # Retry-After was honoured
@@ -491,6 +533,69 @@ def test_async_twin_does_not_resend_a_lost_submit(emu: Emulator) -> None:
     err = asyncio.run(go())
     assert err.sent and not err.retryable and MAY_EXIST in str(err)
     assert (emu.stats.tasks_created - before[0], emu.stats.requests_by_path.get(SUB, 0) - before[1]) == (1, 1)
+
+
+# ------------------------------------------------------------------ one status check, no wait around it
+
+TRANSIENT_QUERY_FAULTS = [c for c in CASES if c.id.startswith("query-") and c.expect == "success"]
+
+
+@pytest.mark.parametrize("case", TRANSIENT_QUERY_FAULTS, ids=[c.id for c in TRANSIENT_QUERY_FAULTS])
+def test_one_status_check_rides_out_the_fault(fresh: Emulator, monkeypatch: pytest.MonkeyPatch, case: Case) -> None:
+    """The matrix's query cases would pass even if queries were never retried: a wait survives five
+    failed polls in a row. A single get_task has no wait around it: the query itself must retry."""
+    monkeypatch.setattr(C, "RETRY_BASE_DELAY", 0.02)
+    with RunningHub(api_key=TEST_KEY, base_url=fresh.base_url, timeout=REQUEST_TIMEOUT) as rh:
+        task = rh.submit(ENDPOINT, ARGS)
+        armed = _arm(fresh, case)
+        seen = rh.get_task(task.task_id)
+    assert seen.task_id == task.task_id
+    assert sum(f.fired for f in armed) >= 1  # the fault did hit this very call
+
+
+# ------------------------------------------------------------------ the double-billing case on the other surfaces
+
+CREATED_THEN_ERROR = [c for c in CASES if c.id.startswith("submit-created-then-")]
+
+
+@pytest.mark.parametrize("case", CREATED_THEN_ERROR, ids=[c.id for c in CREATED_THEN_ERROR])
+async def test_async_twin_never_resubmits_a_created_task(fresh: Emulator, case: Case) -> None:
+    """The async twin bare (the MCP column runs it through the tool layer): one submit, one task."""
+    from rh_tools import AsyncRunningHub
+
+    submits0, tasks0 = fresh.stats.requests_by_path.get(SUB, 0), fresh.stats.tasks_created
+    _arm(fresh, case)
+    async with AsyncRunningHub(api_key=TEST_KEY, base_url=fresh.base_url, poll_interval=0.02) as rh:
+        with pytest.raises(RunningHubError) as exc:
+            await rh.run(ENDPOINT, ARGS, timeout=WAIT)
+    err = exc.value
+    assert type(err).__name__ == case.expect and err.retryable is False and MAY_EXIST in str(err)
+    if case.gives_id:
+        assert err.task_id and fresh.task(err.task_id) is not None
+    assert fresh.stats.requests_by_path.get(SUB, 0) - submits0 == 1
+    assert fresh.stats.tasks_created - tasks0 == 1
+
+
+@pytest.mark.parametrize("case", CREATED_THEN_ERROR, ids=[c.id for c in CREATED_THEN_ERROR])
+def test_cli_never_resubmits_a_created_task(
+    fresh: Emulator, case: Case, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``rh-tools run``: exit 3 (API error), the warning on stderr, the id where the answer had it."""
+    from rh_tools.cli import EXIT_API, main
+
+    monkeypatch.setenv("RUNNINGHUB_API_KEY", TEST_KEY)
+    monkeypatch.setenv("RUNNINGHUB_POLL_INTERVAL", "0.02")
+    submits0, tasks0 = fresh.stats.requests_by_path.get(SUB, 0), fresh.stats.tasks_created
+    _arm(fresh, case)
+    argv = ["--base-url", fresh.base_url, "run", ENDPOINT, "--params", json.dumps(ARGS), "--quiet", "--json"]
+    assert main(argv) == EXIT_API
+    captured = capsys.readouterr()
+    shown = json.loads(captured.out)
+    assert MAY_EXIST in captured.err and shown["retryable"] is False and shown["error"] == case.expect
+    if case.gives_id:
+        assert shown["task_id"] and shown["task_id"] in captured.err and fresh.task(shown["task_id"]) is not None
+    assert fresh.stats.requests_by_path.get(SUB, 0) - submits0 == 1
+    assert fresh.stats.tasks_created - tasks0 == 1
 
 
 # ------------------------------------------------------------------ the real stdio server stays up

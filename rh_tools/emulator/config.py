@@ -126,8 +126,9 @@ class EmulatorConfig:
     rate_limit_burst: int | None = None  # default: max(1, ceil(rate_limit))
     #: INFERRED: 1003 and HTTP 429 are both documented, their combination is not. 200 = body only.
     rate_limit_http_status: int = 429
-    #: Seconds for the Retry-After header; None omits the header.
-    rate_limit_retry_after: float | None = 1.0
+    #: Seconds for a Retry-After header on rate-limit answers; None (the default) sends none:
+    #: RunningHub documents no Retry-After, so a client must not depend on one (opt in to test it).
+    rate_limit_retry_after: float | None = None
 
     # --- outcomes -----------------------------------------------------------------------------
     #: True: every submit is already SUCCESS (the API occasionally answers so); or a set of paths.

@@ -13,13 +13,19 @@ Kinds (parameters with defaults):
 latency            wait ``seconds`` (1.0) before handling the request
 slow_response      handle the request (a submit creates its task), then hold the answer
                    ``seconds`` (10.0) — longer than a client's read timeout
-http_error         answer HTTP ``status`` (500) with a ``body`` of "json", "html", "text", "empty"
+http_error         answer HTTP ``status`` (500) with a ``body`` of "json", "html", "text", "empty";
+                   a JSON body carries ``code`` (None: 1005 on v2 routes, 500 on legacy ones)
 html_error         answer an HTML error page with HTTP ``status`` (502), like a gateway does
 malformed_json     answer HTTP ``status`` (200) with a truncated JSON body
 reset_before       drop the connection before handling (nothing is created)
 reset_after        handle the request (a submit creates its task), then drop the connection
+error_after        handle the request (a submit creates its task), then answer an error instead:
+                   HTTP ``status`` (500), ``body`` "json" (with ``code`` "1005"), "html", "text" or
+                   "empty"; ``task_id`` (False) puts the created task's id in the JSON error body.
+                   The double-billing case: a client that resubmits pays twice
 queue_full         answer 421 TASK_QUEUE_MAXED in the path's response family, create nothing
-rate_limit         answer 1003 with HTTP ``status`` (429) and ``Retry-After: retry_after`` (1)
+rate_limit         answer 1003 with HTTP ``status`` (429); ``Retry-After: retry_after`` only if set
+                   (None: no header; RunningHub documents none, so it is opt-in)
 fail_tasks         the next created tasks end FAILED with ``code`` ("1501") [, ``message``, ``reason``]
 never_finish       the next created tasks stay RUNNING forever
 content_refused    moderation (1501): the submit answer is already FAILED, nothing is charged
@@ -42,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import itertools
+import json
 import socket
 import struct
 import threading
@@ -61,13 +68,14 @@ __all__ = ["FAULT_KINDS", "TASK_FAULTS", "Fault", "FaultMiddleware", "Faults", "
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "latency": {"seconds": 1.0},
     "slow_response": {"seconds": 10.0},
-    "http_error": {"status": 500, "body": "json"},
+    "http_error": {"status": 500, "body": "json", "code": None},
     "html_error": {"status": 502},
     "malformed_json": {"status": 200},
     "reset_before": {},
     "reset_after": {},
+    "error_after": {"status": 500, "body": "json", "code": "1005", "task_id": False},
     "queue_full": {},
-    "rate_limit": {"retry_after": 1.0, "status": 429},
+    "rate_limit": {"retry_after": None, "status": 429},
     "fail_tasks": {"code": "1501", "message": None, "reason": None},
     "never_finish": {},
     "content_refused": {"message": None},
@@ -227,11 +235,14 @@ def _canned(kind: str, fault: Fault, path: str) -> Response:
             return Response(_REASONS.get(status, "Error"), status_code=status, media_type="text/plain")
         if p["body"] == "empty":
             return Response(b"", status_code=status)
+        code = p.get("code")
         if family == "v2":
-            return json_response(v2_error_body("1005"), status)
+            return json_response(v2_error_body(str(code or "1005")), status)
         if family == "upload":
-            return json_response({"code": 1005, "message": v2_message("1005"), "data": None}, status)
-        return json_response({"code": 500, "msg": "UNKNOWN_ERROR", "data": None}, status)
+            n = str(code or "1005")
+            return json_response({"code": int(n), "message": v2_message(n), "data": None}, status)
+        n = int(code or 500)
+        return json_response({"code": n, "msg": legacy_msg(n), "data": None}, status)
     if kind == "malformed_json":
         return Response(b'{"taskId":"20135087861107302', status_code=int(p["status"]), media_type="application/json")
     if kind == "queue_full":
@@ -249,6 +260,36 @@ def _canned(kind: str, fault: Fault, path: str) -> Response:
             return json_response({"code": 1003, "message": v2_message("1003"), "data": None}, status, headers)
         return json_response({"code": 1003, "msg": legacy_msg(1003), "data": None}, status, headers)
     raise AssertionError(kind)
+
+
+def _created_task_id(messages: list[Message]) -> str | None:
+    """The task id in the answer the application gave (v2 task object or legacy envelope), if any."""
+    body = b"".join(m.get("body", b"") for m in messages if m.get("type") == "http.response.body")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    data = parsed.get("data")
+    found = parsed.get("taskId") or (data.get("taskId") if isinstance(data, dict) else None)
+    return str(found) if found else None
+
+
+def _error_after(fault: Fault, path: str, task_id: str | None) -> Response:
+    """The error answer sent in place of a successful one (``error_after``)."""
+    p = fault.params
+    status, code = int(p["status"]), str(p["code"])
+    if p["body"] != "json":
+        return _canned("http_error", Fault("http_error", params={"status": status, "body": p["body"]}), path)
+    family = family_of(path)
+    with_id = task_id if p["task_id"] else None
+    if family == "v2":
+        return json_response({**v2_error_body(code), "taskId": with_id or ""}, status)
+    data = {"taskId": with_id} if with_id else None
+    if family == "upload":
+        return json_response({"code": int(code), "message": v2_message(code), "data": data}, status)
+    return json_response({"code": int(code), "msg": legacy_msg(int(code)), "data": data}, status)
 
 
 def _fmt_seconds(s: float) -> str:
@@ -288,6 +329,16 @@ class FaultMiddleware:
         if reset_after:
             await self.app(scope, receive, _swallow)
             abort_connection(send)
+            return
+        error_after = take("error_after", path, method)
+        if error_after:
+            answered: list[Message] = []
+
+            async def keep(message: Message) -> None:
+                answered.append(message)
+
+            await self.app(scope, receive, keep)  # the request is handled: a submit creates its task
+            await _error_after(error_after, path, _created_task_id(answered))(scope, receive, send)
             return
         if slow:
             held: list[Message] = []
