@@ -239,7 +239,7 @@ def _mutmut(work: Path, *args: str, check: bool = True) -> str:
 
 
 def run_module(name: str, target: Target, jobs: int, source: Path = ROOT) -> ModuleResult:
-    from mutmut.stats import status_by_exit_code
+    from mutmut.stats import status_by_exit_code  # pyright: ignore[reportMissingImports]  (the `mutation` extra)
 
     started = time.monotonic()
     commit = _git("rev-parse", "--short", "HEAD")  # the code as copied, not as it may be when the run ends
@@ -306,7 +306,9 @@ def function_span(source: str, qual: str) -> tuple[int, int] | None:
         nodes = list(getattr(match, "body", [])) if i < len(parts) - 1 else []
     if found is None:
         return None
-    return found.lineno, found.end_lineno or found.lineno  # type: ignore[attr-defined]
+    if not isinstance(found, (ast.stmt, ast.expr)):
+        return None
+    return found.lineno, found.end_lineno or found.lineno
 
 
 def line_of(source: str, qual: str, before: str) -> int | None:
@@ -340,7 +342,7 @@ def _cell(text: str, limit: int = 90) -> str:
 
 
 def render(results: list[ModuleResult], baseline: dict[str, Any], command: str, started: dt.datetime) -> str:
-    import mutmut
+    import mutmut  # pyright: ignore[reportMissingImports]  (the `mutation` extra)
 
     out = [
         "# Mutation testing of the decision modules",

@@ -91,6 +91,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Both end-of-run reports: the hostile tests' attack counts, then the checks that did not run."""
+    _attack_summary(terminalreporter)
     if not _NOT_RUN:
         return
     tr = terminalreporter
@@ -197,7 +199,7 @@ def tasks_held(emu: Any) -> Iterator[None]:
         release()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def _attack_summary(terminalreporter: Any) -> None:
     """Print the hostile tests' attack counts (and, with RH_RELIABILITY_DOC=1, write them to the docs)."""
     import attack_log
 

@@ -59,6 +59,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._guards import is_object
 from .codes import legacy_msg, v2_message
 from .shapes import family_of, json_response, v2_error_body
 from .stats import Stats
@@ -269,10 +270,10 @@ def _created_task_id(messages: list[Message]) -> str | None:
         parsed = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(parsed, dict):
+    if not is_object(parsed):
         return None
     data = parsed.get("data")
-    found = parsed.get("taskId") or (data.get("taskId") if isinstance(data, dict) else None)
+    found = parsed.get("taskId") or (data.get("taskId") if is_object(data) else None)
     return str(found) if found else None
 
 
