@@ -108,8 +108,15 @@ class Swapper:
     def __init__(self, target: Path, secret: Path, content: bytes, *, is_dir: bool = False) -> None:
         self.target, self.secret, self.content, self.is_dir = target, secret, content, is_dir
         self.flips = 0
+        self.error: BaseException | None = None  # a swapper that died would make the race a no-op
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._guarded, daemon=True)
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in a thread
+            self.error = exc
 
     def _regular(self, tmp: Path) -> None:
         if self.is_dir:
@@ -181,9 +188,11 @@ def test_swap_for_symlink_race_never_sends_the_outside_file(emu: Emulator, tmp_p
             ok += msg.status == "success"
             refused += msg.status == "error"
     leaked = sum(body == SECRET for body in _uploaded(emu))
-    assert swapper.flips > 10  # the race really ran
+    assert swapper.error is None, repr(swapper.error)
+    assert swapper.flips > 10, swapper.flips  # the race really ran
     assert leaked == 0, f"{leaked} of {TRIES} uploads sent the file outside the allowed folder"
-    assert ok > 0 and ok + refused == TRIES  # every call answered; some got through with the inside file
+    # every call answered; some got through with the inside file
+    assert ok > 0 and ok + refused == TRIES, (ok, refused, swapper.flips)
     record("files", f"swap a {swap} for a symlink while uploading (LangChain sync)", tried=TRIES, held=TRIES - leaked)
 
 
