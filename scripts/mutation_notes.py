@@ -218,3 +218,14 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         _BODY_AUTH_UPLOAD,
     ),
 ]
+
+# Notes for each group of modules live in their own file (``mutation_notes_<group>.py``: client,
+# decoding, transfer, surfaces), each with its own NOTES and PATTERNS, merged here; a file that is
+# not there yet adds nothing.
+for _group in ("client", "decoding", "transfer", "surfaces"):
+    try:
+        _module = __import__(f"mutation_notes_{_group}")
+    except ModuleNotFoundError:
+        continue
+    NOTES.update(getattr(_module, "NOTES", {}))
+    PATTERNS.extend(getattr(_module, "PATTERNS", []))
