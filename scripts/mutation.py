@@ -98,15 +98,43 @@ TARGETS: dict[str, Target] = {
     "_webhooks": Target("rh_tools/_webhooks.py", ("tests/test_e2e_emulator.py", "tests/test_mutation_audit.py")),
     "toolspecs": Target(
         "rh_tools/toolspecs.py",
-        ("tests/test_langchain_tools.py", "tests/test_mcp_server.py", "tests/test_mutation_audit.py"),
+        (
+            "tests/test_langchain_tools.py",
+            "tests/test_mcp_server.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_mutation_surfaces.py",
+            # the tests of the tools added since (prices and limits, the journal, previews, search)
+            "tests/test_file_access.py",
+            "tests/test_price_budget.py",
+            "tests/test_budget_journal.py",
+            "tests/test_journal_surfaces.py",
+            "tests/test_langchain_arguments.py",
+            "tests/test_bad_input.py",
+            "tests/test_previews.py",
+            "tests/test_search.py",
+        ),
     ),
     "mcp_paths": Target(
-        "mcp_server/paths.py", ("tests/test_mcp_server.py", "tests/test_file_access.py", "tests/test_mutation_audit.py")
+        "mcp_server/paths.py",
+        (
+            "tests/test_mcp_server.py",
+            "tests/test_file_access.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_mutation_surfaces.py",
+        ),
     ),
-    "mcp_progress": Target("mcp_server/progress.py", ("tests/test_mcp_server.py", "tests/test_mutation_audit.py")),
+    "mcp_progress": Target(
+        "mcp_server/progress.py",
+        ("tests/test_mcp_server.py", "tests/test_mutation_audit.py", "tests/test_mutation_surfaces.py"),
+    ),
     "langchain_paths": Target(
         "rh_tools/langchain.py",
-        ("tests/test_langchain_tools.py", "tests/test_file_access.py", "tests/test_mutation_audit.py"),
+        (
+            "tests/test_langchain_tools.py",
+            "tests/test_file_access.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_mutation_surfaces.py",
+        ),
         only=("rh_tools.langchain.x__only_inside__mutmut_*",),
         label="rh_tools/langchain.py (path policy: `_only_inside`)",
     ),
@@ -118,6 +146,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_file_access.py",
             "tests/test_langchain_tools.py",
             "tests/test_mutation_audit.py",
+            "tests/test_mutation_surfaces.py",
         ),
         label="rh_tools/_paths.py (folder policy of the LangChain tools and rh-mcp)",
     ),

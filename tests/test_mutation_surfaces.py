@@ -1,0 +1,379 @@
+"""The agent surfaces' decisions that the final mutation run found unguarded (issue #16, group "surfaces").
+
+Which local files an agent may make us upload (``rh_tools/_paths.py``, shared by the LangChain tools
+and rh-mcp), the MCP progress heartbeat (``mcp_server/progress.py``) and the tool definitions both
+surfaces execute (``rh_tools/toolspecs.py``). Each test checks what the agent, the user or the service
+sees: the refusal and its hint, the bytes that reach the (emulated) service, the notifications sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import TEST_KEY
+
+from rh_tools import InvalidInputError, RunningHub
+from rh_tools._media import MediaSource
+from rh_tools._paths import FolderPolicy, open_checked, real_path_of_fd
+from rh_tools.emulator import Emulator
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"inside" * 8
+SECRET = b"\x89PNG\r\n\x1a\n" + b"SECRET" * 8
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with Emulator(port=0, durations={"image": 0.05}, queue_seconds=0) as e:
+        yield e
+
+
+def _uploaded(emu: Emulator) -> list[bytes]:
+    return [p.read_bytes() for p in emu.core.uploads.dir.iterdir() if p.is_file() and not p.name.startswith("part-")]
+
+
+# ------------------------------------------------------------------ the folder policy of both surfaces
+
+
+def _langchain_check(root: Path) -> Callable[[list[MediaSource]], None]:
+    from rh_tools.langchain import make_context
+
+    check = make_context(allowed_dirs=[root]).check_media
+    assert check is not None
+    return check
+
+
+def _mcp_check(root: Path) -> Callable[[list[MediaSource]], None]:
+    from mcp_server.paths import FilePolicy
+
+    return FilePolicy([root]).checker(None, can_ask=False)
+
+
+SURFACES = {"langchain": _langchain_check, "mcp": _mcp_check}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    """An allowed folder with ``sub/clip.png`` in it, and a folder outside with a secret of the same name."""
+    root, outside = tmp_path / "allowed", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (root / "sub" / "clip.png").write_bytes(PNG)
+    (outside / "clip.png").write_bytes(SECRET)
+    return {"root": root.resolve(), "outside": outside.resolve(), "file": (root / "sub" / "clip.png").resolve()}
+
+
+def _checked(surface: str, tree: dict[str, Path], *more: MediaSource) -> MediaSource:
+    """The file as the surface's folder policy leaves it for the upload (checked by name, not yet opened)."""
+    src = MediaSource.from_path(tree["file"])
+    SURFACES[surface](tree["root"])([*more, src])
+    return src
+
+
+def _read(src: MediaSource) -> bytes:
+    return b"".join(src.iter_chunks())  # what the upload streams
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_folder_swapped_for_a_link_to_outside_after_the_check_is_not_uploaded(
+    surface: str, tree: dict[str, Path], emu: Emulator
+) -> None:
+    """The name was inside when checked; by upload time a folder on its way points outside. The upload
+    re-checks the opened file against the surface's folders: nothing reaches the service."""
+    src = _checked(surface, tree)
+    sub = tree["root"] / "sub"
+    sub.rename(tree["root"] / "sub.old")
+    sub.symlink_to(tree["outside"], target_is_directory=True)
+    before = len(_uploaded(emu))
+    with RunningHub(api_key=TEST_KEY, base_url=emu.base_url) as client, pytest.raises(InvalidInputError) as info:
+        client.upload(src)
+    err = info.value
+    assert "refused: it was moved outside the allowed folders after it was checked" in err.message
+    assert str(tree["file"]) in err.message  # names the file the agent asked for
+    assert err.hint is not None and err.hint.startswith("Pass a file inside the allowed folders")
+    assert not err.retryable
+    assert len(_uploaded(emu)) == before and SECRET not in _uploaded(emu)
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_file_swapped_for_a_symlink_after_the_check_is_refused_as_such(surface: str, tree: dict[str, Path]) -> None:
+    """Even a link that points inside is refused once the checked name became a link: the refusal says
+    what happened, so the agent passes the file itself."""
+    other = tree["root"] / "other.png"
+    other.write_bytes(PNG)
+    src = _checked(surface, tree)
+    tree["file"].unlink()
+    tree["file"].symlink_to(tree["outside"] / "clip.png")
+    with pytest.raises(InvalidInputError) as info:
+        _read(src)
+    assert "refused: it was replaced by a symlink after it was checked" in info.value.message
+    assert str(tree["file"]) in info.value.message
+    assert info.value.hint is not None and info.value.hint.startswith("Pass the file itself, inside the allowed")
+    tree["file"].unlink()
+    tree["file"].symlink_to(other)  # pointing inside changes nothing: the checked name is no longer the file
+    with pytest.raises(InvalidInputError, match="replaced by a symlink"):
+        _read(src)
+
+
+def test_a_url_before_a_local_file_does_not_skip_the_files_check(tree: dict[str, Path]) -> None:
+    """LangChain: sources that are not local files (data, URLs) are passed over, not the end of the list."""
+    url_like = MediaSource.from_bytes(PNG, name="inline.png")
+    outside = MediaSource.from_path(tree["outside"] / "clip.png")
+    with pytest.raises(InvalidInputError, match="outside the allowed folders"):
+        _langchain_check(tree["root"])([url_like, outside])
+    src = _checked("langchain", tree, url_like)
+    assert src.roots == (tree["root"],) and _read(src) == PNG
+
+
+def test_the_plain_client_uploads_through_a_symlink(tmp_path: Path, emu: Emulator) -> None:
+    """Without a folder policy (the Python client) any regular file may be read, links included."""
+    real = tmp_path / "real.png"
+    real.write_bytes(PNG + b"plain")
+    link = tmp_path / "link.png"
+    link.symlink_to(real)
+    with RunningHub(api_key=TEST_KEY, base_url=emu.base_url) as client:
+        up = client.upload(str(link))
+    assert up.file_name
+    assert PNG + b"plain" in _uploaded(emu)
+
+
+def test_a_file_deleted_after_the_check_cannot_be_opened(tree: dict[str, Path]) -> None:
+    src = _checked("mcp", tree)
+    tree["file"].unlink()
+    with pytest.raises(InvalidInputError) as info:
+        _read(src)
+    assert f"Local file {str(tree['file'])!r} cannot be opened: No such file or directory" == info.value.message
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+@pytest.mark.parametrize("plain", [False, True], ids=["policy", "plain-client"])
+def test_a_file_swapped_for_a_fifo_is_refused_without_blocking(tree: dict[str, Path], plain: bool) -> None:
+    """A FIFO with no writer would block a read forever: refused as not a regular file, with or without a
+    folder policy, and the descriptor opened to look at it is closed again."""
+    src = MediaSource.from_path(tree["file"]) if plain else _checked("mcp", tree)
+    tree["file"].unlink()
+    os.mkfifo(tree["file"])
+    fds = _open_fds()
+    for _ in range(3):
+        with pytest.raises(InvalidInputError) as info:
+            _read(src)
+    assert "refused: not a regular file (device, FIFO, socket or folder)" in info.value.message
+    assert str(tree["file"]) in info.value.message
+    assert info.value.hint is not None and info.value.hint.startswith("Pass an ordinary image, video or audio file")
+    assert _open_fds() == fds  # no descriptor leaked per refusal
+
+
+def test_the_opened_file_is_handed_over_blocking(tree: dict[str, Path]) -> None:
+    """The file is opened non-blocking (a FIFO must not hang the open) and set back before it is read."""
+    fd = open_checked(tree["file"], [tree["root"]])
+    try:
+        assert os.get_blocking(fd)
+        assert os.read(fd, 100) == PNG
+    finally:
+        os.close(fd)
+
+
+# Where an open file really is: from /proc on Linux, F_GETPATH on macOS, else by re-resolving its name.
+
+
+@pytest.fixture
+def moved(tmp_path: Path) -> Iterator[tuple[int, Path, os.stat_result, Path]]:
+    """An open file whose name, after opening, was taken by another file (the original moved away)."""
+    name = tmp_path / "clipX"  # ends in X: a path is not stripped of its last letters
+    name.write_bytes(PNG)
+    fd = os.open(name, os.O_RDONLY)
+    st = os.fstat(fd)
+    away = tmp_path / "moved-awayX"
+    name.rename(away)
+    name.write_bytes(SECRET)
+    try:
+        yield fd, name, st, away
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: /proc/self/fd")
+def test_linux_follows_the_descriptor_not_the_name(moved: tuple[int, Path, os.stat_result, Path]) -> None:
+    fd, name, st, away = moved
+    assert real_path_of_fd(fd, name, st) == away
+
+
+def test_without_proc_a_name_now_naming_another_file_is_not_trusted(
+    moved: tuple[int, Path, os.stat_result, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Platforms without /proc or F_GETPATH (the BSDs): the name is resolved again and must still be the
+    opened file (same device and inode); otherwise the location is unknown, and the upload refused."""
+    fd, name, st, away = moved
+    monkeypatch.setattr(sys, "platform", "freebsd14")
+    assert real_path_of_fd(fd, name, st) is None
+    same = os.open(away, os.O_RDONLY)
+    try:
+        assert real_path_of_fd(same, away, os.fstat(same)) == away
+    finally:
+        os.close(same)
+    assert real_path_of_fd(fd, name.with_name("gone"), st) is None  # a name that no longer exists
+
+
+_F_GETPATH = 50  # <sys/fcntl.h> on macOS; MAXPATHLEN is 1024
+
+
+def _macos_fcntl(fd: Any, cmd: Any, arg: Any = 0) -> bytes:
+    """fcntl(2) as macOS answers F_GETPATH: the path, NUL-terminated, written over the caller's buffer."""
+    if not isinstance(fd, int) or cmd != _F_GETPATH or not isinstance(arg, bytes) or len(arg) < 1024:
+        raise OSError(22, "Invalid argument")
+    where = os.readlink(f"/proc/self/fd/{fd}").encode()
+    return where + b"\0" + arg[len(where) + 1 :]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the simulated F_GETPATH reads /proc")
+def test_macos_asks_the_kernel_for_the_descriptors_path(
+    moved: tuple[int, Path, os.stat_result, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    fd, name, st, away = moved
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(fcntl, "fcntl", _macos_fcntl)
+    assert real_path_of_fd(fd, name, st) == away
+
+    def refusing(fd: Any, cmd: Any, arg: Any = 0) -> bytes:
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(fcntl, "fcntl", refusing)
+    assert real_path_of_fd(fd, name, st) is None
+
+
+# The refusals by name: what the agent reads decides what it does next.
+
+
+def test_without_allowed_folders_the_hint_offers_urls(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        FolderPolicy().check_path(tmp_path / "a.png")
+    assert "no folder is allowed for local files" in info.value.message
+    assert info.value.hint == "Or pass a public URL or a data: URI instead of a path."
+
+
+def test_the_refusal_lists_every_allowed_folder(tree: dict[str, Path], tmp_path: Path) -> None:
+    second = tmp_path / "second"
+    second.mkdir()
+    policy = FolderPolicy([tree["root"], second], how_to_allow="Allow it with --allow-dir.")
+    with pytest.raises(InvalidInputError) as info:
+        policy.check_path(tree["outside"] / "clip.png")
+    hint = info.value.hint or ""
+    assert f"Allowed folders: {tree['root']}, {second.resolve()}. Move or copy the file there" in hint
+    assert hint.endswith("Allow it with --allow-dir. Or pass a public URL or a data: URI instead of a path.")
+
+
+def test_a_missing_file_inside_says_to_pass_an_existing_one(tree: dict[str, Path]) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        FolderPolicy([tree["root"]]).check_path(tree["root"] / "missing.png")
+    assert "does not exist or cannot be resolved" in info.value.message
+    assert info.value.hint == "Pass an existing file inside the allowed folders."
+
+
+def test_only_a_name_inside_the_folders_is_called_a_symlink_pointing_out(tree: dict[str, Path], tmp_path: Path) -> None:
+    """The aside "it is a symlink pointing outside them" explains why a name *inside* is refused; for a
+    name that is outside anyway it would mislead the agent into looking for a link to fix."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.symlink_to(tree["outside"], target_is_directory=True)
+    policy = FolderPolicy([tree["root"]])
+    with pytest.raises(InvalidInputError) as info:
+        policy.check_path(elsewhere / "clip.png")
+    assert "outside the allowed folders" in info.value.message and "symlink" not in info.value.message
+    (tree["root"] / "link").symlink_to(tree["outside"], target_is_directory=True)
+    with pytest.raises(InvalidInputError) as info:
+        policy.check_path(tree["root"] / "link" / "clip.png")
+    assert "(it is a symlink pointing outside them)" in info.value.message
+
+
+# ------------------------------------------------------------------ the MCP progress heartbeat
+
+
+def _task(task_id: str, status: str) -> Any:
+    from rh_tools.types import Task
+
+    return Task(task_id=task_id, status=status)
+
+
+async def _settle() -> None:
+    for _ in range(50):  # let the heartbeat's task run (no wall clock involved)
+        await anyio.sleep(0)
+
+
+async def test_each_change_of_status_or_task_wakes_one_beat_and_repeats_do_not() -> None:
+    """A long interval, so only status changes send: a new status of the same task, and the same status
+    of a new task (a resubmitted run), each send one notification; a repeated status sends none."""
+    from mcp_server.progress import Heartbeat
+
+    sent: list[str | None] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        sent.append(message)
+
+    beat = Heartbeat(report, interval=3600)
+
+    async def work() -> int:
+        counts = []
+        steps = [("t1", "QUEUED"), ("t1", "QUEUED"), ("t1", "RUNNING"), ("t1", "RUNNING"), ("t2", "RUNNING")]
+        for task_id, status in steps:
+            beat.on_status(_task(task_id, status), 0.0)
+            await _settle()
+            counts.append(len(sent))
+        return counts[-1] if counts == [1, 1, 2, 2, 3] else -1
+
+    assert await beat.run(work) == 3, sent
+    assert sent[0] is not None and sent[0].startswith("task t1 QUEUED")
+    assert sent[-1] is not None and sent[-1].startswith("task t2 RUNNING")
+
+
+async def test_progress_counts_seconds_in_tenths() -> None:
+    from mcp_server.progress import Heartbeat
+
+    seen: list[float] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    beat = Heartbeat(report, interval=3600)
+    beat.started -= 2.46  # as if the call began 2.46 s ago
+    await beat.beat()
+    await beat.beat()
+    assert 2.4 <= seen[0] < 60 and seen[0] == round(seen[0], 1)
+    assert seen[1] > seen[0] and seen[1] == round(seen[1], 1)
+
+
+async def test_a_failed_notification_stops_the_heartbeat_for_good(caplog: pytest.LogCaptureFixture) -> None:
+    """After the client refused one notification, later status changes send nothing and log nothing more;
+    the operator's debug log says why it stopped, with the error."""
+    from mcp_server.progress import Heartbeat
+
+    calls = 0
+
+    async def broken(progress: float, total: float | None, message: str | None) -> None:
+        nonlocal calls
+        calls += 1
+        raise anyio.BrokenResourceError("client went away")
+
+    beat = Heartbeat(broken, interval=3600)
+
+    async def work() -> str:
+        for status in ("QUEUED", "RUNNING", "SUCCESS"):
+            beat.on_status(_task("t1", status), 0.0)
+            await _settle()
+        return "the paid result"
+
+    with caplog.at_level(logging.DEBUG, logger="mcp_server"):
+        assert await beat.run(work) == "the paid result"
+    stopped = [r for r in caplog.records if "heartbeat stopped" in r.getMessage()]
+    assert calls == 1 and beat.sent == 0
+    assert len(stopped) == 1 and stopped[0].exc_info is not None
