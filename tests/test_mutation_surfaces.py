@@ -8,6 +8,7 @@ sees: the refusal and its hint, the bytes that reach the (emulated) service, the
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -377,3 +378,257 @@ async def test_a_failed_notification_stops_the_heartbeat_for_good(caplog: pytest
     stopped = [r for r in caplog.records if "heartbeat stopped" in r.getMessage()]
     assert calls == 1 and beat.sent == 0
     assert len(stopped) == 1 and stopped[0].exc_info is not None
+
+
+# ------------------------------------------------------------------ the tools both surfaces share
+
+
+def _toolkit(emu: Emulator, **settings: Any) -> dict[str, Any]:
+    from rh_tools import AsyncRunningHub
+    from rh_tools.langchain import RunningHubToolkit
+
+    sync = RunningHub(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02)
+    asy = AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02)
+    tk = RunningHubToolkit(client=sync, async_client=asy, **settings)
+    return {t.name: t for t in tk.get_tools()}
+
+
+@pytest.fixture
+def tools(emu: Emulator, tmp_path: Path) -> dict[str, Any]:
+    """The default LangChain tools on the emulator; ``tmp_path`` is the one folder they may read."""
+    return _toolkit(emu, allowed_dirs=[tmp_path])
+
+
+def _call(tool: Any, args: dict[str, Any]) -> Any:
+    return tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+
+
+def _error(tool: Any, args: dict[str, Any]) -> str:
+    msg = _call(tool, args)
+    assert msg.status == "error", msg.content
+    return str(msg.content)
+
+
+# The default tools as every agent reads them (paid for in each tools/list): a change here is a change
+# of what models see, and of the money hints (a paid tool is held to spending limits; a read-only one is
+# marked safe to call by MCP clients). Change this table only on purpose.
+DEFAULT_TOOLS = {
+    "search_models": (
+        "Search RunningHub models",
+        "Find RunningHub models by what they do, in plain words, or by name: ranked names, one line each.",
+        False,
+        True,
+    ),
+    "describe_model": (
+        "Describe a model",
+        "Parameters of one model (types, allowed values, limits) and a valid example.",
+        False,
+        True,
+    ),
+    "run_model": (
+        "Run a model",
+        "Run any RunningHub model by name with the params describe_model lists. Waits up to wait_seconds, then "
+        "returns the task id for wait_task. Media params take URLs or local paths. Costs RunningHub credits.",
+        True,
+        False,
+    ),
+    "price_model": (
+        "Price a model run",
+        "Price of a run_model call with these params, before paying. Creates no task.",
+        False,
+        True,
+    ),
+    "get_task": ("Check a task", "Current status of a task, with outputs once finished.", False, True),
+    "wait_task": (
+        "Wait for a task",
+        "Wait for a task; returns its outputs, or its status if still running.",
+        False,
+        True,
+    ),
+    "list_tasks": (
+        "List past tasks",
+        "Tasks already paid for, also in earlier sessions. Check before running again.",
+        False,
+        True,
+    ),
+    "cancel_task": ("Cancel a task", "Cancel a queued or running task.", False, False),
+    "upload_file": (
+        "Upload a file",
+        "Upload a local file (image, video, audio, zip); returns a URL for media params.",
+        False,
+        False,
+    ),
+    "get_account": ("Account balance", "Wallet balance, coins and running task count.", False, True),
+    "run_workflow": (
+        "Run a ComfyUI workflow",
+        "Run a saved ComfyUI workflow with node inputs as describe_workflow lists them. Costs RunningHub credits.",
+        True,
+        False,
+    ),
+    "run_ai_app": (
+        "Run an AI app",
+        "Run a RunningHub AI app with node inputs as describe_workflow lists them. Costs RunningHub credits.",
+        True,
+        False,
+    ),
+    "describe_workflow": (
+        "Describe a workflow or AI app",
+        "Nodes and inputs of a workflow (workflow_id) or AI app (webapp_id), for node_info_list.",
+        False,
+        True,
+    ),
+}
+
+
+def test_the_default_tools_read_as_agreed(tools: dict[str, Any]) -> None:
+    seen = {
+        name: (t.metadata["title"], t.description, t.metadata["paid"], t.metadata["read_only"])
+        for name, t in tools.items()
+    }
+    assert seen == DEFAULT_TOOLS
+
+
+def test_describe_workflow_lists_the_nodes_an_agent_can_set(tools: dict[str, Any]) -> None:
+    from rh_tools.emulator.workflows import SAMPLE_WORKFLOW_ID
+
+    msg = _call(tools["describe_workflow"], {"workflow_id": SAMPLE_WORKFLOW_ID})
+    lines = str(msg.content).splitlines()
+    assert lines[0] == (
+        f"Workflow {SAMPLE_WORKFLOW_ID} nodes (nodeId: class_type, inputs you can set via node_info_list):"
+    )
+    # inputs wired to another node (lists) are not settable, literal ones are
+    assert (
+        "- 6: CLIPTextEncode ['text']" in lines and "- 5: EmptyLatentImage ['width', 'height', 'batch_size']" in lines
+    )
+    assert lines[-1].startswith("Optional run options, as options='{...}' JSON text: instance_type")
+    assert msg.artifact["workflow_id"] == SAMPLE_WORKFLOW_ID and msg.artifact["nodes"]["6"]["class_type"] == (
+        "CLIPTextEncode"
+    )
+
+
+def test_describe_workflow_shows_an_ai_apps_node_list_ready_to_edit(tools: dict[str, Any]) -> None:
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID, SAMPLE_WEBAPPS
+
+    app = SAMPLE_WEBAPPS[SAMPLE_WEBAPP_ID]
+    msg = _call(tools["describe_workflow"], {"webapp_id": SAMPLE_WEBAPP_ID})
+    lines = str(msg.content).splitlines()
+    assert lines[0] == (
+        f"AI app {SAMPLE_WEBAPP_ID} ({app['name']}): edit fieldValue and pass as node_info_list to run_ai_app:"
+    )
+    assert json.loads(lines[1]) == app["nodeInfoList"] and "上传图片" in lines[1]  # readable, not \u-escaped
+    assert lines[2].startswith("Optional run options")
+    assert msg.artifact == {"webapp_id": SAMPLE_WEBAPP_ID, "nodeInfoList": app["nodeInfoList"]}
+
+
+@pytest.mark.parametrize("args", [{}, {"workflow_id": "1", "webapp_id": "2"}], ids=["neither", "both"])
+def test_describe_workflow_wants_exactly_one_id(tools: dict[str, Any], args: dict[str, Any]) -> None:
+    assert "Give exactly one of workflow_id or webapp_id" in _error(tools["describe_workflow"], args)
+
+
+def _describe(tools: dict[str, Any], name: str) -> tuple[list[str], dict[str, Any]]:
+    msg = _call(tools["describe_model"], {"name": name})
+    assert msg.status == "success", msg.content
+    return str(msg.content).splitlines(), msg.artifact
+
+
+def test_describe_model_says_what_a_model_makes_and_how_to_call_it(tools: dict[str, Any]) -> None:
+    from rh_tools import catalogue
+    from rh_tools.catalogue._examples import example_params
+
+    lines, data = _describe(tools, "grok_image_to_image")
+    assert lines[1] == "Makes: image (image-to-image); model grok-image, low-price variant"
+    assert lines[2] == "Parameters:"
+    assert "- prompt (string, required): Text prompt describing the desired output." in lines
+    assert lines[-3:] == [
+        "Media fields take a public URL, a data URI or a local file path (uploaded for you).",
+        f"Example: run_model(name='grok_image_to_image', params={json.dumps(example_params(catalogue.get('grok_image_to_image')))})",
+        "Running it costs RunningHub credits.",
+    ]
+    ep = catalogue.get("grok_image_to_image")
+    assert {k: v for k, v in data.items() if k not in ("input_schema", "example")} == {
+        "name": "grok_image_to_image",
+        "path": ep.path,
+        "sidebar_name": ep.sidebar_name,
+        "category": "image",
+        "task": "image-to-image",
+        "output_type": "image",
+        "variant": "low-price",
+        "description": ep.description,
+    }
+    assert data["example"] == example_params(ep) and data["input_schema"]["properties"]["prompt"]
+
+    lines, _ = _describe(tools, "vidu_image_to_video_q3_pro_fast")
+    assert lines[1] == "Makes: video (image-to-video); model vidu-q3-pro-fast"  # no variant, no aside
+
+
+def test_describe_model_renders_each_kind_of_parameter(tools: dict[str, Any]) -> None:
+    lines, _ = _describe(tools, "kling_video_o3_pro_reference_to_video")
+    assert any(line.startswith("- imageUrls (image[], max 7 items): ") for line in lines)
+    assert any(line.startswith("- duration (int, range 3.0..15.0, default 5): ") for line in lines)
+    lines, _ = _describe(tools, "kling_lip_sync_lip_sync_video")  # a minimum without a maximum
+    assert any(line.startswith("- soundStartTime (int, required, range 0.0..): ") for line in lines)
+    lines, _ = _describe(tools, "wan_2_2_text_to_video")  # the example as the agent should type it
+    assert '"resolution": "1280×720"' in lines[-2]
+    lines, data = _describe(tools, "kling_v3_0_4k_motion_control")
+    assert lines[2] == "Parameters: not published; pass what RunningHub documents for it."
+    assert lines[3].startswith("Media fields take") and data["example"] == {}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ("   ", "Invalid arguments for grok_image_to_image: prompt: required"),  # blank text: an empty object
+        ('{"prompt": ', "params is not valid JSON (Expecting value at character 10)"),
+        ("[1, 2]", 'params must be a JSON object, e.g. {"prompt": "a red fox"}'),
+    ],
+)
+def test_params_arrive_as_json_text_and_errors_say_what_is_wrong(
+    tools: dict[str, Any], params: str, expected: str
+) -> None:
+    text = _error(tools["price_model"], {"name": "grok_image_to_image", "params": params})
+    assert expected in text
+
+
+def test_run_options_arrive_as_json_text(tools: dict[str, Any], emu: Emulator) -> None:
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID
+
+    text = _error(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID, "options": "plus"})
+    assert "options is not valid JSON" in text
+    text = _error(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID, "options": '"plus"'})
+    assert 'options must be a JSON object, e.g. {"instance_type": "plus"}' in text
+    text = _error(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID, "options": '{"gpu": "big"}'})
+    assert (
+        "unknown options ['gpu']; known: ['instance_type', 'use_personal_queue', 'retain_seconds', 'access_password']"
+        in text
+    )
+
+
+def test_valid_params_text_is_used_as_given(tools: dict[str, Any]) -> None:
+    msg = _call(tools["price_model"], {"name": "grok_image_to_image", "params": '{"prompt": "a red fox"}'})
+    assert msg.status == "success", msg.content
+    assert msg.artifact["name"] == "grok_image_to_image"
+
+
+@pytest.mark.parametrize(("seconds", "ok"), [(0, True), (3600, True), (3600.5, False), (-1, False)])
+def test_wait_seconds_range_is_inclusive_and_named(tools: dict[str, Any], seconds: float, ok: bool) -> None:
+    msg = _call(tools["wait_task"], {"task_id": "1" * 19, "wait_seconds": seconds})
+    text = str(msg.content)
+    if ok:  # accepted: the unknown task is what fails, at RunningHub
+        assert "must be 0 to 3600" not in text
+    else:
+        assert f"wait_seconds: must be 0 to 3600 seconds (got {seconds:g})" in text
+
+
+def test_search_limit_range_has_no_unit(tools: dict[str, Any]) -> None:
+    assert "limit: must be 1 to 50 (got 51)" in _error(tools["search_models"], {"query": "video", "limit": 51})
+    assert _call(tools["search_models"], {"query": "video", "limit": 50}).status == "success"
+
+
+def test_upload_file_names_the_argument_and_returns_only_set_fields(emu: Emulator, tmp_path: Path) -> None:
+    tools = _toolkit(emu, allow_any_file=True)  # no folder policy: the client itself judges the path
+    text = _error(tools["upload_file"], {"path": str(tmp_path / "missing.png")})
+    assert f"Error: path: {str(tmp_path / 'missing.png')!r} is not a URL, data URI or existing file" in text
+    (tmp_path / "fox.png").write_bytes(PNG)
+    msg = _call(tools["upload_file"], {"path": str(tmp_path / "fox.png")})
+    assert msg.status == "success", msg.content
+    assert msg.artifact["download_url"] in msg.content and None not in msg.artifact.values()
