@@ -535,16 +535,16 @@ def test_describe_model_says_what_a_model_makes_and_how_to_call_it(tools: dict[s
     from rh_tools import catalogue
     from rh_tools.catalogue._examples import example_params
 
+    ep = catalogue.get("grok_image_to_image")
     lines, data = _describe(tools, "grok_image_to_image")
     assert lines[1] == "Makes: image (image-to-image); model grok-image, low-price variant"
     assert lines[2] == "Parameters:"
     assert "- prompt (string, required): Text prompt describing the desired output." in lines
     assert lines[-3:] == [
         "Media fields take a public URL, a data URI or a local file path (uploaded for you).",
-        f"Example: run_model(name='grok_image_to_image', params={json.dumps(example_params(catalogue.get('grok_image_to_image')))})",
+        f"Example: run_model(name='grok_image_to_image', params={json.dumps(example_params(ep))})",
         "Running it costs RunningHub credits.",
     ]
-    ep = catalogue.get("grok_image_to_image")
     assert {k: v for k, v in data.items() if k not in ("input_schema", "example")} == {
         "name": "grok_image_to_image",
         "path": ep.path,
