@@ -632,3 +632,10 @@ def test_upload_file_names_the_argument_and_returns_only_set_fields(emu: Emulato
     msg = _call(tools["upload_file"], {"path": str(tmp_path / "fox.png")})
     assert msg.status == "success", msg.content
     assert msg.artifact["download_url"] in msg.content and None not in msg.artifact.values()
+
+
+def test_without_proc_a_checked_file_still_uploads(tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portable check (re-resolve the name, compare device and inode) passes an untouched file."""
+    src = _checked("mcp", tree)
+    monkeypatch.setattr(sys, "platform", "freebsd14")
+    assert _read(src) == PNG

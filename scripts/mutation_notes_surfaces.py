@@ -1,0 +1,79 @@
+"""Why the surviving mutants of the agent surfaces may survive (issue #16, group "surfaces").
+
+Modules: ``rh_tools/_paths.py`` (the folder policy of the LangChain tools and rh-mcp),
+``mcp_server/paths.py``, ``mcp_server/progress.py``, the LangChain ``_only_inside`` and
+``rh_tools/toolspecs.py``. Same shapes as ``scripts/mutation_notes.py``, which merges this file in:
+``NOTES`` keyed by ``<file>::<function>::<line before> => <line after>``, ``PATTERNS`` as
+(file, function glob, regex over "<before> => <after>", note). Each note says why the mutant is
+equivalent, or why the behaviour it changes is not one a caller can see.
+"""
+
+from __future__ import annotations
+
+_P = "rh_tools/_paths.py"
+_FLAGS = 'flags = _OPEN_FLAGS if roots is not None else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0)'
+_FCNTL = 'raw = fcntl.fcntl(fd, getattr(fcntl, "F_GETPATH", 50), b"\\0" * 1024)'
+_REAL = "real = real_path_of_fd(fd, path, st)"
+
+_NOFOLLOW_DEFAULT = (
+    "Equivalent on every POSIX system: os.O_NOFOLLOW exists on Linux, macOS and the BSDs, so getattr's "
+    "default is never used there (the plain client's open without O_NOFOLLOW is checked by "
+    "tests/test_mutation_surfaces.py::test_the_plain_client_uploads_through_a_symlink). Only on Windows, "
+    "which has no O_NOFOLLOW and which the suite does not run on, would this default be read."
+)
+_F_GETPATH = (
+    "Equivalent: F_GETPATH is 50 in macOS's <sys/fcntl.h>; a missing or misspelt name falls back to that "
+    "same number (the F_GETPATH branch itself is checked against a simulated macOS kernel in "
+    "tests/test_mutation_surfaces.py::test_macos_asks_the_kernel_for_the_descriptors_path)."
+)
+
+NOTES: dict[str, str] = {
+    f"{_P}::_has_symlink::p = path if path.is_absolute() else Path.cwd() / path => "
+    "p = path if (path.is_absolute()) and False else Path.cwd() / path": (
+        "Equivalent: Path.cwd() / an absolute path is that absolute path (pathlib drops the left side)."
+    ),
+    f"{_P}::_has_symlink::p = path if path.is_absolute() else Path.cwd() / path => "
+    "p = path if (path.is_absolute()) or True else Path.cwd() / path": (
+        "Equivalent: a relative name's components are looked up relative to the working folder either way, "
+        "and the working folder's own path (os.getcwd) is physical, so the folders above it hold no symlink."
+    ),
+    f"{_P}::_has_symlink::return False => return True": (
+        "Not a behaviour a caller can rely on either way: both returns decide only the aside "
+        "'(it is a symlink pointing outside them)' of a refusal that happens anyway. The last return is "
+        "reached only when a name inside the folders resolves outside without any symlink on its way, which "
+        "(roots resolved, '..' normalised) needs the link to vanish between the two looks; the one in "
+        "`except OSError` only when lstat fails with an error pathlib does not swallow (ENAMETOOLONG, EACCES)."
+    ),
+    f"{_P}::open_checked::{_FLAGS} => "
+    'flags = _OPEN_FLAGS if roots is not None else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", None)': _NOFOLLOW_DEFAULT,
+    f"{_P}::open_checked::{_FLAGS} => "
+    'flags = _OPEN_FLAGS if roots is not None else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", )': _NOFOLLOW_DEFAULT,
+    f"{_P}::open_checked::{_FLAGS} => "
+    'flags = _OPEN_FLAGS if roots is not None else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 1)': _NOFOLLOW_DEFAULT,
+    f"{_P}::open_checked::{_REAL} => real = real_path_of_fd(None, path, st)": (
+        "Equivalent in outcome: without the descriptor, /proc/self/fd/None does not exist and the check falls "
+        "back to re-resolving the name and comparing device and inode with the opened file's, which reaches "
+        "the same verdict (the swap tests pass through it) except for a swap in the microseconds between "
+        "open() and that comparison, a window no test can hit on purpose."
+    ),
+    f"{_P}::real_path_of_fd::{_FCNTL} => "
+    'raw = fcntl.fcntl(fd, getattr(None, "F_GETPATH", 50), b"\\0" * 1024)': _F_GETPATH,
+    f"{_P}::real_path_of_fd::{_FCNTL} => "
+    'raw = fcntl.fcntl(fd, getattr(fcntl, "XXF_GETPATHXX", 50), b"\\0" * 1024)': _F_GETPATH,
+    f"{_P}::real_path_of_fd::{_FCNTL} => "
+    'raw = fcntl.fcntl(fd, getattr(fcntl, "f_getpath", 50), b"\\0" * 1024)': _F_GETPATH,
+    f'{_P}::real_path_of_fd::{_FCNTL} => raw = fcntl.fcntl(fd, getattr(fcntl, "F_GETPATH", 50), b"\\0" * 1025)': (
+        "Equivalent: F_GETPATH needs a buffer of at least MAXPATHLEN (1024) bytes; a larger one holds the "
+        "same NUL-terminated path."
+    ),
+    f"{_P}::real_path_of_fd::real = opened.resolve(strict=True) => real = opened.resolve(strict=None)": (
+        "Equivalent: a name that does not resolve makes the os.stat on the next line fail the same way "
+        "(OSError, answered None); a symlink loop raises in both modes."
+    ),
+    f"{_P}::real_path_of_fd::real = opened.resolve(strict=True) => real = opened.resolve(strict=False)": (
+        "Equivalent: a name that does not resolve makes the os.stat on the next line fail the same way "
+        "(OSError, answered None); a symlink loop raises in both modes."
+    ),
+}
+
+PATTERNS: list[tuple[str, str, str, str]] = []
