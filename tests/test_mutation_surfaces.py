@@ -639,3 +639,40 @@ def test_without_proc_a_checked_file_still_uploads(tree: dict[str, Path], monkey
     src = _checked("mcp", tree)
     monkeypatch.setattr(sys, "platform", "freebsd14")
     assert _read(src) == PNG
+
+
+def test_a_per_model_tool_says_what_it_makes_and_its_key_inputs(emu: Emulator) -> None:
+    def tool(name: str) -> Any:
+        return _toolkit(emu, tools=[name], include_generic=False)[name]
+
+    many = tool("kling_video_o3_pro_reference_to_video")
+    assert many.metadata["title"] == "kling-video-o3-pro reference-to-video"
+    assert many.description.endswith(
+        "Makes video. Key inputs: prompt*, videoUrl, imageUrls, keepOriginalSound, sound, aspectRatio (+5 more) "
+        "(* required). Media fields take URLs or local paths. Costs RunningHub credits. Returns output URLs, cost "
+        "and task id."
+    )
+    grok = tool("grok_image_to_image")
+    assert grok.metadata["title"] == "grok-image image-to-image (low-price)"
+    assert grok.metadata["paid"] is True and grok.metadata["read_only"] is False
+    assert "Makes image. Key inputs: model, prompt*, imageUrl (* required)." in grok.description
+    assert "Key inputs: see schema (* required)." in tool("kling_v3_0_4k_motion_control").description
+
+
+def test_too_many_tools_says_how_many_per_category_and_how_to_choose() -> None:
+    from rh_tools import catalogue
+    from rh_tools.toolspecs import endpoint_spec, generic_specs, too_many_tools
+
+    video = [endpoint_spec(e) for e in catalogue.all() if e.category == "video"][:100]
+    image = [endpoint_spec(e) for e in catalogue.all() if e.category == "image"][:20]
+    specs = [*generic_specs(), *image, *video]  # 133; the generic ones belong to no category
+    assert too_many_tools(specs[:128]) is None
+    said = too_many_tools(specs)
+    assert said is not None and said.startswith(
+        "133 tools selected: OpenAI refuses a request with more than 128 (other clients use fewer; Cursor about 40). "
+        "Per-model tools by category: video 100, image 20. Select fewer by category or output type, or by name"
+    )
+    assert too_many_tools(specs, limit=133) is None
+    assert (too_many_tools(specs, limit=132) or "").startswith(
+        "133 tools selected: OpenAI refuses a request with more than 132"
+    )
