@@ -76,4 +76,52 @@ NOTES: dict[str, str] = {
     ),
 }
 
-PATTERNS: list[tuple[str, str, str, str]] = []
+_T = "rh_tools/toolspecs.py"
+_AT_IMPORT = (
+    "Out of mutmut's reach: {func} runs only at import, to build the argument models' validators, before "
+    "mutmut switches a mutant on (its workers fork from a process that imported the original), so no test "
+    "can meet this mutant. What it decides is checked by tests/test_mutation_surfaces.py::{test}."
+)
+_NO_ASCII_ESCAPES = "Equivalent: ensure_ascii=None is falsy, like False (non-ASCII text is kept readable)."
+
+NOTES.update(
+    {
+        f"{_T}::describe::"
+        'f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=False)})", => '
+        'f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=None)})",': (
+            _NO_ASCII_ESCAPES
+        ),
+        f"{_T}::_plan_describe_workflow::json.dumps(nodes, ensure_ascii=False), => "
+        "json.dumps(nodes, ensure_ascii=None),": _NO_ASCII_ESCAPES,
+    }
+)
+
+PATTERNS: list[tuple[str, str, str, str]] = [
+    (
+        _T,
+        "_within",
+        r".",
+        _AT_IMPORT.format(func="_within", test="test_wait_seconds_range_is_inclusive_and_named"),
+    ),
+    (
+        _T,
+        "_json_object_of",
+        r".",
+        _AT_IMPORT.format(func="_json_object_of", test="test_params_arrive_as_json_text_and_errors_say_what_is_wrong"),
+    ),
+    (
+        _T,
+        "_param_line",
+        r"p\.min if \(p\.min is not None\) or True else|else 'XXXX'\}\.\.\{p\.max",
+        "Not reachable with the catalogue: only a parameter with a maximum and no minimum renders the empty "
+        "lower bound, and no endpoint has one (minimum-only ranges are checked by "
+        "tests/test_mutation_surfaces.py::test_describe_model_renders_each_kind_of_parameter).",
+    ),
+    (
+        _T,
+        "_plan_describe_workflow",
+        r"or '(XXunnamedXX|UNNAMED)'",
+        "Wording of a placeholder shown only when RunningHub's answer lacks the app's name (the emulator "
+        "always names its apps); the agent acts on the node list on the next line, not on this word.",
+    ),
+]
