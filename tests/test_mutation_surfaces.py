@@ -31,7 +31,7 @@ SECRET = b"\x89PNG\r\n\x1a\n" + b"SECRET" * 8
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with Emulator(port=0, durations={"image": 0.05}, queue_seconds=0) as e:
+    with Emulator(port=0, durations={"image": 0.05, "video": 600}, queue_seconds=0) as e:
         yield e
 
 
@@ -676,3 +676,116 @@ def test_too_many_tools_says_how_many_per_category_and_how_to_choose() -> None:
     assert (too_many_tools(specs, limit=132) or "").startswith(
         "133 tools selected: OpenAI refuses a request with more than 132"
     )
+
+
+def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
+    account = _call(tools["get_account"], {})
+    assert account.content == "Balance: 1000 CNY; RH coins: 0; running tasks: 0; key type: NORMAL."
+    assert account.artifact["remain_money"] == "1000" and None not in account.artifact.values()
+
+    ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    task_id = ran.artifact["task_id"]
+    listed = _call(tools["list_tasks"], {})
+    assert str(listed.content).splitlines() == [
+        "1 task(s), newest first:",
+        f'- {task_id} grok_image_to_image SUCCESS, 0 min ago, cost 0.14, prompt "a fox", 1 output(s)',
+        "get_task(task_id) gives fresh output URLs (they expire about a day after the run).",
+    ]
+    row = listed.artifact["tasks"][0]
+    assert listed.artifact["total"] == 1 and row["model"] == "grok_image_to_image" and row["done"] is True
+    assert row["age_seconds"] == 0 and row["cost"] == 0.14 and len(row["outputs"]) == 1
+
+    cancelled = _call(tools["cancel_task"], {"task_id": task_id})
+    assert cancelled.content == f"Cancel requested for task {task_id}."
+    assert cancelled.artifact == {"task_id": task_id, "cancelled": True}
+
+
+def test_a_run_that_outlasts_its_wait_hands_back_the_task(tools: dict[str, Any]) -> None:
+    from rh_tools import catalogue
+    from rh_tools.catalogue._examples import example_params
+
+    name = "kling_video_o3_std_video_edit"
+    pending = _call(
+        tools["run_model"], {"name": name, "params": example_params(catalogue.get(name)), "wait_seconds": 0}
+    )
+    task_id = pending.artifact["task_id"]
+    assert pending.artifact == {
+        "task_id": task_id,
+        "status": "RUNNING",
+        "done": False,
+        "waited_seconds": pending.artifact["waited_seconds"],
+        "next": "wait_task",
+    }
+    assert 0 <= pending.artifact["waited_seconds"] < 60 and f"Call wait_task with task_id={task_id}" in pending.content
+    listed = _call(tools["list_tasks"], {"unfinished": True, "name": "kling"})
+    assert str(listed.content).splitlines() == [
+        "1 task(s), newest first:",
+        f'- {task_id} {name} RUNNING, 0 min ago, prompt "A red fox in fresh snow, golden hour, detailed"',
+        "Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit.",
+    ]
+    assert _call(tools["list_tasks"], {"unfinished": True, "name": "grok"}).content == (
+        "No tasks in the journal match."
+    )
+    waited = _call(tools["wait_task"], {"task_id": task_id, "wait_seconds": 0})
+    assert waited.artifact["status"] == "RUNNING" and waited.artifact["next"] == "wait_task"
+
+
+def test_search_says_how_many_match_and_what_was_asked(tools: dict[str, Any]) -> None:
+    import re
+
+    found = _call(tools["search_models"], {"query": "grok image", "category": "image", "limit": 2})
+    lines = str(found.content).splitlines()
+    assert re.fullmatch(r"\d+ models match 'grok image' category=image; showing the best 2:", lines[0]), lines[0]
+    assert len(found.artifact["models"]) == 2 and found.artifact["total"] > 2
+    assert lines[1] == f"- {found.artifact['models'][0]['name']} [image]: {found.artifact['models'][0]['description']}"
+    assert lines[-1] == "Next: describe_model(name) for parameters, then run_model(name, params)."
+    assert set(found.artifact) == {"total", "models"}  # no empty notes or suggestions
+    assert set(found.artifact["models"][0]) == {"name", "output_type", "category", "task", "variant", "description"}
+    none = _call(tools["search_models"], {"query": "zzzzqqq", "output_type": "3d"})
+    assert str(none.content).startswith("No models match 'zzzzqqq' output_type=3d.\n")
+    assert none.artifact["total"] == 0 and none.artifact["suggestions"]
+
+
+def test_a_workflow_run_needs_an_id_or_a_workflow(tools: dict[str, Any]) -> None:
+    text = _error(tools["run_workflow"], {"node_info_list": [{"nodeId": "6", "fieldName": "text", "fieldValue": "x"}]})
+    assert "Give workflow_id, or a workflow in API format (or both)" in text
+
+
+def _preview_client(answer: dict[str, Any]) -> Any:
+    """A client whose price preview answers ``answer`` (as RunningHub would), through httpx."""
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"errorCode": "", "errorMessage": "", "currency": "CNY", **answer})
+
+    return RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(handle))
+
+
+@pytest.mark.parametrize(
+    ("answer", "said", "price", "free"),
+    [
+        ({"estimatedPrice": 0.14, "isFreeThisCall": True}, "free this time (a free allowance covers it)", 0.14, True),
+        ({"isFreeThisCall": False}, "not given by RunningHub for these arguments", None, False),
+    ],
+    ids=["free", "unknown"],
+)
+def test_price_model_says_free_or_unknown(
+    answer: dict[str, Any], said: str, price: Any, free: bool, tmp_path: Path
+) -> None:
+    from rh_tools.langchain import RunningHubTool
+
+    client = _preview_client(answer)
+    tool = RunningHubTool(name="price_model", client=client, allowed_dirs=[tmp_path])
+    (tmp_path / "fox.png").write_bytes(PNG)
+    params = {"prompt": "a fox", "imageUrl": str(tmp_path / "fox.png")}
+    msg = _call(tool, {"name": "grok_image_to_image", "params": params})
+    assert str(msg.content).splitlines() == [
+        f"Price of one grok_image_to_image run with these params: {said}. Pricing a call creates no task.",
+        "Local files were left out of the estimate (prices depend on options, not the media).",
+    ]
+    assert msg.artifact == {
+        "name": "grok_image_to_image",
+        "estimated_price": price,
+        "currency": "CNY",
+        "free_this_call": free,
+    }
