@@ -789,3 +789,78 @@ def test_price_model_says_free_or_unknown(
         "currency": "CNY",
         "free_this_call": free,
     }
+
+
+def _saved(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def test_ai_apps_and_workflows_run_through_the_tools_and_save_their_outputs(emu: Emulator, tmp_path: Path) -> None:
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID, SAMPLE_WORKFLOW_ID
+
+    out = tmp_path / "out"
+    tools = _toolkit(emu, download_dir=out)
+    nodes = [{"nodeId": "6", "fieldName": "text", "fieldValue": "a fox in watercolour"}]
+    app = _call(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID, "node_info_list": nodes, "wait_seconds": 60})
+    assert app.status == "success" and app.artifact["status"] == "SUCCESS", app.content
+    assert f"(ai-app {SAMPLE_WEBAPP_ID})" in app.content and len(_saved(out)) == len(app.artifact["outputs"]) > 0
+    flow = _call(tools["run_workflow"], {"workflow_id": SAMPLE_WORKFLOW_ID, "options": '{"instance_type": "plus"}'})
+    assert flow.status == "success" and flow.artifact["status"] == "SUCCESS", flow.content
+    assert f"(workflow {SAMPLE_WORKFLOW_ID})" in flow.content
+    assert len(_saved(out)) == len(app.artifact["outputs"]) + len(flow.artifact["outputs"])
+
+
+def test_slow_ai_apps_and_workflows_hand_back_their_task_within_the_wait(tmp_path: Path) -> None:
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID, SAMPLE_WORKFLOW_ID, SAMPLE_WORKFLOWS
+
+    with Emulator(port=0, durations={"image": 600, "video": 600}, queue_seconds=0) as slow:
+        tools = _toolkit(slow)
+        app = _call(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID, "wait_seconds": 0})
+        inline = json.dumps(SAMPLE_WORKFLOWS[SAMPLE_WORKFLOW_ID]["prompt"])
+        flow = _call(tools["run_workflow"], {"workflow": inline, "wait_seconds": 0})
+    for msg in (app, flow):  # asked for no wait: handed back at once (not after a default minute)
+        assert msg.status == "success" and msg.artifact["next"] == "wait_task", msg.content
+        assert msg.artifact["done"] is False and msg.artifact["waited_seconds"] < 30
+    assert f"(ai-app {SAMPLE_WEBAPP_ID}) is still RUNNING" in app.content
+    assert "(workflow inline) is still RUNNING" in flow.content
+
+
+def test_unpriced_runs_under_a_per_call_limit_name_the_run(emu: Emulator) -> None:
+    from rh_tools._budget import Budget
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID, SAMPLE_WORKFLOW_ID
+
+    tools = _toolkit(emu, budget=Budget(per_call=1.0))
+    before = emu.stats.tasks_created
+    for tool, args, label in [
+        ("run_ai_app", {"webapp_id": SAMPLE_WEBAPP_ID}, f"run_ai_app({SAMPLE_WEBAPP_ID})"),
+        ("run_workflow", {"workflow_id": SAMPLE_WORKFLOW_ID}, f"run_workflow({SAMPLE_WORKFLOW_ID})"),
+        ("run_workflow", {"workflow": '{"1": {"class_type": "SaveImage", "inputs": {}}}'}, "run_workflow(inline)"),
+    ]:
+        assert f"Error: {label} has no price preview" in _error(tools[tool], args)
+    assert emu.stats.tasks_created == before
+
+
+def test_a_price_that_cannot_be_read_under_a_limit_stops_the_run() -> None:
+    """With a spending limit, a run is priced first; when pricing fails nothing is submitted, and the
+    agent is told why and what to do."""
+    import httpx
+
+    from rh_tools._budget import Budget
+    from rh_tools.langchain import RunningHubTool
+
+    paths: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, json={"errorCode": "1007", "errorMessage": "Invalid parameter: model"})
+
+    client = RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(handle))
+    tool = RunningHubTool(name="run_model", client=client, budget=Budget(per_call=1.0))
+    msg = _call(tool, {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    assert msg.status == "error"
+    first, *rest = str(msg.content).splitlines()
+    assert first.startswith("Error: grok_image_to_image could not be priced (") and first.endswith(
+        "), and a spending limit is set"
+    )
+    assert "What to do: Nothing was submitted. Try again later, or run it without spending limits." in rest
+    assert paths and all("price" in p or "preview" in p for p in paths), paths  # no submit
