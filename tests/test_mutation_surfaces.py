@@ -522,7 +522,7 @@ def test_describe_workflow_shows_an_ai_apps_node_list_ready_to_edit(tools: dict[
 
 @pytest.mark.parametrize("args", [{}, {"workflow_id": "1", "webapp_id": "2"}], ids=["neither", "both"])
 def test_describe_workflow_wants_exactly_one_id(tools: dict[str, Any], args: dict[str, Any]) -> None:
-    assert "Give exactly one of workflow_id or webapp_id" in _error(tools["describe_workflow"], args)
+    assert _error(tools["describe_workflow"], args).startswith("Error: Give exactly one of workflow_id or webapp_id\n")
 
 
 def _describe(tools: dict[str, Any], name: str) -> tuple[list[str], dict[str, Any]]:
@@ -748,7 +748,7 @@ def test_search_says_how_many_match_and_what_was_asked(tools: dict[str, Any]) ->
 
 def test_a_workflow_run_needs_an_id_or_a_workflow(tools: dict[str, Any]) -> None:
     text = _error(tools["run_workflow"], {"node_info_list": [{"nodeId": "6", "fieldName": "text", "fieldValue": "x"}]})
-    assert "Give workflow_id, or a workflow in API format (or both)" in text
+    assert text.startswith("Error: Give workflow_id, or a workflow in API format (or both)\n")
 
 
 def _preview_client(answer: dict[str, Any]) -> Any:
@@ -864,3 +864,25 @@ def test_a_price_that_cannot_be_read_under_a_limit_stops_the_run() -> None:
     )
     assert "What to do: Nothing was submitted. Try again later, or run it without spending limits." in rest
     assert paths and all("price" in p or "preview" in p for p in paths), paths  # no submit
+
+
+def test_a_workflow_runs_with_the_node_inputs_given(emu: Emulator) -> None:
+    """The node list reaches RunningHub: one naming a node the workflow lacks is refused there (803)."""
+    from rh_tools.emulator.workflows import SAMPLE_WORKFLOW_ID
+
+    before = emu.stats.tasks_created
+    nodes = [{"nodeId": "999", "fieldName": "text", "fieldValue": "x"}]
+    text = _error(_toolkit(emu)["run_workflow"], {"workflow_id": SAMPLE_WORKFLOW_ID, "node_info_list": nodes})
+    assert text.startswith("Error [803]") and "nodeId=999" in text and emu.stats.tasks_created == before
+
+
+def test_price_model_without_a_folder_policy_and_with_spending_limits(emu: Emulator) -> None:
+    from rh_tools._budget import Budget
+
+    tools = _toolkit(emu, allow_any_file=True, budget=Budget(per_session=2.0))
+    msg = _call(tools["price_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    assert str(msg.content).splitlines() == [
+        "Price of one grok_image_to_image run with these params: about 0.14 CNY. Pricing a call creates no task.",
+        "Spending limits: 0 CNY of 2 CNY spent this session.",
+    ]
+    assert msg.artifact["price_text"] == "¥0.14"
