@@ -886,3 +886,59 @@ def test_price_model_without_a_folder_policy_and_with_spending_limits(emu: Emula
         "Spending limits: 0 CNY of 2 CNY spent this session.",
     ]
     assert msg.artifact["price_text"] == "¥0.14"
+
+
+def test_search_reads_one_match_filters_and_notes(tools: dict[str, Any]) -> None:
+    one = _call(tools["search_models"], {"task": "video-to-video", "variant": "official"})
+    assert str(one.content).splitlines()[0] == "1 model matches task=video-to-video variant=official:"
+    assert one.artifact["models"][0]["variant"] == "official" and one.artifact["total"] == 1
+    few = _call(tools["search_models"], {"query": "song", "output_type": "audio"})
+    head = str(few.content).splitlines()[0]
+    assert head.endswith(" models match 'song' output_type=audio:")  # all shown: no "showing the best"
+    assert all(m["output_type"] == "audio" for m in few.artifact["models"])
+    noted = _call(tools["search_models"], {"query": "change the outfit", "limit": 1})
+    note = "No model here is built only for this; image editors (task image-to-image) do it when the prompt asks"
+    assert any(line.startswith(f"Note: {note}") for line in str(noted.content).splitlines())
+    assert noted.artifact["notes"][0].startswith(note)
+
+
+def test_a_task_is_told_in_the_accounts_currency(emu: Emulator) -> None:
+    """Once the account said it pays in USD, task costs are shown in USD (not the documented CNY default)."""
+    tools = _toolkit(emu)
+    ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    emu.set_config(currency="USD")
+    try:
+        assert "USD" in _call(tools["get_account"], {}).content
+        got = _call(tools["get_task"], {"task_id": ran.artifact["task_id"]})
+    finally:
+        emu.set_config(currency="CNY")
+    assert "Cost: 0.14 USD (API)" in got.content and got.artifact["status"] == "SUCCESS"
+
+
+async def test_mcp_get_task_links_the_outputs_of_a_finished_task(emu: Emulator) -> None:
+    from test_mcp_server import connect
+
+    async with connect(emu) as client:
+        ran = await client.call_tool("run_model", {"name": "grok_image_to_image", "params": '{"prompt": "a fox"}'})
+        task_id = ran.structured_content["task_id"]
+        got = await client.call_tool("get_task", {"task_id": task_id})
+    links = [c for c in got.content if getattr(c, "type", "") == "resource_link"]
+    assert not got.is_error and len(links) == len(got.structured_content["outputs"]) > 0
+    assert str(links[0].uri) == got.structured_content["outputs"][0]["url"]
+
+
+def test_list_tasks_shows_age_in_minutes_and_only_a_text_prompt(tools: dict[str, Any]) -> None:
+    import time
+
+    from rh_tools.journal import SQLiteStore, TaskRecord
+    from rh_tools.journal._journal import key_fingerprint
+
+    store = SQLiteStore(Path(os.environ["RUNNINGHUB_STORE"]))
+    mine = {"tool": "some_model", "key_id": key_fingerprint(TEST_KEY)}  # this key's own tasks are listed
+    store.add(TaskRecord("7001", status="RUNNING", params={"prompt": ["not", "text"]}, **mine))
+    store.add(TaskRecord("7002", created_at=time.time() - 600, params={"prompt": "p" * 100}, **mine))
+    listed = _call(tools["list_tasks"], {"name": "some_model"})
+    lines = str(listed.content).splitlines()
+    assert "- 7001 some_model RUNNING, 0 min ago" in lines  # no prompt: it is not text
+    assert f'- 7002 some_model QUEUED, 10 min ago, prompt "{"p" * 80}"' in lines
+    assert lines[-1] == "Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit."
