@@ -717,7 +717,8 @@ def test_a_run_that_outlasts_its_wait_hands_back_the_task(tools: dict[str, Any])
         "waited_seconds": pending.artifact["waited_seconds"],
         "next": "wait_task",
     }
-    assert 0 <= pending.artifact["waited_seconds"] < 60 and f"Call wait_task with task_id={task_id}" in pending.content
+    assert pending.artifact["waited_seconds"] < 30  # the agent's wait, not the video default (45 s)
+    assert f"Call wait_task with task_id={task_id}" in pending.content
     listed = _call(tools["list_tasks"], {"unfinished": True, "name": "kling"})
     assert str(listed.content).splitlines() == [
         "1 task(s), newest first:",
@@ -729,6 +730,7 @@ def test_a_run_that_outlasts_its_wait_hands_back_the_task(tools: dict[str, Any])
     )
     waited = _call(tools["wait_task"], {"task_id": task_id, "wait_seconds": 0})
     assert waited.artifact["status"] == "RUNNING" and waited.artifact["next"] == "wait_task"
+    assert waited.artifact["waited_seconds"] < 30  # the agent's wait, not the default minute
 
 
 def test_search_says_how_many_match_and_what_was_asked(tools: dict[str, Any]) -> None:
@@ -943,3 +945,68 @@ def test_list_tasks_shows_age_in_minutes_and_only_a_text_prompt(tools: dict[str,
     assert "- 7001 some_model RUNNING, 0 min ago" in lines  # no prompt: it is not text
     assert f'- 7002 some_model QUEUED, 10 min ago, prompt "{"p" * 80}"' in lines
     assert lines[-1] == "Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit."
+    for i in range(25):
+        store.add(TaskRecord(f"80{i:02d}", **mine))
+    assert _call(tools["list_tasks"], {}).artifact["total"] == 20  # the newest 20
+
+
+def test_saving_outputs_is_bounded_by_the_calls_wait(emu: Emulator, tmp_path: Path) -> None:
+    """The wait bounds the whole call, saving included (plus a short grace): a download slower than
+    that ends as "not saved" with the URLs kept; one that fits is saved."""
+    out = tmp_path / "out"
+    tools = _toolkit(emu, download_dir=out)
+    args = {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}
+    slow = emu.faults.add("latency", path="/media/output/*", times=None, seconds=4.0)
+    try:
+        late = _call(tools["run_model"], {**args, "wait_seconds": 1})
+    finally:
+        emu.faults.remove(slow)
+    assert late.status == "success" and late.artifact["status"] == "SUCCESS", late.content
+    assert f"Not saved to {out}: " in late.content and late.artifact["download_error"] and not _saved(out)
+    fits = emu.faults.add("latency", path="/media/output/*", times=None, seconds=1.5)
+    try:
+        saved = _call(tools["run_model"], {**args, "wait_seconds": 3})
+    finally:
+        emu.faults.remove(fits)
+    assert "Not saved" not in saved.content and len(_saved(out)) == 1, saved.content
+
+
+def test_wait_task_saves_the_outputs_of_a_task_it_collects(
+    emu: Emulator, tools: dict[str, Any], tmp_path: Path
+) -> None:
+    ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    out = tmp_path / "collected"
+    collected = _call(_toolkit(emu, download_dir=out)["wait_task"], {"task_id": ran.artifact["task_id"]})
+    assert collected.artifact["status"] == "SUCCESS" and len(_saved(out)) == len(collected.artifact["outputs"]) > 0
+
+
+def test_get_account_says_what_the_service_left_out_and_the_limits() -> None:
+    import httpx
+
+    from rh_tools._budget import Budget
+    from rh_tools.langchain import RunningHubTool
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"code": 0, "msg": "success", "data": {"remainCoins": "", "currency": "USD"}})
+
+    client = RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(handle))
+    msg = _call(RunningHubTool(name="get_account", client=client, budget=Budget(per_session=2.0)), {})
+    assert msg.content == (
+        "Balance: n/a; RH coins: n/a; running tasks: 0; key type: unknown. "
+        "Spending limits: 0 USD of 2 USD spent this session."
+    )
+    assert msg.artifact == {"remain_coins": "", "currency": "USD"}
+
+
+def test_a_refused_run_under_a_limit_gives_its_reservation_back(emu: Emulator) -> None:
+    from rh_tools._budget import Budget
+
+    budget = Budget(per_session=0.2)
+    tools = _toolkit(emu, budget=budget)
+    refused = emu.faults.add("http_error", path="/openapi/v2/rhart-image-g/image-to-image", status=400, code="1007")
+    try:
+        text = _error(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    finally:
+        emu.faults.remove(refused)
+    assert text.startswith("Error [1007]") and budget.session_spent() == 0
+    assert _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}).status == "success"
