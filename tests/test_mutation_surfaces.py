@@ -1010,3 +1010,46 @@ def test_a_refused_run_under_a_limit_gives_its_reservation_back(emu: Emulator) -
         emu.faults.remove(refused)
     assert text.startswith("Error [1007]") and budget.session_spent() == 0
     assert _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}).status == "success"
+
+
+NOWHERE = "/nowhere/secret.png"  # does not exist: a refusal by validation would say so (a probe)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("run_model", {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": NOWHERE}}),
+        (
+            "run_model",
+            {"name": "grok_image_to_image", "params": json.dumps({"prompt": "x", "imageUrl": "FILE://" + NOWHERE})},
+        ),
+        ("price_model", {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": f"  file://{NOWHERE} "}}),
+        ("grok_image_to_image", {"prompt": "x", "imageUrl": NOWHERE}),
+        ("kling_video_o3_pro_reference_to_video", {"prompt": "x", "imageUrls": ["https://example.com/a.png", NOWHERE]}),
+        ("wan_2_2_image_to_video", {"219##image": NOWHERE, "prompt": "x", "duration": "8", "resolution": "auto"}),
+        ("upload_file", {"path": NOWHERE}),
+    ],
+    ids=["params", "json-text-FILE-uri", "price-file-uri", "per-model-tool", "list-item", "body-key", "upload"],
+)
+def test_a_path_outside_is_refused_before_anything_reads_it(
+    emu: Emulator, tmp_path: Path, tool: str, args: Any
+) -> None:
+    """In every form an agent may write a local path, a path outside the allowed folders gets the one
+    refusal that does not say whether the file exists."""
+    tools = _toolkit(
+        emu,
+        allowed_dirs=[tmp_path],
+        tools=["grok_image_to_image", "kling_video_o3_pro_reference_to_video", "wan_2_2_image_to_video"],
+    )
+    text = _error(tools[tool], args)
+    assert text.startswith(f"Error: Local file {NOWHERE!r} refused: it is outside the allowed folders\n"), text
+
+
+def test_an_uploaded_file_name_is_not_taken_for_a_local_path(emu: Emulator, tmp_path: Path) -> None:
+    """A field that takes a RunningHub file name (from upload_file) passes it through, not to the folder policy."""
+    tools = _toolkit(emu, allowed_dirs=[tmp_path], tools=["wan_2_2_image_to_video"])
+    (tmp_path / "fox.png").write_bytes(PNG)
+    uploaded = _call(tools["upload_file"], {"path": str(tmp_path / "fox.png")}).artifact["file_name"]
+    params = {"image": uploaded, "prompt": "x", "duration": "8", "resolution": "auto"}
+    msg = _call(tools["run_model"], {"name": "wan_2_2_image_to_video", "params": params, "wait_seconds": 0})
+    assert msg.status == "success" and msg.artifact["task_id"], msg.content
