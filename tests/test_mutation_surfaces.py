@@ -1057,3 +1057,124 @@ def test_an_uploaded_file_name_is_not_taken_for_a_local_path(emu: Emulator, tmp_
     params = {"image": uploaded, "prompt": "x", "duration": "8", "resolution": "auto"}
     msg = _call(tools["run_model"], {"name": "wan_2_2_image_to_video", "params": params, "wait_seconds": 0})
     assert msg.status == "success" and msg.artifact["task_id"], msg.content
+
+
+def test_a_file_in_place_of_the_download_folder_leaves_the_result_usable(emu: Emulator, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    msg = _call(
+        _toolkit(emu, download_dir=blocker)["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a"}}
+    )
+    why = f"download directory {str(blocker)!r} exists and is not a directory"
+    assert msg.status == "success" and msg.artifact["download_error"] == why
+    assert str(msg.content).endswith(
+        f"\nNot saved to {blocker}: {why}. The output URLs above still work (for about 24 h); download them from there."
+    )
+
+
+def test_each_kind_of_output_waits_its_own_time(emu: Emulator) -> None:
+    from rh_tools import catalogue
+    from rh_tools.catalogue._examples import example_params
+
+    tools = _toolkit(emu, wait={"video": 0, "image": 60})  # videos hand back their task at once
+    name = "kling_video_o3_std_video_edit"
+    video = _call(tools["run_model"], {"name": name, "params": example_params(catalogue.get(name))})
+    assert video.artifact["next"] == "wait_task" and video.artifact["waited_seconds"] < 30
+    assert video.artifact["waited_seconds"] == round(video.artifact["waited_seconds"], 1)
+    per_model = _toolkit(emu, wait={"video": 0}, tools=[name], include_generic=False)[name]
+    assert _call(per_model, example_params(catalogue.get(name))).artifact["next"] == "wait_task"
+
+
+def test_argument_errors_name_every_field_and_the_arguments_as_a_whole(emu: Emulator) -> None:
+    from rh_tools.toolspecs import ToolContext, execute, generic_specs
+
+    specs = {s.name: s for s in generic_specs()}
+    with RunningHub(api_key=TEST_KEY, base_url=emu.base_url) as client:
+        both = execute(specs["search_models"], client, {"limit": 0, "category": "food"}, ToolContext())
+        whole = execute(specs["search_models"], client, ["video"], ToolContext())
+        nothing = execute(specs["describe_workflow"], client, None, ToolContext())  # no arguments at all: {}
+    assert both.is_error and both.data["hint"] == "Fix the arguments and call again."
+    assert both.text.startswith("Error: Invalid arguments for search_models: category: Input should be ")
+    assert "; limit: must be 1 to 50 (got 0)" in both.text  # the "Value error, " prefix dropped
+    assert whole.is_error and whole.text.startswith("Error: Invalid arguments for search_models: (arguments): ")
+    assert nothing.is_error and nothing.text.startswith("Error: Give exactly one of workflow_id or webapp_id")
+
+
+def test_money_is_counted_for_a_run_that_may_exist(emu: Emulator) -> None:
+    """Under a limit, a submit whose answer was lost may have created a paid task, and a run handed back
+    still running will be paid: both keep their estimate in the session's total."""
+    from rh_tools import catalogue
+    from rh_tools._budget import Budget
+    from rh_tools.catalogue._examples import example_params
+
+    budget = Budget(per_session=100.0)
+    tools = _toolkit(emu, budget=budget)
+    lost = emu.faults.add("reset_after", path="/openapi/v2/rhart-image-g/image-to-image")
+    try:
+        text = _error(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+    finally:
+        emu.faults.remove(lost)
+    assert "a task may have been created and billed" in text and "retryable: no" in text, text
+    assert budget.session_spent() == pytest.approx(0.14)
+    name = "kling_video_o3_std_video_edit"
+    running = _call(
+        tools["run_model"], {"name": name, "params": example_params(catalogue.get(name)), "wait_seconds": 0}
+    )
+    assert running.artifact["next"] == "wait_task" and budget.session_spent() > 0.14
+
+
+async def test_the_async_tools_hold_the_same_money_and_saving_rules(emu: Emulator, tmp_path: Path) -> None:
+    """The async executor (MCP, LangChain ainvoke) prices, refuses, releases and saves like the sync one."""
+    from rh_tools._budget import Budget
+    from rh_tools.emulator.workflows import SAMPLE_WEBAPP_ID
+
+    async def acall(tool: Any, args: dict[str, Any]) -> Any:
+        return await tool.ainvoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+
+    budget = Budget(per_call=1.0, per_session=0.2)
+    tools = _toolkit(emu, budget=budget, download_dir=tmp_path / "out")
+    grok = {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}
+    unpriced = await acall(tools["run_ai_app"], {"webapp_id": SAMPLE_WEBAPP_ID})
+    assert unpriced.status == "error" and f"run_ai_app({SAMPLE_WEBAPP_ID}) has no price preview" in unpriced.content
+    refused = emu.faults.add("http_error", path="/openapi/v2/rhart-image-g/image-to-image", status=400, code="1007")
+    try:
+        failed = await acall(tools["run_model"], grok)
+    finally:
+        emu.faults.remove(refused)
+    assert failed.status == "error" and str(failed.content).startswith("Error [1007]") and budget.session_spent() == 0
+    ran = await acall(tools["run_model"], grok)
+    assert ran.status == "success" and budget.session_spent() == pytest.approx(0.14)
+    assert len(_saved(tmp_path / "out")) == len(ran.artifact["outputs"]) > 0
+    over = await acall(tools["run_model"], grok)
+    assert over.status == "error" and "over the session maximum of 0.2 CNY (0.14 CNY spent so far)" in over.content
+
+
+async def test_async_saving_is_bounded_by_the_calls_wait(emu: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    tool = _toolkit(emu, download_dir=out)["run_model"]
+    slow = emu.faults.add("latency", path="/media/output/*", times=None, seconds=4.0)
+    try:
+        args = {"name": "grok_image_to_image", "params": {"prompt": "a fox"}, "wait_seconds": 1}
+        late = await tool.ainvoke({"type": "tool_call", "id": "c1", "name": "run_model", "args": args})
+    finally:
+        emu.faults.remove(slow)
+    assert late.artifact["status"] == "SUCCESS" and f"Not saved to {out}: " in late.content and not _saved(out)
+
+
+async def test_async_price_failure_under_a_limit_submits_nothing() -> None:
+    import httpx
+
+    from rh_tools import AsyncRunningHub
+    from rh_tools._budget import Budget
+    from rh_tools.langchain import RunningHubTool
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert "price" in request.url.path, request.url.path  # a submit would fail the test here
+        return httpx.Response(200, json={"errorCode": "1007", "errorMessage": "Invalid parameter: model"})
+
+    transport = httpx.MockTransport(handle)
+    client = AsyncRunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=transport)
+    tool = RunningHubTool(name="run_model", async_client=client, budget=Budget(per_call=1.0))
+    args = {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}
+    msg = await tool.ainvoke({"type": "tool_call", "id": "c1", "name": "run_model", "args": args})
+    assert msg.status == "error" and "could not be priced" in msg.content and "Nothing was submitted" in msg.content
