@@ -1178,3 +1178,62 @@ async def test_async_price_failure_under_a_limit_submits_nothing() -> None:
     args = {"name": "grok_image_to_image", "params": {"prompt": "a fox"}}
     msg = await tool.ainvoke({"type": "tool_call", "id": "c1", "name": "run_model", "args": args})
     assert msg.status == "error" and "could not be priced" in msg.content and "Nothing was submitted" in msg.content
+
+
+def test_per_model_tools_mark_required_inputs_and_count_the_rest(emu: Emulator) -> None:
+    from rh_tools import catalogue
+
+    def description(name: str) -> str:
+        return str(_toolkit(emu, tools=[name], include_generic=False)[name].description)
+
+    six = description("vidu_start_end_to_video_q3_pro_fast")  # exactly six: all listed, nothing "more"
+    assert "Key inputs: prompt, firstImageUrl*, lastImageUrl*, duration, resolution, audio (* required)." in six
+    with_default = description("vidu_start_end_to_video_q2_turbo")  # required but defaulted: not starred
+    assert "Key inputs: prompt*, firstImageUrl*, lastImageUrl*, duration, resolution, movementAmplitude (+1 more)" in (
+        with_default
+    )
+    grok = _toolkit(emu, tools=["grok_image_to_image"], include_generic=False)["grok_image_to_image"]
+    assert grok.metadata["endpoint"] == catalogue.get("grok_image_to_image").path
+    from rh_tools.toolspecs import ToolContext, endpoint_spec, execute
+
+    with RunningHub(api_key=TEST_KEY, base_url=emu.base_url) as client:
+        empty = execute(endpoint_spec(catalogue.get("grok_image_to_image")), client, None, ToolContext())
+    assert empty.is_error and empty.text.startswith(
+        "Error: Invalid arguments for grok_image_to_image: prompt: required"
+    )
+
+
+def test_urls_and_data_uris_are_not_local_paths(emu: Emulator, tmp_path: Path) -> None:
+    import base64
+
+    tools = _toolkit(emu, allowed_dirs=[tmp_path])
+    data_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": data_uri}})
+    assert ran.status == "success", ran.content
+    s3 = _error(
+        tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": "s3://b/a.png"}}
+    )
+    assert "unsupported URL scheme in 's3://b/a.png'" in s3 and "Local file" not in s3
+
+
+async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator) -> None:
+    """With limits set, the status callback also books the task; the heartbeat still hears every status."""
+    from mcp.client.client import Client
+
+    from mcp_server.config import ServerConfig
+    from mcp_server.server import build_server
+
+    config = ServerConfig(
+        api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02, heartbeat=3600, max_cost_per_session=5.0
+    )
+    seen: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(message)
+
+    async with Client(build_server(config)) as client:
+        ran = await client.call_tool(
+            "run_model", {"name": "grok_image_to_image", "params": '{"prompt": "a fox"}'}, progress_callback=on_progress
+        )
+    assert not ran.is_error, ran.content
+    assert any(m and m.startswith(f"task {ran.structured_content['task_id']}") for m in seen), seen
