@@ -86,6 +86,17 @@ _NO_ASCII_ESCAPES = "Equivalent: ensure_ascii=None is falsy, like False (non-ASC
 
 NOTES.update(
     {
+        f"{_T}::_finish_tasks::now = time.time() => now = None": (
+            "Equivalent: TaskRecord.age(None) reads time.time() itself; passing one `now` only keeps the rows "
+            "of one listing on the same clock, which minute-rounded ages do not show."
+        ),
+        f"{_T}::_download_budget::"
+        "return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic()) => "
+        "return max(1.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())": (
+            "Equivalent in practice: the floor only applies once the run overran its wait by more than the "
+            "grace minus a second (the run itself is bounded by the wait), and then a one-second download "
+            "budget instead of zero still ends as 'not saved' for any real file."
+        ),
         f"{_T}::describe::"
         'f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=False)})", => '
         'f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=None)})",': (
