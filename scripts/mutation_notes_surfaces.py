@@ -93,9 +93,9 @@ NOTES.update(
         f"{_T}::_download_budget::"
         "return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic()) => "
         "return max(1.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())": (
-            "Equivalent in practice: the floor only applies once the run overran its wait by more than the "
-            "grace minus a second (the run itself is bounded by the wait), and then a one-second download "
-            "budget instead of zero still ends as 'not saved' for any real file."
+            "Not observable in a test: the floor differs from zero only when the run's own call overran its "
+            "wait by more than the 2 s grace (the waiter stops at the wait, so only a network slower than "
+            "that does it); the mutant would then let the saving overrun the promised wait by up to 1 s more."
         ),
         f"{_T}::describe::"
         'f"Example: run_model(name={ep.tool_name!r}, params={json.dumps(example, ensure_ascii=False)})", => '
