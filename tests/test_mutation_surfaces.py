@@ -952,11 +952,11 @@ def test_list_tasks_shows_age_in_minutes_and_only_a_text_prompt(tools: dict[str,
     store = SQLiteStore(Path(os.environ["RUNNINGHUB_STORE"]))
     mine = {"tool": "some_model", "key_id": key_fingerprint(TEST_KEY)}  # this key's own tasks are listed
     store.add(TaskRecord("7001", status="RUNNING", params={"prompt": ["not", "text"]}, **mine))
-    store.add(TaskRecord("7002", created_at=time.time() - 600, params={"prompt": "p" * 100}, **mine))
+    store.add(TaskRecord("7002", created_at=time.time() - 3000, params={"prompt": "p" * 100}, **mine))
     listed = _call(tools["list_tasks"], {"name": "some_model"})
     lines = str(listed.content).splitlines()
     assert "- 7001 some_model RUNNING, 0 min ago" in lines  # no prompt: it is not text
-    assert f'- 7002 some_model QUEUED, 10 min ago, prompt "{"p" * 80}"' in lines
+    assert f'- 7002 some_model QUEUED, 50 min ago, prompt "{"p" * 80}"' in lines
     assert lines[-1] == "Unfinished tasks keep running: collect them with wait_task(task_id); never resubmit."
     for i in range(25):
         store.add(TaskRecord(f"80{i:02d}", **mine))
