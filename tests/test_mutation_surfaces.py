@@ -708,6 +708,9 @@ def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
     row = listed.artifact["tasks"][0]
     assert listed.artifact["total"] == 1 and row["model"] == "grok_image_to_image" and row["done"] is True
     assert row["age_seconds"] == 0 and row["cost"] == 0.14 and len(row["outputs"]) == 1
+    assert row["status"] == "SUCCESS" and row["params"]["prompt"] == "a fox"
+    assert row["files"] == []  # no download folder: nothing was saved anywhere
+    assert _call(tools["list_tasks"], {"unfinished": True}).content == "No tasks in the journal match."
 
     cancelled = _call(tools["cancel_task"], {"task_id": task_id})
     assert cancelled.content == f"Cancel requested for task {task_id}."
@@ -906,10 +909,12 @@ def test_search_reads_one_match_filters_and_notes(tools: dict[str, Any]) -> None
     one = _call(tools["search_models"], {"task": "video-to-video", "variant": "official"})
     assert str(one.content).splitlines()[0] == "1 model matches task=video-to-video variant=official:"
     assert one.artifact["models"][0]["variant"] == "official" and one.artifact["total"] == 1
-    few = _call(tools["search_models"], {"query": "song", "output_type": "audio"})
+    few = _call(tools["search_models"], {"query": "minimax", "output_type": "audio", "limit": 50})
     head = str(few.content).splitlines()[0]
-    assert head.endswith(" models match 'song' output_type=audio:")  # all shown: no "showing the best"
-    assert all(m["output_type"] == "audio" for m in few.artifact["models"])
+    assert head.endswith(" models match 'minimax' output_type=audio:")  # all shown: no "showing the best"
+    assert {m["output_type"] for m in few.artifact["models"]} == {"audio"}  # minimax also makes videos
+    two = _call(tools["search_models"], {"task": "text-to-3d"})
+    assert str(two.content).startswith("2 models match task=text-to-3d:")
     noted = _call(tools["search_models"], {"query": "change the outfit", "limit": 1})
     note = "No model here is built only for this; image editors (task image-to-image) do it when the prompt asks"
     assert any(line.startswith(f"Note: {note}") for line in str(noted.content).splitlines())
@@ -1152,7 +1157,12 @@ async def test_the_async_tools_hold_the_same_money_and_saving_rules(emu: Emulato
     assert failed.status == "error" and str(failed.content).startswith("Error [1007]") and budget.session_spent() == 0
     ran = await acall(tools["run_model"], grok)
     assert ran.status == "success" and budget.session_spent() == pytest.approx(0.14)
-    assert len(_saved(tmp_path / "out")) == len(ran.artifact["outputs"]) > 0
+    assert len(_saved(tmp_path / "out")) == len(ran.artifact["outputs"]) > 0 and "Not saved" not in ran.content
+    plain = _toolkit(emu)  # no download folder: the async run saves nothing anywhere
+    await acall(plain["run_model"], grok)
+    listed = _call(plain["list_tasks"], {})
+    newest, first = listed.artifact["tasks"]
+    assert newest["files"] == [] and len(first["files"]) == len(ran.artifact["outputs"])
     over = await acall(tools["run_model"], grok)
     assert over.status == "error" and "over the session maximum of 0.2 CNY (0.14 CNY spent so far)" in over.content
 
@@ -1244,3 +1254,44 @@ async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator) -
         )
     assert not ran.is_error, ran.content
     assert any(m and m.startswith(f"task {ran.structured_content['task_id']}") for m in seen), seen
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_run_without_a_preview_counts_what_it_reported(emu: Emulator, mode: str) -> None:
+    """A workflow has no price preview (reserved at 0 under a session limit); once it ends, the cost the
+    task reported is what counts."""
+    from rh_tools._budget import Budget
+    from rh_tools.emulator.workflows import SAMPLE_WORKFLOW_ID
+
+    budget = Budget(per_session=5.0)
+    tool = _toolkit(emu, budget=budget)["run_workflow"]
+    args = {"workflow_id": SAMPLE_WORKFLOW_ID}
+    if mode == "sync":
+        msg = _call(tool, args)
+    else:
+        msg = await tool.ainvoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+    assert msg.status == "success", msg.content
+    assert budget.session_spent() == pytest.approx(0.14)  # the reported runtime cost
+
+
+def test_upload_file_leaves_out_what_the_service_did_not_say(tmp_path: Path) -> None:
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        data = {"download_url": "https://cdn.example.com/u/fox.png", "fileName": "api/fox.png"}
+        return httpx.Response(200, json={"code": 0, "message": "success", "data": data})
+
+    client = RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(handle))
+    (tmp_path / "fox.png").write_bytes(PNG)
+    msg = _call(_tool("upload_file", client=client, allowed_dirs=[tmp_path]), {"path": str(tmp_path / "fox.png")})
+    assert msg.artifact == {"download_url": "https://cdn.example.com/u/fox.png", "file_name": "api/fox.png"}
+
+
+def test_tool_schemas_carry_no_auto_titles(tools: dict[str, Any]) -> None:
+    """Every tools/list pays for the argument schemas: no generated titles, one name per field."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    for name in ("run_model", "search_models", "run_workflow"):
+        parameters = convert_to_openai_tool(tools[name])["function"]["parameters"]
+        assert '"title"' not in json.dumps(parameters), (name, parameters)
+        assert parameters["additionalProperties"] is False
