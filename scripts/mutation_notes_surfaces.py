@@ -141,7 +141,29 @@ NOTES.update(
     }
 )
 
+_NAMED_ALREADY = (
+    "Equivalent: only the task id handed to Budget.settle changes, and settle keeps the charge's own "
+    "task id when given none; every paid step has a status callback, through which _kwargs named the "
+    "task (budget.created) as soon as the submit answered (tests/test_budget_journal.py and "
+    "tests/test_mutation_surfaces.py::test_the_async_run_counts_once_even_while_it_is_being_settled "
+    "check that naming)."
+)
+
 PATTERNS: list[tuple[str, str, str, str]] = [
+    (
+        _T,
+        "_settle",
+        r"settle\(charge, usage_cost\(outcome\.usage\), \)$"
+        r"|settle\(charge, None, (None|getattr\((None|outcome), \"(task_id|XXtask_idXX|TASK_ID)\", \)|"
+        r"getattr\(None, \"task_id\", None\)|getattr\(outcome, \"(XXtask_idXX|TASK_ID)\", None\)|)\)$",
+        _NAMED_ALREADY,
+    ),
+    (
+        _T,
+        "_as_local_path",
+        r"\[A-Z\]\[A-Z0-9\+\.-\]\*://\", v, re\.I\)",
+        "Equivalent: the pattern is matched with re.I, so [A-Z] and [a-z] accept the same letters.",
+    ),
     (
         _T,
         "_within",

@@ -1231,6 +1231,10 @@ def test_urls_and_data_uris_are_not_local_paths(emu: Emulator, tmp_path: Path) -
         tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": "s3://b/a.png"}}
     )
     assert "unsupported URL scheme in 's3://b/a.png'" in s3 and "Local file" not in s3
+    upper = _error(
+        tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "x", "imageUrl": "S3://b/a"}}
+    )
+    assert "Local file" not in upper, upper  # a scheme in capitals is a scheme too
 
 
 async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator) -> None:
@@ -1295,3 +1299,26 @@ def test_tool_schemas_carry_no_auto_titles(tools: dict[str, Any]) -> None:
         parameters = convert_to_openai_tool(tools[name])["function"]["parameters"]
         assert '"title"' not in json.dumps(parameters), (name, parameters)
         assert parameters["additionalProperties"] is False
+
+
+async def test_the_async_run_counts_once_even_while_it_is_being_settled(emu: Emulator, tmp_path: Path) -> None:
+    """The async twin of tests/test_budget_journal.py's check: the status callback names the task as
+    soon as it is seen, so a day total read from the journal (which learns the cost at SUCCESS) never
+    counts the running charge a second time."""
+    from rh_tools import AsyncRunningHub
+    from rh_tools._budget import Budget
+    from rh_tools.toolspecs import ToolContext, aexecute, generic_specs
+
+    seen: list[tuple[str, float]] = []
+    budget = Budget(per_day=1.0)
+    client = AsyncRunningHub(api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02, store=tmp_path / "j.sqlite3")
+    budget.read_day_from(client.journal)
+    ctx = ToolContext(budget=budget, on_status=lambda task, _: seen.append((task.status, budget.day_spent())))
+    run_model = next(s for s in generic_specs() if s.name == "run_model")
+    try:
+        result = await aexecute(run_model, client, {"name": "grok_image_to_image", "params": {"prompt": "a"}}, ctx)
+    finally:
+        await client.aclose()
+    assert not result.is_error, result.text
+    assert seen[-1] == ("SUCCESS", pytest.approx(0.14))
+    assert budget.day_spent() == pytest.approx(0.14)
