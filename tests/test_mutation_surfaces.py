@@ -682,6 +682,7 @@ def test_too_many_tools_says_how_many_per_category_and_how_to_choose() -> None:
         "133 tools selected: OpenAI refuses a request with more than 128 (other clients use fewer; Cursor about 40). "
         "Per-model tools by category: video 100, image 20. Select fewer by category or output type, or by name"
     )
+    assert said.endswith("the generic tools (search_models, run_model …) reach every model with a dozen schemas.")
     assert too_many_tools(specs, limit=133) is None
     assert (too_many_tools(specs, limit=132) or "").startswith(
         "133 tools selected: OpenAI refuses a request with more than 132"
@@ -699,6 +700,7 @@ def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
 
     ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
     task_id = ran.artifact["task_id"]
+    assert f"task {task_id} (grok_image_to_image) finished" in ran.content
     listed = _call(tools["list_tasks"], {})
     assert str(listed.content).splitlines() == [
         "1 task(s), newest first:",
@@ -893,14 +895,17 @@ def test_a_workflow_runs_with_the_node_inputs_given(emu: Emulator) -> None:
     assert text.startswith("Error [803]") and "nodeId=999" in text and emu.stats.tasks_created == before
 
 
-def test_price_model_without_a_folder_policy_and_with_spending_limits(emu: Emulator) -> None:
+def test_price_model_without_a_folder_policy_and_with_spending_limits(emu: Emulator, tmp_path: Path) -> None:
     from rh_tools._budget import Budget
 
     tools = _toolkit(emu, allow_any_file=True, budget=Budget(per_session=2.0))
+    (tmp_path / "fox.png").write_bytes(PNG)
+    local = {"prompt": "a fox", "imageUrl": str(tmp_path / "fox.png")}  # any file may be read: no folder policy
+    assert _call(tools["run_model"], {"name": "grok_image_to_image", "params": local}).status == "success"
     msg = _call(tools["price_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
     assert str(msg.content).splitlines() == [
         "Price of one grok_image_to_image run with these params: about 0.14 CNY. Pricing a call creates no task.",
-        "Spending limits: 0 CNY of 2 CNY spent this session.",
+        "Spending limits: 0.14 CNY of 2 CNY spent this session.",  # the run above
     ]
     assert msg.artifact["price_text"] == "¥0.14"
 
@@ -1044,9 +1049,21 @@ NOWHERE = "/nowhere/secret.png"  # does not exist: a refusal by validation would
         ("grok_image_to_image", {"prompt": "x", "imageUrl": NOWHERE}),
         ("kling_video_o3_pro_reference_to_video", {"prompt": "x", "imageUrls": ["https://example.com/a.png", NOWHERE]}),
         ("wan_2_2_image_to_video", {"219##image": NOWHERE, "prompt": "x", "duration": "8", "resolution": "auto"}),
+        ("run_model", {"name": "wan_2_2_image_to_video", "params": {"image": NOWHERE, "prompt": "x"}}),
+        ("grok_image_to_image", {"prompt": "x", "imageUrl": NOWHERE, "name": "not_a_model"}),
         ("upload_file", {"path": NOWHERE}),
     ],
-    ids=["params", "json-text-FILE-uri", "price-file-uri", "per-model-tool", "list-item", "body-key", "upload"],
+    ids=[
+        "params",
+        "json-text-FILE-uri",
+        "price-file-uri",
+        "per-model-tool",
+        "list-item",
+        "body-key",
+        "field-name-of-body-key",
+        "per-model-tool-with-a-name-argument",
+        "upload",
+    ],
 )
 def test_a_path_outside_is_refused_before_anything_reads_it(
     emu: Emulator, tmp_path: Path, tool: str, args: Any
@@ -1106,6 +1123,10 @@ def test_argument_errors_name_every_field_and_the_arguments_as_a_whole(emu: Emul
         both = execute(specs["search_models"], client, {"limit": 0, "category": "food"}, ToolContext())
         whole = execute(specs["search_models"], client, ["video"], ToolContext())
         nothing = execute(specs["describe_workflow"], client, None, ToolContext())  # no arguments at all: {}
+        nested = execute(specs["run_workflow"], client, {"node_info_list": [{"fieldName": "t"}]}, ToolContext())
+        guarded = execute(specs["search_models"], client, ["video"], ToolContext(check_media=lambda sources: None))
+    assert "node_info_list.0.nodeId: Field required" in nested.text
+    assert guarded.is_error and "(arguments): " in guarded.text
     assert both.is_error and both.data["hint"] == "Fix the arguments and call again."
     assert both.text.startswith("Error: Invalid arguments for search_models: category: Input should be ")
     assert "; limit: must be 1 to 50 (got 0)" in both.text  # the "Value error, " prefix dropped
@@ -1237,7 +1258,8 @@ def test_urls_and_data_uris_are_not_local_paths(emu: Emulator, tmp_path: Path) -
     assert "Local file" not in upper, upper  # a scheme in capitals is a scheme too
 
 
-async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator) -> None:
+@pytest.mark.parametrize("limits", [True, False], ids=["limits", "no-limits"])
+async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator, limits: bool) -> None:
     """With limits set, the status callback also books the task; the heartbeat still hears every status."""
     from mcp.client.client import Client
 
@@ -1245,7 +1267,11 @@ async def test_mcp_progress_keeps_flowing_under_spending_limits(emu: Emulator) -
     from mcp_server.server import build_server
 
     config = ServerConfig(
-        api_key=TEST_KEY, base_url=emu.base_url, poll_interval=0.02, heartbeat=3600, max_cost_per_session=5.0
+        api_key=TEST_KEY,
+        base_url=emu.base_url,
+        poll_interval=0.02,
+        heartbeat=3600,
+        max_cost_per_session=5.0 if limits else None,
     )
     seen: list[str | None] = []
 
