@@ -1321,10 +1321,17 @@ def test_tool_schemas_carry_no_auto_titles(tools: dict[str, Any]) -> None:
     """Every tools/list pays for the argument schemas: no generated titles, one name per field."""
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
+    from mcp_server.server import tool_definition
+    from rh_tools.toolspecs import generic_specs
+
     for name in ("run_model", "search_models", "run_workflow"):
         parameters = convert_to_openai_tool(tools[name])["function"]["parameters"]
         assert '"title"' not in json.dumps(parameters), (name, parameters)
         assert parameters["additionalProperties"] is False
+    for spec in generic_specs():  # what rh-mcp lists (LangChain strips titles on its own)
+        assert '"title"' not in json.dumps(tool_definition(spec).input_schema), spec.name
+    listing = next(s for s in generic_specs() if s.name == "list_tasks")
+    assert tool_definition(listing).input_schema["properties"]["name"] == {"type": "string"}  # not "X or null"
 
 
 async def test_the_async_run_counts_once_even_while_it_is_being_settled(emu: Emulator, tmp_path: Path) -> None:
