@@ -689,7 +689,7 @@ def test_too_many_tools_says_how_many_per_category_and_how_to_choose() -> None:
     )
 
 
-def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
+def test_what_the_task_and_account_tools_answer(emu: Emulator, tools: dict[str, Any]) -> None:
     account = _call(tools["get_account"], {})
     a = account.artifact  # the emulator's account (other tests spend from it)
     assert account.content == (
@@ -698,9 +698,14 @@ def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
     )
     assert float(a["remain_money"]) > 0 and a["api_type"] == "NORMAL" and None not in a.values()
 
+    previews = sum(n for path, n in emu.stats.requests_by_path.items() if "price-preview" in path)
     ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
     task_id = ran.artifact["task_id"]
-    assert f"task {task_id} (grok_image_to_image) finished" in ran.content
+    assert (
+        f"task {task_id} (grok_image_to_image) finished" in ran.content
+        and ran.artifact["model"] == "grok_image_to_image"
+    )
+    assert sum(n for path, n in emu.stats.requests_by_path.items() if "price-preview" in path) == previews  # no limits
     listed = _call(tools["list_tasks"], {})
     assert str(listed.content).splitlines() == [
         "1 task(s), newest first:",
@@ -719,7 +724,7 @@ def test_what_the_task_and_account_tools_answer(tools: dict[str, Any]) -> None:
     assert cancelled.artifact == {"task_id": task_id, "cancelled": True}
 
 
-def test_a_run_that_outlasts_its_wait_hands_back_the_task(tools: dict[str, Any]) -> None:
+def test_a_run_that_outlasts_its_wait_hands_back_the_task(emu: Emulator, tools: dict[str, Any]) -> None:
     from rh_tools import catalogue
     from rh_tools.catalogue._examples import example_params
 
@@ -746,8 +751,11 @@ def test_a_run_that_outlasts_its_wait_hands_back_the_task(tools: dict[str, Any])
     assert _call(tools["list_tasks"], {"unfinished": True, "name": "grok"}).content == (
         "No tasks in the journal match."
     )
-    waited = _call(tools["wait_task"], {"task_id": task_id, "wait_seconds": 0})
+    waited = _call(tools["wait_task"], {"task_id": task_id, "wait_seconds": 2})
     assert waited.artifact["status"] == "RUNNING" and waited.artifact["next"] == "wait_task"
+    assert 1.5 <= waited.artifact["waited_seconds"] < 30  # what was waited, in seconds
+    capped = _toolkit(emu, max_wait=0)["wait_task"]
+    assert _call(capped, {"task_id": task_id, "wait_seconds": 600}).artifact["waited_seconds"] < 30
     assert waited.artifact["waited_seconds"] < 30  # the agent's wait, not the default minute
 
 
@@ -928,15 +936,22 @@ def test_search_reads_one_match_filters_and_notes(tools: dict[str, Any]) -> None
 
 def test_a_task_is_told_in_the_accounts_currency(emu: Emulator) -> None:
     """Once the account said it pays in USD, task costs are shown in USD (not the documented CNY default)."""
+    from rh_tools._budget import Budget
+
     tools = _toolkit(emu)
     ran = _call(tools["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
     emu.set_config(currency="USD")
     try:
         assert "USD" in _call(tools["get_account"], {}).content
         got = _call(tools["get_task"], {"task_id": ran.artifact["task_id"]})
+        limited = _toolkit(emu, budget=Budget(per_call=1.0))  # learns the currency from the run's price
+        priced_run = _call(limited["run_model"], {"name": "grok_image_to_image", "params": {"prompt": "a fox"}})
+        free_tools = [_call(limited[name], {}).status for name in ("get_account", "list_tasks")]
     finally:
         emu.set_config(currency="CNY")
     assert "Cost: 0.14 USD (API)" in got.content and got.artifact["status"] == "SUCCESS"
+    assert "Cost: 0.14 USD (API)" in priced_run.content
+    assert free_tools == ["success", "success"]  # tools that cost nothing are not held to a per-call maximum
 
 
 async def test_mcp_get_task_links_the_outputs_of_a_finished_task(emu: Emulator) -> None:
@@ -945,6 +960,7 @@ async def test_mcp_get_task_links_the_outputs_of_a_finished_task(emu: Emulator) 
     async with connect(emu) as client:
         ran = await client.call_tool("run_model", {"name": "grok_image_to_image", "params": '{"prompt": "a fox"}'})
         task_id = ran.structured_content["task_id"]
+        assert any(getattr(c, "type", "") == "resource_link" for c in ran.content)
         got = await client.call_tool("get_task", {"task_id": task_id})
     from mcp import types
 
