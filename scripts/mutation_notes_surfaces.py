@@ -181,6 +181,12 @@ for _after in ('"waited_seconds": round(outcome.waited, None),', '"waited_second
         "acts on 'next: wait_task' and the task id (the value itself is checked against the wait)."
     )
 
+NOTES[
+    f"{_T}::ToolContext.wait_for::"
+    'wait = requested if requested is not None else self.wait.get(output_type or "", _FALLBACK_WAIT) => '
+    'wait = requested if requested is not None else self.wait.get(output_type or "XXXX", _FALLBACK_WAIT)'
+] = 'Equivalent: no wait table has a "" (or "XXXX") key, so both look-ups fall back to the same default.'
+
 PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _T,

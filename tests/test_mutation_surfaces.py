@@ -706,6 +706,7 @@ def test_what_the_task_and_account_tools_answer(emu: Emulator, tools: dict[str, 
         and ran.artifact["model"] == "grok_image_to_image"
     )
     assert sum(n for path, n in emu.stats.requests_by_path.items() if "price-preview" in path) == previews  # no limits
+    assert "Not saved" not in ran.content  # no download folder: no attempt to save
     listed = _call(tools["list_tasks"], {})
     assert str(listed.content).splitlines() == [
         "1 task(s), newest first:",
@@ -756,6 +757,7 @@ def test_a_run_that_outlasts_its_wait_hands_back_the_task(emu: Emulator, tools: 
     assert 1.5 <= waited.artifact["waited_seconds"] < 30  # what was waited, in seconds
     capped = _toolkit(emu, max_wait=0)["wait_task"]
     assert _call(capped, {"task_id": task_id, "wait_seconds": 600}).artifact["waited_seconds"] < 30
+    assert _call(capped, {"task_id": task_id}).artifact["next"] == "wait_task"  # the default wait, capped too
     assert waited.artifact["waited_seconds"] < 30  # the agent's wait, not the default minute
 
 
@@ -1196,7 +1198,7 @@ async def test_the_async_tools_hold_the_same_money_and_saving_rules(emu: Emulato
     assert ran.status == "success" and budget.session_spent() == pytest.approx(0.14)
     assert len(_saved(tmp_path / "out")) == len(ran.artifact["outputs"]) > 0 and "Not saved" not in ran.content
     plain = _toolkit(emu)  # no download folder: the async run saves nothing anywhere
-    await acall(plain["run_model"], grok)
+    assert "Not saved" not in (await acall(plain["run_model"], grok)).content
     listed = _call(plain["list_tasks"], {})
     newest, first = listed.artifact["tasks"]
     assert newest["files"] == [] and len(first["files"]) == len(ran.artifact["outputs"])
