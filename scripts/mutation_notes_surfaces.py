@@ -187,6 +187,13 @@ NOTES[
     'wait = requested if requested is not None else self.wait.get(output_type or "XXXX", _FALLBACK_WAIT)'
 ] = 'Equivalent: no wait table has a "" (or "XXXX") key, so both look-ups fall back to the same default.'
 
+for _after in ("return _finish_task(ctx)(None)", "return _finish_task(None)(outcome)"):
+    NOTES[f"{_T}::_finish_run::return _finish_task(ctx)(outcome) => {_after}"] = (
+        "Not reachable through the tools: their run and wait steps never pass wait=False, so the client "
+        "returns a TaskResult or raises (a TaskTimeoutError is rendered above); this plain-Task branch is "
+        "a defensive fallback no tool call can reach."
+    )
+
 PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _T,
