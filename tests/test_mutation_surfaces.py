@@ -1373,3 +1373,34 @@ async def test_the_async_run_counts_once_even_while_it_is_being_settled(emu: Emu
     assert not result.is_error, result.text
     assert seen[-1] == ("SUCCESS", pytest.approx(0.14))
     assert budget.day_spent() == pytest.approx(0.14)
+
+
+def test_a_free_call_is_not_held_to_a_per_call_maximum() -> None:
+    """A preview that says this call is free (a free allowance) counts 0 against the limits, whatever
+    its list price: the run is submitted."""
+    import httpx
+
+    from rh_tools._budget import Budget
+
+    paths: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if "price-preview" in request.url.path:
+            answer = {
+                "errorCode": "",
+                "errorMessage": "",
+                "currency": "CNY",
+                "estimatedPrice": 5.0,
+                "isFreeThisCall": True,
+            }
+            return httpx.Response(200, json=answer)
+        return httpx.Response(200, json={"errorCode": "1007", "errorMessage": "Invalid parameter: model"})
+
+    client = RunningHub(api_key=TEST_KEY, base_url="https://www.runninghub.ai", transport=httpx.MockTransport(handle))
+    msg = _call(
+        _tool("run_model", client=client, budget=Budget(per_call=0.5)),
+        {"name": "grok_image_to_image", "params": {"prompt": "a"}},
+    )
+    assert "per-call maximum" not in msg.content, msg.content
+    assert "/openapi/v2/rhart-image-g/image-to-image" in paths  # submitted (the stub then refuses it)
