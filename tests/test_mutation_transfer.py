@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +311,18 @@ async def test_a_failed_output_leaves_no_file_and_names_the_ones_saved(
     with pytest.raises(DownloadError) as alone:  # nothing saved before the failure: no "saved" list
         await _save(twin, _result(files, "/status/404"), tmp_path / "other")
     assert not alone.value.details and alone.value.index == 0
+
+
+@TWINS
+async def test_the_callers_timeout_is_the_one_applied_and_named(files: RawServer, tmp_path: Path, twin: str) -> None:
+    with pytest.raises(DownloadError) as caught:
+        await _save(twin, _result(files, "/drip.png"), tmp_path, timeout=0.3)
+    err = caught.value
+    assert err.reason == "timeout" and err.task_id == TASK_ID and "(0.3 s)" in str(err)
+    assert not any(tmp_path.iterdir())
+    slow_policy = replace(TRUST_LOOPBACK, timeout=0.3)  # or the client's download_timeout, when none is given
+    with pytest.raises(DownloadError, match=r"\(0\.3 s\)"):
+        await _save(twin, _result(files, "/drip.png"), tmp_path, policy=slow_policy)
 
 
 @TWINS
