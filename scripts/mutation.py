@@ -96,9 +96,22 @@ TARGETS: dict[str, Target] = {
             "tests/test_hostile_files.py",
             "tests/test_previews.py",
             "tests/test_transfer_progress.py",
+            "tests/test_mutation_transfer.py",
         ),
     ),
-    "_webhooks": Target("rh_tools/_webhooks.py", ("tests/test_e2e_emulator.py", "tests/test_mutation_audit.py")),
+    # the receiver's own tests, the real callbacks of the corpus, and the few end-to-end ones that wait on it
+    "_webhooks": Target(
+        "rh_tools/_webhooks.py",
+        (
+            "tests/test_mutation_transfer.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_real_answers.py",
+            "tests/test_e2e_emulator.py::test_webhook_receiver_ends_the_wait_with_one_query",
+            "tests/test_e2e_emulator.py::test_forged_callback_only_triggers_a_poll",
+            "tests/test_hostile_http.py::test_webhook_receiver_judges_the_path_before_the_body",
+            "tests/test_replicas.py::test_the_webhook_route_checks_before_it_reads",
+        ),
+    ),
     "toolspecs": Target(
         "rh_tools/toolspecs.py",
         ("tests/test_langchain_tools.py", "tests/test_mcp_server.py", "tests/test_mutation_audit.py"),

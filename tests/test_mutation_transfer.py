@@ -222,6 +222,8 @@ async def test_a_body_over_the_limit_is_refused_with_what_to_raise(files: RawSer
         assert str(err).startswith("The preview is larger than the limit (100 > 99 bytes)")
         assert "Raise the limit (RUNNINGHUB_MAX_DOWNLOAD_MB or max_download_mb=)" in (err.hint or "")
         assert "output URLs still work for about 24 h" in (err.hint or "")
+    with pytest.raises(DownloadError, match=r"^the output is larger than the limit"):  # the default label
+        await _fetch(twin, files.origin + "/ok.png", max_bytes=99)
 
 
 @TWINS
@@ -240,7 +242,10 @@ async def test_private_addresses_are_refused_and_dead_servers_are_network_errors
     with pytest.raises(DownloadError) as blocked:
         await _fetch(twin, files.origin + "/ok.png", policy=FetchPolicy())
     assert blocked.value.reason == "blocked_address" and blocked.value.retryable is False
-    assert "public addresses" in (blocked.value.hint or "") and files.hits["/ok.png"] == hits  # nothing sent
+    assert blocked.value.url == files.origin + "/ok.png" and blocked.value.index == 0
+    hint = blocked.value.hint or ""
+    assert "Output URLs must point at public addresses" in hint and "The task succeeded; report the URL" in hint
+    assert files.hits["/ok.png"] == hits  # nothing was sent
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/x.png"
@@ -332,8 +337,14 @@ async def test_a_file_that_cannot_be_written_is_a_disk_error(files: RawServer, t
         await _save(twin, _result(files, "/ok.png"), tmp_path)
     err = caught.value
     assert err.reason == "disk" and err.retryable is False and err.task_id == TASK_ID and err.index == 0
-    assert str(err).startswith("Output 0 could not be saved: ")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{TASK_ID}-0.png"]  # the partial file is gone
+    assert str(err).startswith("Output 0 could not be saved: Is a directory")  # the reason, short
+    assert "[Errno" not in str(err)
+    text = TaskResult(task_id=TASK_ID, status="SUCCESS", outputs=[Output(url=None, text="hi")])
+    (tmp_path / f"{TASK_ID}-0.txt" / "occupied").mkdir(parents=True)
+    with pytest.raises(DownloadError) as no_url:
+        await _save(twin, text, tmp_path)
+    assert no_url.value.reason == "disk" and no_url.value.url == ""  # a text output has no URL to name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{TASK_ID}-0.png", f"{TASK_ID}-0.txt"]  # no .part left
     blocker = tmp_path / "file"
     blocker.write_text("x")
     for folder, words in ((blocker, "exists and is not a directory"), (blocker / "sub", "cannot be created")):
@@ -343,7 +354,8 @@ async def test_a_file_that_cannot_be_written_is_a_disk_error(files: RawServer, t
         assert words in str(bad.value) and str(folder) in str(bad.value)
 
 
-def test_a_download_in_progress_is_a_hidden_part_file(files: RawServer, tmp_path: Path) -> None:
+@TWINS
+async def test_a_download_in_progress_is_a_hidden_part_file(files: RawServer, tmp_path: Path, twin: str) -> None:
     """Killed mid-download, a program leaves a hidden '.part' file, never a truncated output under its name."""
     during: list[list[str]] = []
     events: list[Transfer] = []
@@ -354,7 +366,7 @@ def test_a_download_in_progress_is_a_hidden_part_file(files: RawServer, tmp_path
             during.append(sorted(p.name for p in tmp_path.iterdir()))
 
     with observe_transfers(look):
-        [saved] = download_outputs(_result(files, "/ok.png"), tmp_path, policy=TRUST_LOOPBACK)
+        [saved] = await _save(twin, _result(files, "/ok.png"), tmp_path)
     assert during and all(len(names) == 1 and re.fullmatch(r"\.rh-.+\.part", names[0]) for names in during)
     assert [p.name for p in tmp_path.iterdir()] == [saved.name] and saved.read_bytes() == PNG
     assert {(t.direction, t.name, t.total) for t in events} == {("download", saved.name, 100)}
