@@ -9,8 +9,10 @@ no behaviour can tell apart are explained in ``scripts/mutation_notes_transfer.p
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -158,9 +160,21 @@ def _status(req: Request) -> list[bytes]:
     return response(int(req.path.rsplit("/", 1)[1]), b"<html>no</html>")
 
 
+def _gzip(size: int) -> Route:
+    """``size`` zero bytes, gzip-compressed (about 1000:1) whatever the client asked for."""
+    body = gzip.compress(bytes(size), compresslevel=9)
+    return lambda req: response(200, body, {"Content-Encoding": "gzip"})
+
+
+MIB = 1024 * 1024
+
+
 @pytest.fixture(scope="module")
 def files() -> Iterator[RawServer]:
     routes: dict[str, Route] = {
+        "/gz/1m": _gzip(MIB),
+        "/gz/4m": _gzip(4 * MIB),
+        "/gz/16m": _gzip(16 * MIB),
         "/ok.png": lambda req: response(200, PNG, {"Content-Type": "image/png"}),
         "/chunked": _chunked,
         "/r/": _hops,
@@ -224,6 +238,20 @@ async def test_a_body_over_the_limit_is_refused_with_what_to_raise(files: RawSer
         assert "output URLs still work for about 24 h" in (err.hint or "")
     with pytest.raises(DownloadError, match=r"^the output is larger than the limit"):  # the default label
         await _fetch(twin, files.origin + "/ok.png", max_bytes=99)
+
+
+@TWINS
+async def test_compressed_bodies_are_judged_by_what_they_expand_to(files: RawServer, twin: str) -> None:
+    # under the 8 MiB floor any ratio is fine (a small image may compress well), up to the limit exactly
+    assert await _fetch(twin, files.origin + "/gz/4m", max_bytes=2 * 1024 * MIB) == bytes(4 * MIB)
+    assert await _fetch(twin, files.origin + "/gz/1m", max_bytes=MIB) == bytes(MIB)
+    url = files.origin + "/gz/16m"
+    with pytest.raises(DownloadError) as caught:  # past the floor at ~1000:1: a bomb, however big the limit
+        await _fetch(twin, url, max_bytes=2 * 1024 * MIB)
+    err = caught.value
+    assert err.reason == "decompression" and err.url == url and err.index == 0 and err.retryable is False
+    assert str(err).startswith("the output is a compressed body that expands more than 100x (")
+    assert "refused as a decompression bomb" in str(err)
 
 
 @TWINS
@@ -316,6 +344,31 @@ async def test_a_failed_output_leaves_no_file_and_names_the_ones_saved(
     with pytest.raises(DownloadError) as alone:  # nothing saved before the failure: no "saved" list
         await _save(twin, _result(files, "/status/404"), tmp_path / "other")
     assert not alone.value.details and alone.value.index == 0
+
+
+@TWINS
+async def test_a_bomb_among_the_outputs_is_named_by_its_index(files: RawServer, tmp_path: Path, twin: str) -> None:
+    with pytest.raises(DownloadError) as caught:
+        await _save(twin, _result(files, "/ok.png", "/gz/16m"), tmp_path)
+    err = caught.value
+    assert err.reason == "decompression" and err.index == 1 and err.task_id == TASK_ID
+    assert str(err).startswith("Output 1 is a compressed body") and err.details == {
+        "saved": [str(tmp_path / f"{TASK_ID}-0.png")]
+    }
+
+
+@TWINS
+async def test_a_folder_removed_during_a_download_is_a_disk_error(files: RawServer, tmp_path: Path, twin: str) -> None:
+    folder = tmp_path / "out"
+
+    def remove(t: Transfer) -> None:
+        if t.done and folder.exists():
+            shutil.rmtree(folder)  # the user cleans up while the file is still arriving
+
+    with observe_transfers(remove), pytest.raises(DownloadError) as caught:
+        await _save(twin, _result(files, "/ok.png"), folder)
+    assert caught.value.reason == "disk" and caught.value.retryable is False and caught.value.index == 0
+    assert not folder.exists()
 
 
 @TWINS
