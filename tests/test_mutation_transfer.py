@@ -22,9 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import TASK_ID, RawServer, Request, Route, drip, response
+from hostile import TASK_ID, RawServer, Request, Route, drip, hang, response
 
 from rh_tools import DownloadError, WebhookReceiver
+from rh_tools import _download as download_module
 from rh_tools._download import FetchPolicy, adownload_outputs, afetch_output, download_outputs, fetch_output
 from rh_tools._transfer import Transfer, observe_transfers
 from rh_tools.types import Output, TaskResult
@@ -135,6 +136,20 @@ def test_every_callback_is_counted_and_the_newest_ten_thousand_tasks_remembered(
     assert not rx.has_ended("new")
 
 
+def test_listeners_get_each_accepted_callback_and_a_failing_one_harms_nothing() -> None:
+    """What the Redis fan-in relays to the other replicas: the payload as RunningHub sent it."""
+    rx = WebhookReceiver(serve=False)
+    got: list[dict[str, Any]] = []
+
+    def broken(payload: dict[str, Any]) -> None:
+        raise ConnectionError("redis is down")
+
+    rx.listeners += [broken, got.append]
+    payload = {**TASK_END, "eventData": {"status": "SUCCESS"}}
+    assert rx.deliver(payload) is True and got == [payload]
+    assert rx.deliver({"event": "TASK_START", "taskId": "1"}) is False and got == [payload]  # refused: not relayed
+
+
 # ------------------------------------------------------------------ downloads: one file server, every answer
 
 
@@ -180,6 +195,7 @@ def files() -> Iterator[RawServer]:
         "/r/": _hops,
         "/status/": _status,
         "/drip.png": drip(every=0.05, length=40),  # 2 s in all: a 0.3 s limit must cut it
+        "/silent.png": hang(20),  # reads the request, then says nothing for 20 s
     }
     with RawServer(routes) as srv:
         yield srv
@@ -281,6 +297,16 @@ async def test_private_addresses_are_refused_and_dead_servers_are_network_errors
         await _fetch(twin, dead)
     assert down.value.reason == "network" and down.value.retryable is True
     assert "ConnectError" in str(down.value) and down.value.url == dead
+
+
+def test_a_server_that_stops_answering_is_dropped_after_one_read_timeout(
+    files: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole-download limit is generous (600 s for video); a socket that goes silent is cut far sooner."""
+    monkeypatch.setattr(download_module, "_READ_TIMEOUT", 0.2)  # 60 s in real use
+    with pytest.raises(DownloadError) as caught:
+        fetch_output(files.origin + "/silent.png", max_bytes=1000, timeout=30, policy=TRUST_LOOPBACK)
+    assert caught.value.reason == "timeout" and caught.value.retryable is True
 
 
 def test_without_a_policy_the_api_host_of_the_environment_is_trusted(
