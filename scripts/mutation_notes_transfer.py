@@ -106,3 +106,113 @@ for _after in (
             _after,
         )
     ] = _THREAD_NAME
+_note(
+    _WH,
+    "WebhookReceiver.deliver",
+    "listener(payload)",
+    ["listener(None)"],
+    "Killed since by tests/test_mutation_transfer.py::test_listeners_get_each_accepted_callback_and_a_failing_one"
+    "_harms_nothing (written after this run; checked against this mutant alone in the run's scratch copy).",
+)
+
+# ------------------------------------------------------------------ _download
+
+_GET = "Equivalent: httpx upper-cases the method ('get' is sent as GET; the test checks the method the server saw)."
+for _fn, _line in (
+    ("_fetch_to", 'resp = client.send(client.build_request("GET", url, headers=_HEADERS), stream=True)'),
+    ("_astream", 'resp = await client.send(client.build_request("GET", url, headers=_HEADERS), stream=True)'),
+):
+    _note(_DL, _fn, _line, [_line.replace('"GET"', '"get"')], _GET)
+_note(
+    _DL,
+    "download_outputs",
+    'fh.write((out.text or "").encode("utf-8"))',
+    ['fh.write((out.text or "").encode("UTF-8"))'],
+    "Equivalent: Python codec names are case-insensitive.",
+)
+_note(
+    _DL,
+    "adownload_outputs",
+    'await asyncio.to_thread(fh.write, (out.text or "").encode("utf-8"))',
+    ['await asyncio.to_thread(fh.write, (out.text or "").encode("UTF-8"))'],
+    "Equivalent: Python codec names are case-insensitive.",
+)
+_note(
+    _DL,
+    "net_redact",
+    "return redact(text)[:300]",
+    ["return redact(text)[:301]"],
+    "Not behaviour: the cap keeps a network error's text to one line; 300 or 301 characters of an httpx "
+    "message make no difference to a reader (what matters, the key never appearing, is redact's, tested).",
+)
+for _fn in ("_Meter.check_headers", "_size"):
+    _line = (
+        'length = resp.headers.get("content-length")'
+        if _fn == "_Meter.check_headers"
+        else 'length = resp.headers.get("content-length", "")'
+    )
+    _note(
+        _DL,
+        _fn,
+        _line,
+        [_line.replace('"content-length"', '"CONTENT-LENGTH"')],
+        "Equivalent: httpx headers are case-insensitive.",
+    )
+_note(
+    _DL,
+    "_size",
+    'length = resp.headers.get("content-length", "")',
+    ['length = resp.headers.get("content-length", "XXXX")'],
+    "Equivalent: 'XXXX' is not digits, so a missing Content-Length still gives no size (None), as '' does.",
+)
+_BOMB = "if self.decoded > min(BOMB_FLOOR, self.limit) and self.decoded > BOMB_RATIO * max(raw_so_far, 1):"
+_note(
+    _DL,
+    "_Meter.add",
+    _BOMB,
+    [_BOMB.replace("self.decoded > BOMB_RATIO", "self.decoded >= BOMB_RATIO")],
+    "Boundary no test can hit deterministically: the ratio is measured at each network chunk, so a body "
+    "decoding to exactly 100x what had arrived at that moment depends on how TCP split it. 'more than' or "
+    "'at least' 100x is the same policy (tests check 1000:1 refused, small well-compressed bodies accepted).",
+)
+_note(
+    _DL,
+    "_Meter.add",
+    _BOMB,
+    [_BOMB.replace("max(raw_so_far, 1)", "max(raw_so_far, 2)")],
+    "Equivalent: the guard against dividing by nothing only differs when 1 byte has arrived, and one "
+    "compressed byte cannot decode to more than the 8 MiB floor.",
+)
+for _fn in ("fetch_output", "afetch_output"):
+    _note(
+        _DL,
+        _fn,
+        "timeout: float = 60.0,",
+        ["timeout: float = 61.0,"],
+        "Not observable in a test: the default whole-fetch limit of a preview, 60 or 61 s, only shows against "
+        "a server that drips for a minute; the limit itself is tested with timeout= (0.3 s, named in the error).",
+    )
+_note(
+    _DL,
+    "afetch_output",
+    "own = client is None",
+    ["own = None"],
+    "Not observable: the pool the call made for itself is left to the garbage collector instead of being "
+    "closed when the call returns; the bytes, errors and the caller's own pool (left open, tested) are the same.",
+)
+_CONNECT = (
+    "Not observable in a test: the connect bound (10 s) only shows against an address that never answers "
+    "a SYN; the whole-download deadline (tested) bounds a connect anyway, and the read bound is tested."
+)
+_TIMEOUT = '"timeout": httpx.Timeout(_READ_TIMEOUT, connect=10.0),'
+_note(
+    _DL,
+    "_client_kwargs",
+    _TIMEOUT,
+    [
+        _TIMEOUT.replace("connect=10.0", "connect=11.0"),
+        _TIMEOUT.replace("connect=10.0", "connect=None"),
+        _TIMEOUT.replace(", connect=10.0", ", "),
+    ],
+    _CONNECT,
+)
