@@ -216,3 +216,22 @@ _note(
     ],
     _CONNECT,
 )
+_MEMORY_POLICY = (
+    "Equivalent: a meter for one output in memory always gets an explicit limit (max_bytes), and the policy "
+    "is only read for its max_bytes when no limit is given, so the policy passed here is never read."
+)
+_note(
+    _DL,
+    "_memory_meter",
+    "meter = _Meter(policy, url, 0, None, limit=max_bytes)",
+    ["meter = _Meter(None, url, 0, None, limit=max_bytes)"],
+    _MEMORY_POLICY,
+)
+for _fn in ("fetch_output", "afetch_output"):
+    _note(
+        _DL,
+        _fn,
+        "meter = _memory_meter(url, max_bytes, what, policy)",
+        ["meter = _memory_meter(url, max_bytes, what, None)"],
+        _MEMORY_POLICY,
+    )
