@@ -235,3 +235,14 @@ for _fn in ("fetch_output", "afetch_output"):
         ["meter = _memory_meter(url, max_bytes, what, None)"],
         _MEMORY_POLICY,
     )
+_DISK_RETRY = (
+    "Equivalent: DownloadError's default already makes a 'disk' failure not retryable (only network, timeout "
+    "and http_status are), and retryable=None means that default; the test checks retryable is False."
+)
+_note(
+    _DL,
+    "_typed",
+    "retryable=False,",
+    ["retryable=None,", ")"],
+    _DISK_RETRY,
+)

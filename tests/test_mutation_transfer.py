@@ -289,7 +289,8 @@ async def test_private_addresses_are_refused_and_dead_servers_are_network_errors
     assert blocked.value.reason == "blocked_address" and blocked.value.retryable is False
     assert blocked.value.url == files.origin + "/ok.png" and blocked.value.index == 0
     hint = blocked.value.hint or ""
-    assert "Output URLs must point at public addresses" in hint and "The task succeeded; report the URL" in hint
+    assert hint.startswith("Output URLs must point at public addresses; this one points at this machine")
+    assert "a private network. The task succeeded; report the URL" in hint and hint.endswith("it is legitimate.")
     assert files.hits["/ok.png"] == hits  # nothing was sent
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
