@@ -246,3 +246,11 @@ _note(
     ["retryable=None,", ")"],
     _DISK_RETRY,
 )
+_note(_DL, "_target_dir", "retryable=False,", ["retryable=None,", ")", ") from None"], _DISK_RETRY)
+_note(
+    _DL,
+    "_typed",
+    'reason="network",',
+    [""],
+    "Equivalent: 'network' is DownloadError's default reason (the test checks reason == 'network').",
+)

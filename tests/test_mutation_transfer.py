@@ -298,7 +298,7 @@ async def test_private_addresses_are_refused_and_dead_servers_are_network_errors
     with pytest.raises(DownloadError) as down:
         await _fetch(twin, dead)
     assert down.value.reason == "network" and down.value.retryable is True
-    assert "ConnectError" in str(down.value) and down.value.url == dead
+    assert "ConnectError" in str(down.value) and down.value.url == dead and down.value.index == 0
 
 
 def test_a_server_that_stops_answering_is_dropped_after_one_read_timeout(
