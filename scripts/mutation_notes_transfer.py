@@ -254,3 +254,10 @@ _note(
     [""],
     "Equivalent: 'network' is DownloadError's default reason (the test checks reason == 'network').",
 )
+_note(
+    _DL,
+    "_next_url",
+    'if resp.is_redirect and "location" in resp.headers:',
+    ['if resp.is_redirect and "LOCATION" in resp.headers:'],
+    "Equivalent: httpx headers are case-insensitive.",
+)

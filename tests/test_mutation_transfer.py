@@ -191,6 +191,7 @@ def files() -> Iterator[RawServer]:
         "/gz/4m": _gzip(4 * MIB),
         "/gz/16m": _gzip(16 * MIB),
         "/ok.png": lambda req: response(200, PNG, {"Content-Type": "image/png"}),
+        "/located.png": lambda req: response(200, PNG, {"Location": "/status/404"}),
         "/chunked": _chunked,
         "/r/": _hops,
         "/status/": _status,
@@ -223,7 +224,9 @@ async def test_fetching_sends_a_plain_get_and_follows_at_most_five_redirects(fil
     with pytest.raises(DownloadError) as loop:
         await _fetch(twin, files.origin + "/r/6")
     assert loop.value.reason == "redirects" and "more than 5 redirects" in str(loop.value)
-    assert loop.value.retryable is False
+    assert loop.value.retryable is False and loop.value.index == 0
+    # a Location header on a plain 200 is not a redirect: the answer is the file
+    assert await _fetch(twin, files.origin + "/located.png") == PNG
 
 
 @pytest.mark.parametrize(("status", "retryable"), [(404, False), (403, False), (429, True), (500, True), (503, True)])
