@@ -261,3 +261,10 @@ _note(
     ['if resp.is_redirect and "LOCATION" in resp.headers:'],
     "Equivalent: httpx headers are case-insensitive.",
 )
+_note(
+    _DL,
+    "_next_url",
+    'return urljoin(url, resp.headers["location"])',
+    ['return urljoin(url, resp.headers["LOCATION"])'],
+    "Equivalent: httpx headers are case-insensitive.",
+)

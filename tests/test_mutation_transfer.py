@@ -301,7 +301,9 @@ async def test_private_addresses_are_refused_and_dead_servers_are_network_errors
     with pytest.raises(DownloadError) as down:
         await _fetch(twin, dead)
     assert down.value.reason == "network" and down.value.retryable is True
-    assert "ConnectError" in str(down.value) and down.value.url == dead and down.value.index == 0
+    assert down.value.url == dead and down.value.index == 0
+    assert str(down.value).startswith("Output 0 not fetched: ConnectError: ")  # the kind of failure, then its cause
+    assert "Connection refused" in str(down.value)
 
 
 def test_a_server_that_stops_answering_is_dropped_after_one_read_timeout(
@@ -312,6 +314,12 @@ def test_a_server_that_stops_answering_is_dropped_after_one_read_timeout(
     with pytest.raises(DownloadError) as caught:
         fetch_output(files.origin + "/silent.png", max_bytes=1000, timeout=30, policy=TRUST_LOOPBACK)
     assert caught.value.reason == "timeout" and caught.value.retryable is True
+
+
+def test_only_the_api_host_is_trusted_and_only_when_there_is_one() -> None:
+    assert FetchPolicy.for_api("http://LocalHost:8080/openapi").trusted == ("localhost",)  # any port
+    assert FetchPolicy.for_api(None).trusted == () and FetchPolicy.for_api("").trusted == ()
+    assert FetchPolicy.for_api("not a url").trusted == () and FetchPolicy.for_api("ftp://files.example").trusted == ()
 
 
 def test_without_a_policy_the_api_host_of_the_environment_is_trusted(
