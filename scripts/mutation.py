@@ -93,7 +93,9 @@ TARGETS: dict[str, Target] = {
             "tests/test_mutation_audit.py",
             "tests/test_e2e_emulator.py",
             "tests/test_hostile_outputs.py",
-            "tests/test_hostile_files.py",
+            # (not the symlink-swap races of that file: they never reach this module, and can flake under load)
+            "tests/test_hostile_files.py::test_downloads_replace_planted_hard_links_and_symlinks",
+            "tests/test_hostile_files.py::test_output_filename_is_independent_of_the_emulator_id_format",
             "tests/test_previews.py",
             "tests/test_transfer_progress.py",
             "tests/test_mutation_transfer.py",
