@@ -14,9 +14,12 @@ import asyncio
 import dataclasses
 import email.parser
 import email.policy
+import gc
 import io
 import json
+import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -537,6 +540,9 @@ def test_an_upload_sends_the_file_whole_as_one_named_multipart_part(send: Any, t
     big.write_bytes(PNG * 700)  # several read chunks
     assert _file_part(send(big)) == ("photo.png", "image/png", PNG * 700)
     assert _file_part(send(PNG, name="given.jpg")) == ("given.jpg", "image/jpeg", PNG)
+    odd = tmp_path / "scan.qqq"
+    odd.write_bytes(PNG)
+    assert _file_part(send(odd)) == ("scan.qqq", "application/octet-stream", PNG)
 
 
 @pytest.mark.parametrize("send", [upload, aupload], ids=["sync", "async"])
@@ -613,7 +619,7 @@ def test_a_refused_format_of_raw_bytes_names_them_as_bytes() -> None:
 
 def test_a_size_limit_is_reported_in_mebibytes() -> None:
     with pytest.raises(InvalidInputError) as info:
-        classify_media(b"\x00" * (3 * 1048576 + 104858), label="video", max_size_mb=3)
+        classify_media(b"\x00" * 3198157, label="video", max_size_mb=3)  # 3.05 MiB: 3.0 in units of 1,048,577
     assert info.value.message == "video: file is 3.1 MB; the limit is 3 MB"
     assert info.value.hint == "Compress or resize the file, or host it and pass its URL."
 
@@ -633,3 +639,78 @@ def test_form_fields_travel_before_the_file_and_odd_file_names_cannot_break_the_
         ("file", b"abc"),
     ]
     assert parts[2].get_filename() == "a_b__c_d.txt"
+
+
+def test_a_local_file_that_is_not_there_or_not_a_file_is_refused_with_its_path(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.png"
+    with pytest.raises(InvalidInputError) as info:
+        classify_media(str(missing), label="image")
+    assert info.value.message == f"image: {str(missing)!r} is not a URL, data URI or existing file"
+    assert info.value.hint == "Pass a public http(s) URL, a data: URI, or the path of a readable local file."
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    under_a_file = plain / "x.png"
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    for path, words in (
+        (under_a_file, f"image: cannot read {str(under_a_file)!r}: Not a directory"),
+        (tmp_path, f"image: {str(tmp_path)!r} is a directory, not a file"),
+        (fifo, f"image: {str(fifo)!r} is not a regular file (device, pipe or socket)"),
+    ):
+        with pytest.raises(InvalidInputError) as info:
+            classify_media(path, label="image")
+        assert info.value.message == words
+    with pytest.raises(InvalidInputError) as info:
+        classify_media(str(plain), label="image", accept=["png"])
+    assert info.value.message == f"image: {str(plain)!r} is a .txt file; this field accepts png"
+    assert info.value.hint == "Convert the file to an accepted format first."
+
+
+def test_an_upload_closes_the_file_it_opened(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(PNG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        upload(path)
+        aupload(path)
+        gc.collect()  # a file left to the garbage collector says so with a ResourceWarning
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning) and "unclosed file" in str(w.message)]
+
+
+def test_a_runninghub_file_name_in_a_workflow_slot_is_sent_as_is_not_judged_as_a_local_path() -> None:
+    from rh_tools import catalogue
+    from rh_tools.langchain import RunningHubToolkit
+
+    sent: list[tuple[str, bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.path, request.read()))
+        return httpx.Response(200, json={"taskId": TID, "status": "RUNNING", "errorCode": "", "errorMessage": ""})
+
+    ep = catalogue.get("rhart-video/wan-2.2/image-to-video")  # its image slot takes an uploaded file's name
+    with RunningHub(api_key=KEY, transport=httpx.MockTransport(handler), max_retries=0) as rh:
+        toolkit = RunningHubToolkit(client=rh, tools=[ep.tool_name], allowed_dirs=[], wait=0)
+        (tool,) = [t for t in toolkit.get_tools() if t.name == ep.tool_name]
+        args = {"image": "api/0123456789abcdef0123.png", "prompt": "x", "duration": "5", "resolution": "auto"}
+        msg = tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+    assert msg.status == "success", msg.content
+    assert json.loads(sent[0][1])["219##image"] == "api/0123456789abcdef0123.png"
+
+
+def test_a_file_the_system_will_not_let_us_read_is_refused_with_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked.png"
+    path.write_bytes(PNG)
+    monkeypatch.setattr(os, "access", lambda *a, **kw: False)  # what a non-root user sees (root may read anything)
+    with pytest.raises(InvalidInputError) as info:
+        classify_media(str(path), label="image")
+    assert info.value.message == f"image: {str(path)!r} is not readable (permission denied)"
+
+
+def test_an_unsupported_scheme_is_refused_showing_at_most_80_characters() -> None:
+    value = "ftp://example.com/" + "a" * 100
+    with pytest.raises(InvalidInputError) as info:
+        classify_media(value, label="video")
+    assert info.value.message == f"video: unsupported URL scheme in {value[:80]!r}"
+    assert info.value.hint == "Use http(s) URLs or local paths."
