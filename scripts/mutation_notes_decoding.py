@@ -52,6 +52,14 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     (_MEDIA, "classify_media", r"\^HTTPS\?://|\^\[A-Z\]\[A-Z0-9", _RE_I),
     (
         _MEDIA,
+        "MediaSource.from_*",
+        r'or "APPLICATION/OCTET-STREAM"$',
+        "Equivalent: MIME types are case-insensitive (RFC 2045 section 5.1); the fallback type of an unknown "
+        "extension reaches the service as the same type (the test reads it back with the standard library's "
+        "MIME parser, which compares types the same way).",
+    ),
+    (
+        _MEDIA,
         "classify_media",
         r'^media_ref: str = "url", => media_ref: str = "(XXurlXX|URL)",$',
         "Equivalent: media_ref is only compared with 'file_name'; any other value means 'send URLs, upload "

@@ -111,6 +111,11 @@ def test_a_message_ending_in_a_full_stop_is_not_given_a_second_one_and_no_empty_
     assert str(RunningHubError("Plain", code=0, hint="Act")) == "[0] Plain. Act"
 
 
+def test_an_error_shown_in_a_list_or_a_console_shows_its_message() -> None:
+    assert repr(error_for_status(404, "Task gone")) == "NotFoundError('Task gone')"
+    assert repr([TaskTimeoutError("7", 2)]) == "[TaskTimeoutError('Task still running after waiting 2s')]"
+
+
 @pytest.mark.parametrize("empty", [None, "", {}, []])
 def test_the_structured_error_leaves_out_empty_details(empty: Any) -> None:
     err = RunningHubError("m", code=7, details=empty)
