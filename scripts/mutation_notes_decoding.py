@@ -66,3 +66,32 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         "files', the default's meaning.",
     ),
 ]
+
+# ------------------------------------------------------------------ _polling
+
+_GAP_IF = "if self.median is None or not self.sigma or chance <= 0:"
+NOTES[_key(_POLL, "Expectation.gap_for", _GAP_IF, _GAP_IF.replace("chance <= 0", "chance < 0"))] = (
+    "Equivalent: with chance 0 the formula gives the same 0 (up to rounding): the share of tasks still "
+    "running is then the share running at `age`, whose duration is `age` itself."
+)
+NOTES[_key(_POLL, "Expectation.gap_for", "if left <= 1e-12:", "if left < 1e-12:")] = (
+    "Equivalent in practice: `left` exactly 1e-12 is a measure-zero case, and the normal quantile there "
+    "(about 7 sigma) gives a gap that callers cap at max(initial, tail_ratio x age) like the 1e9 sentinel."
+)
+NOTES[_key(_POLL, "Expectation.gap_for", "return 1e9", "return 1000000001.0")] = (
+    "Equivalent: 1e9 only means 'not within any useful time'; the one caller (PollPolicy.step) takes the "
+    "minimum with max(initial, tail_ratio x age), so any value that large gives the same step."
+)
+_CHANCE = "return min(1.0, self.initial / max(expected.mean, 1e-9))"
+NOTES[_key(_POLL, "PollPolicy.chance", _CHANCE, _CHANCE.replace("min(1.0,", "min(2.0,"))] = (
+    "Equivalent: a chance of 1 or more acts the same everywhere it is used: gap_for's share still running "
+    "(1 - chance) is then <= 0 (the 1e9 sentinel either way), and next_delay takes min(0.5, 0.75 x chance)."
+)
+NOTES[
+    _key(
+        _POLL,
+        "DurationHistory.seen_running",
+        "self._census.setdefault(key, _Census()).note(task_id, age, done=False)",
+        "self._census.setdefault(key, _Census()).note(task_id, age, done=None)",
+    )
+] = "Equivalent: `done` is only tested for truth in _Census.note; None and False are both false."

@@ -17,10 +17,12 @@ import email.policy
 import gc
 import io
 import json
+import math
 import os
 import re
 import warnings
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import httpx
@@ -52,6 +54,7 @@ from rh_tools._exceptions import (
     trim_failed_reason,
 )
 from rh_tools._media import MediaSource, Multipart, classify_media
+from rh_tools._polling import DurationHistory, Expectation, PollPolicy
 from rh_tools._transfer import Transfer, observe_transfers
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -719,3 +722,107 @@ def test_an_unsupported_scheme_is_refused_showing_at_most_80_characters() -> Non
         classify_media(value, label="video")
     assert info.value.message == f"video: unsupported URL scheme in {value[:80]!r}"
     assert info.value.hint == "Use http(s) URLs or local paths."
+
+
+# ---------------------------------------------------------------------------------------------------
+# _polling: what is learnt from the durations of an endpoint's tasks
+
+
+def _learnt(durations: list[float]) -> Expectation:
+    history = DurationHistory()
+    for seconds in durations:
+        history.record("endpoint", seconds)
+    expected = history.expect("endpoint")
+    assert expected is not None
+    return expected
+
+
+def test_tasks_of_a_fraction_of_a_second_are_expected_to_take_that_long() -> None:
+    expected = _learnt([0.2, 0.3, 0.4, 0.3])
+    assert expected.median == pytest.approx(0.3, rel=0.01) and expected.high < 0.6
+    assert _learnt([0.0, 0.0]).median == pytest.approx(0.01)  # an instant answer: no log of zero
+
+
+def test_one_slow_task_counts_at_most_three_robust_deviations_out() -> None:
+    # log durations around 10 s: -1, -0.5, 0, 0, 0.5, 1 and one slow task x; the median absolute
+    # deviation is 0.5, so a robust standard deviation is 1.4826 x 0.5 and the cap 3 of them (2.22)
+    def high(x: float) -> float:
+        return _learnt([10 * math.exp(v) for v in (-1, -0.5, 0, 0, 0.5, 1, x)]).high
+
+    assert high(2.2) > high(2.0)  # inside the cap, a slower task widens the window
+    assert high(2.3) == pytest.approx(high(10.0))  # past it, how slow makes no difference
+
+
+@pytest.mark.parametrize(("median", "sigma"), [(None, None), (8.0, None), (None, 0.5), (8.0, 0.0)])
+def test_a_window_without_a_whole_fitted_shape_gives_no_opinion(median: float | None, sigma: float | None) -> None:
+    window = Expectation(low=5.0, high=12.0, median=median, sigma=sigma)
+    assert window.quantile(0.3) == 5.0  # the window's start
+    assert window.gap_for(6.0, 0.5) == 0.0
+    assert window.mean == (8.5 if median is None or sigma is None else 8.0)
+
+
+def test_every_share_has_a_duration_even_all_or_none_of_the_tasks() -> None:
+    window = Expectation(low=5.0, high=12.0, median=8.0, sigma=0.5)
+    assert window.quantile(0.5) == pytest.approx(8.0)
+    assert 0 < window.quantile(0.0) < 8.0 < window.quantile(1.0) < math.inf
+
+
+@pytest.mark.parametrize("age", [0.2, 0.9, 3.0])
+def test_the_gap_for_a_chance_is_when_that_share_of_tasks_still_running_has_finished(age: float) -> None:
+    window = Expectation(low=0.3, high=3.0, median=0.8, sigma=0.6)
+    gap = window.gap_for(age, 0.25)
+    share = NormalDist(math.log(0.8), 0.6)  # the log durations
+    running = 1 - share.cdf(math.log(age))
+    assert (share.cdf(math.log(age + gap)) - share.cdf(math.log(age))) / running == pytest.approx(0.25)
+
+
+def test_the_query_budget_of_a_sub_second_endpoint_follows_the_callers_pace() -> None:
+    quick = Expectation(low=0.3, high=0.8, median=0.5, sigma=0.001)  # a mean of 0.5 s
+    assert PollPolicy(initial=0.2).chance(quick) == pytest.approx(0.4)  # one query per 0.2 s of task time
+    assert PollPolicy(initial=1.0).chance(quick) == 1.0
+
+
+def test_where_the_budget_binds_a_step_grows_to_a_fifth_of_the_age_but_no_further() -> None:
+    slow = Expectation(low=500.0, high=2000.0, median=1000.0, sigma=0.3)  # a task of 20 s is far from done
+    assert PollPolicy().step(20.0, slow) == pytest.approx(4.0)  # 20 % of the age, not the 8 % lag step
+    assert PollPolicy().step(80.0, slow) == pytest.approx(10.0)  # and never past max_interval
+
+
+def test_a_poll_is_skipped_at_a_bound_of_three_in_a_hundred_seen_done_by_then() -> None:
+    policy = PollPolicy()  # peer_evidence 50: skip when (done + 3) / seen <= 6 %
+    assert policy.skips(10.0, survivors=97, finished=3)
+    assert not policy.skips(10.0, survivors=96, finished=4)
+    assert not policy.skips(10.0, survivors=0, finished=0)
+    eager = PollPolicy(peer_evidence=1)  # one task seen still running past this age is evidence enough
+    assert eager.skips(10.0, survivors=1, finished=0)
+    assert not PollPolicy(peer_evidence=0).skips(10.0, survivors=1000, finished=0)
+
+
+def test_a_task_seen_done_twice_counts_as_done_from_the_first_sighting() -> None:
+    history = DurationHistory()
+    history.seen_running("e", "t1", 2.0)
+    history.seen_done("e", "t1", 5.0)
+    history.seen_done("e", "t1", 8.0)  # a later look at the same finished task
+    assert history.census("e", 6.0) == (0, 1)
+    assert history.census("e", 1.0) == (1, 0)
+
+
+def test_a_zero_pace_never_sleeps_whatever_was_learnt() -> None:
+    window = Expectation(low=10.0, high=20.0, median=14.0, sigma=0.3)
+    never = PollPolicy(initial=0.0)
+    assert [never.next_delay(10.0, 0.0), never.next_delay(30.0, 0.0, window), never.next_delay(0.0, None)] == [0, 0, 0]
+
+
+def test_warm_polls_step_from_one_floor_before_the_window_and_back_off_only_past_its_end() -> None:
+    policy = PollPolicy()
+    window = Expectation(low=10.0, high=20.0, median=14.0, sigma=0.3)
+    near = 10.0 - policy.floor  # as close to the window as a hop would bring it: now step with the age
+    assert policy.step(near, window) > policy.floor
+    assert policy.next_delay(near, 1.0, window) == pytest.approx(policy.step(near, window))
+    assert policy.next_delay(20.0, 1.0, window) == pytest.approx(policy.lag_ratio * 20.0)  # still inside
+    assert policy.next_delay(20.5, 1.0, window) == pytest.approx(policy.tail_ratio * 20.5)  # past it: back off
+
+
+def test_a_short_task_past_its_window_keeps_the_query_budget_not_a_fifth_of_its_age() -> None:
+    short = Expectation(low=0.5, high=2.0, median=1.0, sigma=0.5)
+    assert PollPolicy().next_delay(3.0, 0.5, short) == pytest.approx(1.0)  # once a second, not every 0.6 s
