@@ -826,3 +826,9 @@ def test_warm_polls_step_from_one_floor_before_the_window_and_back_off_only_past
 def test_a_short_task_past_its_window_keeps_the_query_budget_not_a_fifth_of_its_age() -> None:
     short = Expectation(low=0.5, high=2.0, median=1.0, sigma=0.5)
     assert PollPolicy().next_delay(3.0, 0.5, short) == pytest.approx(1.0)  # once a second, not every 0.6 s
+
+
+def test_only_the_last_32_durations_of_an_endpoint_count() -> None:
+    recent = [5.0 + i / 10 for i in range(32)]
+    assert _learnt([600.0, *recent]) == _learnt(recent)  # the slow task before them is forgotten
+    assert _learnt([600.0, *recent[1:]]) != _learnt(recent[1:])
