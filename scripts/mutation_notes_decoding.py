@@ -95,3 +95,66 @@ NOTES[
         "self._census.setdefault(key, _Census()).note(task_id, age, done=None)",
     )
 ] = "Equivalent: `done` is only tested for truth in _Census.note; None and False are both false."
+
+# ------------------------------------------------------------------ _exceptions
+# (exact notes: scripts/mutation_notes.py still has catch-all GAP patterns for these functions from
+# the first wave, and exact notes are looked up before any pattern)
+
+NOTES[
+    _key(
+        _EXC,
+        "TaskFailedError.from_task",
+        "info = CODES.get(n) if n is not None else None",
+        "info = CODES.get(n) if (n is not None) or True else None",
+    )
+] = "Equivalent: CODES.get(None) is None."
+_WORDS = "f\"{reason.get('exception_type', '')} {reason.get('exception_message', '')}\""
+for _field in ("exception_type", "exception_message"):
+    for _default in ("None", "", "'XXXX'"):
+        _after = _WORDS.replace(f"'{_field}', ''", f"'{_field}', {_default}")
+        NOTES[_key(_EXC, "TaskFailedError.from_task", _WORDS, _after)] = (
+            "Equivalent: the default only stands in for a missing field in the text searched for signs of a "
+            "passing failure (out of memory, CUDA error, timeout); 'None' and 'XXXX' contain none of those "
+            "words, so a reason without that field is judged the same."
+        )
+NOTES[_key(_EXC, "TaskFailedError.from_task", "retryable = False", "retryable = None")] = (
+    "Equivalent: retryable=None means the class default, and TaskFailedError's default_retryable is False."
+)
+NOTES[
+    _key(
+        _EXC,
+        "is_key_refusal",
+        'return err.status_code in (401, 403) or "verification failed" in (err.message or "").lower()',
+        'return err.status_code in (401, 403) or "verification failed" in (err.message or "XXXX").lower()',
+    )
+] = "Equivalent: the default only replaces an empty message, and 'xxxx' does not contain 'verification failed'."
+NOTES[_key(_EXC, "error_for_code", 'stripped = (message or "").strip()', 'stripped = (message or "XXXX").strip()')] = (
+    "Equivalent: 'XXXX' is no code identifier of the table and does not contain 'verification failed', so an "
+    "absent message maps to no code, as an empty one does (`stripped` is used for nothing else)."
+)
+NOTES[_key(_EXC, "failure_summary", 'where = ""', "where = None")] = (
+    "Equivalent: `where` is only joined after an `if p` filter, which drops None and '' alike."
+)
+NOTES[
+    _key(
+        _EXC,
+        "error_for_code",
+        "cls, retryable = _class_for_unknown(f\"{en} {zh or ''}\", status_code)",
+        "cls, retryable = _class_for_unknown(f\"{en} {zh or 'XXXX'}\", status_code)",
+    )
+] = (
+    "Equivalent: the default only stands in for a missing Chinese half in the text classified by words, "
+    "and 'XXXX' matches none of the word classes (key, balance, busy, content, timeout, file)."
+)
+NOTES[
+    _key(
+        _EXC,
+        "error_for_code",
+        'return TaskFailedError.from_task(task_id or "", "FAILED", n, message, details)',
+        'return TaskFailedError.from_task(task_id or "", None, n, message, details)',
+    )
+] = (
+    "Equivalent: this branch is only taken for a code whose class is TaskFailedError (805), whose table "
+    "text always gives the message, so the status is never shown; from_task reads it only to tell CANCEL "
+    "apart and stores `status or 'FAILED'` (the test checks status == 'FAILED')."
+)
