@@ -38,10 +38,6 @@ _PEXT = 'ext = p.suffix.lower().lstrip(".")'
 NOTES[_key(_MEDIA, "MediaSource.from_path", _PEXT, 'ext = p.suffix.lower().lstrip("XX.XX")')] = (
     "Equivalent: lstrip takes a set of characters and the suffix is lower-cased first, so 'X' never matches."
 )
-NOTES[_key(_MEDIA, "MediaSource.from_path", _PEXT, 'ext = p.suffix.upper().lstrip(".")')] = (
-    "Equivalent: ext is only used by _check_accept, which compares it lower-cased against lower-cased "
-    "accepted extensions (and shows it in the refusal, where the case of an extension is no instruction)."
-)
 _FNAME = 'fname = name or Path(getattr(fh, "name", "") or f"upload-{uuid.uuid4().hex[:12]}.bin").name'
 NOTES[_key(_MEDIA, "MediaSource.from_fileobj", _FNAME, _FNAME.replace('"name", "")', '"name", None)'))] = (
     "Equivalent: the default is only tested for truth (`or` the generated name); None and '' are both false."
