@@ -78,11 +78,6 @@ NOTES[_key(_POLL, "Expectation.gap_for", "return 1e9", "return 1000000001.0")] =
     "Equivalent: 1e9 only means 'not within any useful time'; the one caller (PollPolicy.step) takes the "
     "minimum with max(initial, tail_ratio x age), so any value that large gives the same step."
 )
-_CHANCE = "return min(1.0, self.initial / max(expected.mean, 1e-9))"
-NOTES[_key(_POLL, "PollPolicy.chance", _CHANCE, _CHANCE.replace("min(1.0,", "min(2.0,"))] = (
-    "Equivalent: a chance of 1 or more acts the same everywhere it is used: gap_for's share still running "
-    "(1 - chance) is then <= 0 (the 1e9 sentinel either way), and next_delay takes min(0.5, 0.75 x chance)."
-)
 NOTES[
     _key(
         _POLL,

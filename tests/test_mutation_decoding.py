@@ -805,6 +805,8 @@ def test_a_task_seen_done_twice_counts_as_done_from_the_first_sighting() -> None
     history.seen_done("e", "t1", 8.0)  # a later look at the same finished task
     assert history.census("e", 6.0) == (0, 1)
     assert history.census("e", 1.0) == (1, 0)
+    history.seen_done("quick", "t2", 3.0)  # done at its first poll: the first word about this endpoint
+    assert history.census("quick", 4.0) == (0, 1)
 
 
 def test_a_zero_pace_never_sleeps_whatever_was_learnt() -> None:
