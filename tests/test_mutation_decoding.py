@@ -446,11 +446,6 @@ def test_a_failure_reason_keeps_node_and_exception_only(raw: Any, trimmed: dict[
         ("RuntimeError: boom\n" + _TB + "ValueError: inner", "RuntimeError: boom"),
         # two chained tracebacks: everything from the first one on goes
         ("A\n" + _TB + "During handling of the above exception\n" + _TB + "B", "A"),
-        # a message that is a traceback: its last line is what happened
-        (
-            _TB + "RuntimeError: CUDA out of memory",
-            "Traceback (most recent call last): out = f(x) RuntimeError: CUDA out of memory",
-        ),
         ("!" + _TB, "!"),
         ('first\n\n  File "x.py", line 2\nsecond\nthird\nfourth', "first second third"),
         ("x" * 400, "x" * 400),
@@ -461,6 +456,12 @@ def test_a_traceback_is_cut_from_the_exception_message(message: str, kept: str) 
     reason = trim_failed_reason({"exception_message": message, "node_name": _TB.strip()})
     assert reason is not None and reason["exception_message"] == kept
     assert reason["node_name"] == _TB.strip()  # only the message is trimmed
+
+
+def test_a_message_that_is_itself_a_short_traceback_keeps_what_happened() -> None:
+    reason = trim_failed_reason({"exception_message": _TB + "RuntimeError: CUDA out of memory"})
+    assert reason is not None and reason["exception_message"].endswith("RuntimeError: CUDA out of memory")
+    assert "/comfy/execution.py" not in reason["exception_message"]
 
 
 def test_only_stack_frame_lines_are_dropped_from_a_message() -> None:
