@@ -464,6 +464,13 @@ def test_a_message_that_is_itself_a_short_traceback_keeps_what_happened() -> Non
     assert "/comfy/execution.py" not in reason["exception_message"]
 
 
+def test_a_message_that_is_a_long_traceback_keeps_its_exception_line() -> None:
+    frames = "".join(f'  File "/comfy/n{i}.py", line {i}, in f{i}\n    call_{i}(x)\n' for i in range(6))
+    message = "Traceback (most recent call last):\n" + frames + "torch.OutOfMemoryError: CUDA out of memory\n"
+    err = TaskFailedError.from_task("1", "FAILED", None, "Failed", {"exception_message": message})
+    assert err.message == "Failed: torch.OutOfMemoryError: CUDA out of memory"
+
+
 def test_only_stack_frame_lines_are_dropped_from_a_message() -> None:
     # ('  File "…", line n' is how Python prints a frame; other spellings are words of the message)
     reason = trim_failed_reason({"exception_message": "c\n  file a\n  FILE b"})
