@@ -268,3 +268,11 @@ _note(
     ['return urljoin(url, resp.headers["LOCATION"])'],
     "Equivalent: httpx headers are case-insensitive.",
 )
+_note(
+    _DL,
+    "_Meter._too_large",
+    '"big; the task succeeded and its output URLs still work for about 24 h.",',
+    ['"big; the task succeeded and its output urls still work for about 24 h.",'],
+    "Not a change an agent acts on: one word's case ('URLs' read as 'urls'); what to raise and that the "
+    "outputs are still there are checked word for word (and, since this run, the word's case too).",
+)

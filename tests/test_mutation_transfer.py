@@ -255,7 +255,9 @@ async def test_a_body_over_the_limit_is_refused_with_what_to_raise(files: RawSer
         assert str(err).startswith("The preview is larger than the limit (100 > 99 bytes)")
         hint = err.hint or ""  # what to raise, and that nothing is lost: the words an agent acts on
         assert hint.startswith("Raise the limit (RUNNINGHUB_MAX_DOWNLOAD_MB or max_download_mb=) if you expect")
-        assert "files this big; the task succeeded" in hint and hint.endswith("still work for about 24 h.")
+        assert "files this big; the task succeeded" in hint and hint.endswith(
+            "its output URLs still work for about 24 h."
+        )
     with pytest.raises(DownloadError, match=r"^the output is larger than the limit"):  # the default label
         await _fetch(twin, files.origin + "/ok.png", max_bytes=99)
 
