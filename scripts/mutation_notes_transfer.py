@@ -276,3 +276,11 @@ _note(
     "Not a change an agent acts on: one word's case ('URLs' read as 'urls'); what to raise and that the "
     "outputs are still there are checked word for word (and, since this run, the word's case too).",
 )
+_note(
+    _DL,
+    "FetchPolicy.for_api",
+    "origin = net.origin_of(base_url) if base_url else None",
+    ["origin = net.origin_of(base_url) if (base_url) or True else None"],
+    "Equivalent: net.origin_of(None) and net.origin_of('') are None too (no host), so the guard only saves "
+    "a call; the test checks for_api(None) and for_api('') trust no host.",
+)
