@@ -322,7 +322,8 @@ def download_outputs(
 ) -> list[Path]:
     """Save every output under ``directory``; ``timeout`` (seconds) bounds each output's download."""
     policy = policy or FetchPolicy.default()
-    limit = policy.timeout if timeout is None else timeout
+    if timeout is not None:  # the caller's limit: the one applied, and the one a timeout error names
+        policy = replace(policy, timeout=timeout)
     target = _target_dir(directory, result.task_id)
     paths: list[Path] = []
     kw = _client_kwargs(policy)
@@ -336,7 +337,7 @@ def download_outputs(
                     if out.url is None:
                         fh.write((out.text or "").encode("utf-8"))
                     else:
-                        with net.deadline(time.monotonic() + limit):
+                        with net.deadline(time.monotonic() + policy.timeout):
                             _fetch_to(
                                 client,
                                 out.url,
@@ -397,7 +398,8 @@ async def adownload_outputs(
     import asyncio
 
     policy = policy or FetchPolicy.default()
-    limit = policy.timeout if timeout is None else timeout
+    if timeout is not None:  # the caller's limit: the one applied, and the one a timeout error names
+        policy = replace(policy, timeout=timeout)
     target = await asyncio.to_thread(_target_dir, directory, result.task_id)
     paths: list[Path] = []
     kw = _client_kwargs(policy)
@@ -411,7 +413,7 @@ async def adownload_outputs(
                     if out.url is None:
                         await asyncio.to_thread(fh.write, (out.text or "").encode("utf-8"))
                     else:
-                        with net.deadline(time.monotonic() + limit):
+                        with net.deadline(time.monotonic() + policy.timeout):
                             meter = _Meter(policy, url, i, result.task_id, name=path.name)
                             async with _astream(client, out.url, meter, kw["guard"]) as resp:
                                 async for chunk in _achunks(resp, meter):

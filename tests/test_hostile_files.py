@@ -191,8 +191,11 @@ def test_swap_for_symlink_race_never_sends_the_outside_file(emu: Emulator, tmp_p
     assert swapper.error is None, repr(swapper.error)
     assert swapper.flips > 10, swapper.flips  # the race really ran
     assert leaked == 0, f"{leaked} of {TRIES} uploads sent the file outside the allowed folder"
-    # every call answered; some got through with the inside file
-    assert ok > 0 and ok + refused == TRIES, (ok, refused, swapper.flips)
+    # every call answered (how many got through during the race depends on the machine's load: under
+    # heavy load all 150 were refused once, which is safe); once the swapping stops the upload works
+    assert ok + refused == TRIES, (ok, refused, swapper.flips)
+    after = _call(tools["upload_file"], {"path": str(path)})
+    assert after.status == "success", after.content
     record("files", f"swap a {swap} for a symlink while uploading (LangChain sync)", tried=TRIES, held=TRIES - leaked)
 
 
