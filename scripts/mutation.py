@@ -202,7 +202,7 @@ DESELECT = (
     "tests/test_mcp_server.py::TestToolSurface::test_module_entry_point_lists_tools_and_rejects_unknown_names",
     "tests/test_mcp_server.py::TestToolSurface::test_importing_rh_tools_or_the_package_never_imports_mcp",
     "tests/test_file_access.py::test_http_defaults_to_loopback_and_requires_the_token",
-    "tests/test_file_access.py::test_http_on_all_interfaces_without_a_token_warns",
+    "tests/test_file_access.py::test_http_on_all_interfaces_without_a_token_refuses_unless_told",
     "tests/test_langchain_tools.py::test_imports_stay_separate",
     "tests/test_reliability_faults.py::test_stdio_server_survives_the_faults",
 )

@@ -53,18 +53,6 @@ _CHUNK = (
     "neither the bytes saved nor the memory bound in a way a caller sees."
 )
 
-_GAP = (
-    "GAP, not equivalent: {what}. No test in this module's fast subset checks it yet; to be killed in the "
-    "full mutation run of wave 2 (issue #16)."
-)
-
-NOTES[
-    "mcp_server/paths.py::FilePolicy.checker::src.roots = tuple(roots)  # the upload re-checks the opened "
-    "descriptor against these => src.roots = None  # the upload re-checks the opened descriptor against these"
-] = _GAP.format(
-    what="the re-check of the opened file against the roots (issue #11's defence against a file swapped "
-    "between the check and the upload) needs a test that swaps the file in that window"
-)
 
 _PROGRESS_FALSY = (
     'Equivalent: the value is only tested for None/truth before it is replaced ("" and None both mean '
@@ -133,77 +121,11 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     ),
     (
         "rh_tools/_webhooks.py",
-        "WebhookReceiver.start",
-        r".",
-        _GAP.format(
-            what="the receiver's HTTP hardening added by issue #11 (411/413 answers, read timeout, "
-            "connection close, thread naming) landed after these tests were written"
-        ),
-    ),
-    (
-        "rh_tools/_webhooks.py",
         "WebhookReceiver.deliver",
         r"popitem\(last=None\)",
         "Equivalent: None is falsy, like False (the oldest callback is dropped).",
     ),
-    (
-        "rh_tools/_webhooks.py",
-        "WebhookReceiver.deliver*",
-        r".",
-        _GAP.format(what="the bound of 10,000 remembered callbacks and the received counter's arithmetic"),
-    ),
-    (
-        "rh_tools/_webhooks.py",
-        "WebhookReceiver.*",
-        r".",
-        _GAP.format(what="receiver set-up and close details (read timeout, closing twice, forget's default)"),
-    ),
-    (
-        "rh_tools/_paths.py",
-        "open_checked",
-        r".",
-        _GAP.format(
-            what="issue #11's descriptor-based open (O_NOFOLLOW, re-check after open) is new code whose "
-            "own tests are not yet in this module's fast subset"
-        ),
-    ),
-    (
-        "rh_tools/_paths.py",
-        "real_path_of_fd",
-        r".",
-        _GAP.format(what="issue #11's mapping of an open descriptor back to its path (/proc/self/fd) is new code"),
-    ),
-    *(
-        (
-            "rh_tools/_exceptions.py",
-            func,
-            r".",
-            _GAP.format(what=f"{func}, added or reshaped by issue #10/#11 after these tests were written"),
-        )
-        for func in (
-            "TaskFailedError.from_task",
-            "_strip_traceback",
-            "DownloadError.__init__",
-            "is_key_refusal",
-            "trim_failed_reason",
-            "failure_summary",
-            "_class_for_unknown",
-            "error_for_code",
-        )
-    ),
     ("mcp_server/progress.py", "Heartbeat.*", r'= ""$|: Any = ""$|\| None = ""$', _PROGRESS_FALSY),
-    (
-        "mcp_server/progress.py",
-        "Heartbeat.on_status",
-        r".",
-        _GAP.format(what="which status changes wake the heartbeat early (a new task id with the same status)"),
-    ),
-    (
-        "mcp_server/progress.py",
-        "Heartbeat.beat",
-        r"round\(",
-        _GAP.format(what="the exact rounding of progress (tenths) beyond 'increasing, from zero'"),
-    ),
     (
         "rh_tools/_waiter.py",
         "Waiter.next_delay",
