@@ -1,0 +1,45 @@
+"""Why each surviving mutant of the "client" group (``rh_tools/_core.py``, ``rh_tools/_waiter.py``) may
+survive the final mutation run of issue #16: an equivalent mutant, or why the behaviour it changes
+cannot be seen. Same shapes as ``scripts/mutation_notes.py`` (which merges this file in): NOTES keyed
+by ``<file>::<function>::<line before> => <line after>``, PATTERNS as (file, function glob, regex
+over "<before> => <after>", note). The tests that kill the others are in tests/test_mutation_client.py.
+"""
+
+from __future__ import annotations
+
+_CORE = "rh_tools/_core.py"
+_WAITER = "rh_tools/_waiter.py"
+
+NOTES: dict[str, str] = {}
+
+PATTERNS: list[tuple[str, str, str, str]] = [
+    (
+        _CORE,
+        "redirect_target",
+        r'\((src|dst)\.hostname or "XXXX"\)',
+        "Equivalent: the request URL always has a host (httpx refuses to send a URL without one), so "
+        "src.hostname is never empty; a target without a host then differs from it whether its empty host "
+        'reads "" or "XXXX" (tests/test_mutation_client.py checks such a target is refused).',
+    ),
+    (
+        _CORE,
+        "retry_delay",
+        r"error\.status_code == 430",
+        "Equivalent: every error decoded from an HTTP 429 is a RateLimitError (decode_response's _status_wins "
+        "makes it one whatever the body code), which the last clause of the same test allows anyway.",
+    ),
+    (
+        _CORE,
+        "check_task_id",
+        r'else "XXXX"$',
+        'Equivalent: a value that is neither a string nor an int is refused either way ("" and "XXXX" both '
+        "fail the 16-19 digit pattern), and the message shows repr(task_id), not this text.",
+    ),
+    (
+        _CORE,
+        "scrub_error",
+        r"if \(isinstance\(a, str\)\) or True",
+        "Equivalent: every error class passes exactly one string (its message) to Exception.__init__, so "
+        "err.args never holds a non-string that the check would let through unredacted.",
+    ),
+]
