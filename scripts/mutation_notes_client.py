@@ -13,6 +13,14 @@ _WAITER = "rh_tools/_waiter.py"
 NOTES: dict[str, str] = {}
 
 PATTERNS: list[tuple[str, str, str, str]] = [
+    (_CORE, "scrub_answer", r'encode\("UTF-8"\)', "Equivalent: Python codec names are case-insensitive."),
+    (
+        _WAITER,
+        "Waiter.sending",
+        r"self\.policy\.skips\(None, ",
+        "Equivalent: PollPolicy.skips decides from the census counts alone (census(key, age) has already "
+        "applied the age); its age parameter is not read.",
+    ),
     (
         _CORE,
         "redirect_target",

@@ -322,6 +322,19 @@ class _Clock:
         return self.t
 
 
+class _Saved:
+    """A duration store (the task journal's part): what the waiter learns is written through to it."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, float]] = []
+
+    def durations(self, key: str, limit: int) -> list[float]:
+        return []
+
+    def add_duration(self, key: str, seconds: float) -> None:
+        self.added.append((key, seconds))
+
+
 def _crowded_history(ran_past: float, peers: int = 60) -> DurationHistory:
     """An endpoint whose ``peers`` recent tasks were all seen still running at ``ran_past`` seconds."""
     history = DurationHistory()
@@ -340,3 +353,23 @@ def test_with_no_poll_interval_every_poll_is_sent_whatever_other_tasks_showed() 
     paced = Waiter(task_id="2", deadline=50, policy=PollPolicy(), history=history, history_key="e", started=0.0,
                    clock=clock)  # fmt: skip
     assert not paced.sending()  # the control: a paced wait does skip what 60 others ran past
+
+
+def test_a_poll_skipped_on_the_wire_narrows_what_is_learnt_like_one_skipped_in_the_timetable() -> None:
+    """The poll at 1 s is held back (60 other tasks ran past 1.5 s); at 2 s the task is done. The end is
+    then only known to lie near 2 s (two poll steps of it count), not anywhere in (0, 2]."""
+    saved = _Saved()
+    history = DurationHistory(store=saved)
+    clock = _Clock()
+    policy = PollPolicy()
+    w = Waiter(task_id="1", deadline=99, policy=policy, history=history, history_key="e", started=0.0, clock=clock)
+    w.observe(Task(task_id="1", status="RUNNING"), polled=False)
+    clock.t = w.next_delay() or 0.0
+    assert clock.t == 1.0  # no evidence yet when the sleep was chosen
+    for i in range(60):
+        history.seen_running("e", f"peer{i}", 1.5)
+    assert not w.sending()
+    clock.t += w.next_delay() or 0.0
+    assert clock.t == 2.0 and w.sending()  # nobody was seen running at 2 s: poll
+    assert w.observe(Task(task_id="1", status="SUCCESS")) is not None
+    assert saved.added == [("e", pytest.approx(2.0 - policy.step(2.0)))]
