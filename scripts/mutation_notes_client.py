@@ -15,6 +15,24 @@ NOTES: dict[str, str] = {}
 PATTERNS: list[tuple[str, str, str, str]] = [
     (_CORE, "scrub_answer", r'encode\("UTF-8"\)', "Equivalent: Python codec names are case-insensitive."),
     (
+        _CORE,
+        "scrub_answer",
+        r'if b"\\\\u" in content or _SECRETS:',
+        "Equivalent: the body is re-encoded only when cleaning changed it. Without a \\u escape the literal "
+        "replacement just above has already removed every key (API keys are letters and digits, which JSON can "
+        "spell differently only with \\u escapes); with no key registered cleaning changes nothing. Either way the "
+        "answer comes back byte for byte.",
+    ),
+    (
+        _WAITER,
+        "Waiter.next_delay",
+        r"if history or key else None",
+        "Equivalent: the client always builds its Waiter with a history (a key may be None: a wait on a bare "
+        "task id, the first look of a resumed wait), and nothing is ever recorded under no key (every "
+        "record/seen_* call checks history_key), so history.expect(None) finds no samples and returns None "
+        "like the guard.",
+    ),
+    (
         _WAITER,
         "Waiter.sending",
         r"self\.policy\.skips\(None, ",

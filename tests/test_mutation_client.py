@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import uuid
 from typing import Any
 
@@ -95,7 +96,9 @@ def test_a_redirect_elsewhere_is_refused_and_says_what_to_do(url: str, location:
 def test_a_refused_redirect_names_the_path_and_the_foreign_host_without_the_key() -> None:
     with pytest.raises(ConfigurationError) as caught:
         core.redirect_target(f"{API}/task/openapi/ai-app/run?apiKey={TEST_KEY}", "https://Evil.Example:8443/x")
-    assert caught.value.message.startswith("RunningHub redirected /task/openapi/ai-app/run to another host (evil.example); ")
+    assert caught.value.message.startswith(
+        "RunningHub redirected /task/openapi/ai-app/run to another host (evil.example); "
+    )
     # a target without a host is shown as the URL, cut at 60 characters
     far = "file:///" + "x" * 100
     with pytest.raises(ConfigurationError) as caught:
@@ -153,9 +156,9 @@ def _exception_log(name: str, exc_text: str | None = None) -> logging.LogRecord:
     try:
         raise RuntimeError(f"GET /demo?apiKey={TEST_KEY} failed")
     except RuntimeError:
-        import sys
-
-        record = logging.getLogger(name).makeRecord(name, logging.ERROR, __file__, 1, "request failed", (), sys.exc_info())
+        record = logging.getLogger(name).makeRecord(
+            name, logging.ERROR, __file__, 1, "request failed", (), sys.exc_info()
+        )
     record.exc_text = exc_text
     return record
 
@@ -198,9 +201,16 @@ def test_a_legacy_refusal_with_an_empty_task_id_names_no_task() -> None:
 # ------------------------------------------------------------------ an HTTP status the body code must not hide
 
 
-@pytest.mark.parametrize(("status", "cls"), [(401, "AuthenticationError"), (403, "AuthenticationError"), (429, "RateLimitError")])
+@pytest.mark.parametrize(
+    ("status", "cls"), [(401, "AuthenticationError"), (403, "AuthenticationError"), (429, "RateLimitError")]
+)
 def test_the_status_class_keeps_everything_the_body_said(status: int, cls: str) -> None:
-    body = {"taskId": TASK_ID, "errorCode": "1005", "errorMessage": "internal error|内部错误", "failedReason": {"node": "3"}}
+    body = {
+        "taskId": TASK_ID,
+        "errorCode": "1005",
+        "errorMessage": "internal error|内部错误",
+        "failedReason": {"node": "3"},
+    }
     err = _raised(calls.submit_call("rhart-image-g/image-to-image", {}), status, body, {"retry-after": "7"})
     assert type(err).__name__ == cls
     assert (err.status_code, err.retry_after) == (status, 7.0)
@@ -291,7 +301,9 @@ def test_a_submit_refused_as_unavailable_is_sent_again(monkeypatch: pytest.Monke
 
 def test_a_registered_key_quoted_in_plain_words_is_replaced_by_stars() -> None:
     core.register_secret(CANARY_KEY)
-    err = RunningHubError(f"key {CANARY_KEY} is unknown", message_zh=f"密钥{CANARY_KEY}无效", hint=f"check {CANARY_KEY}")
+    err = RunningHubError(
+        f"key {CANARY_KEY} is unknown", message_zh=f"密钥{CANARY_KEY}无效", hint=f"check {CANARY_KEY}"
+    )
     core.scrub_error(err)
     assert (err.message, err.message_zh, err.hint) == ("key *** is unknown", "密钥***无效", "check ***")
     assert core.redact(f"{CANARY_KEY}{CANARY_KEY}") == "******"
