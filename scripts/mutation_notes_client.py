@@ -34,6 +34,12 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     ),
     (
         _WAITER,
+        "Waiter.next_delay",
+        r"self\.policy\.next_delay\(target, self\._prev_delay, \)",
+        "Equivalent: PollPolicy.next_delay's `expected` parameter defaults to None, the value dropped here.",
+    ),
+    (
+        _WAITER,
         "Waiter.sending",
         r"self\.policy\.skips\(None, ",
         "Equivalent: PollPolicy.skips decides from the census counts alone (census(key, age) has already "

@@ -309,6 +309,13 @@ def test_a_registered_key_quoted_in_plain_words_is_replaced_by_stars() -> None:
     assert core.redact(f"{CANARY_KEY}{CANARY_KEY}") == "******"
 
 
+def test_a_secret_of_eight_characters_is_scrubbed_and_shorter_ones_are_not() -> None:
+    """Shorter "keys" would scrub ordinary words from every error; real keys have 32 characters."""
+    for value in (None, "", "q7Zx9Wv", "q7Zx9Wv2"):
+        core.register_secret(value)
+    assert core.redact("id q7Zx9Wv2, not q7Zx9Wv") == "id ***, not q7Zx9Wv"
+
+
 # ------------------------------------------------------------------ the Bearer-only retry of a refused body key
 
 
@@ -385,3 +392,15 @@ def test_a_poll_skipped_on_the_wire_narrows_what_is_learnt_like_one_skipped_in_t
     assert clock.t == 2.0 and w.sending()  # nobody was seen running at 2 s: poll
     assert w.observe(Task(task_id="1", status="SUCCESS")) is not None
     assert saved.added == [("e", pytest.approx(2.0 - policy.step(2.0)))]
+
+
+# ------------------------------------------------------------------ arguments JSON cannot carry
+
+
+def test_arguments_nested_too_deeply_are_refused_with_what_to_do() -> None:
+    deep: Any = 1
+    for _ in range(5000):
+        deep = {"k": deep}
+    with pytest.raises(RunningHubError) as caught:
+        core.refuse_unsendable(deep, context="Invalid arguments for x: ")
+    assert caught.value.message == "Invalid arguments for x: (body): is nested too deeply; flatten the arguments"
