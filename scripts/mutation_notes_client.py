@@ -47,6 +47,15 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     ),
     (
         _CORE,
+        "decode_response",
+        r'if call\.kind == "submit" or err\.task_id is None:',
+        "Equivalent in practice: a submit's answer errors carry no task id of their own (the readers in "
+        "_calls raise error_for_code without one), so for a submit both read the id from the answer; for "
+        "any other call an error answer names no task or the task the call is about, which _with_task "
+        "fills in next anyway.",
+    ),
+    (
+        _CORE,
         "redirect_target",
         r'\((src|dst)\.hostname or "XXXX"\)',
         "Equivalent: the request URL always has a host (httpx refuses to send a URL without one), so "
