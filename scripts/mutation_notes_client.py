@@ -49,10 +49,10 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         _CORE,
         "decode_response",
         r'if call\.kind == "submit" or err\.task_id is None:',
-        "Equivalent in practice: a submit's answer errors carry no task id of their own (the readers in "
-        "_calls raise error_for_code without one), so for a submit both read the id from the answer; for "
-        "any other call an error answer names no task or the task the call is about, which _with_task "
-        "fills in next anyway.",
+        "Equivalent in practice: the answer readers in _calls raise a submit's errors without a task id "
+        "(None), so for a submit both versions read the id from the answer (code 805, whose TaskFailedError "
+        'carries "" instead, answers only the outputs query, never a submit). For any other call an error '
+        "answer names no task or the task the call is about, which _with_task fills in next anyway.",
     ),
     (
         _CORE,
