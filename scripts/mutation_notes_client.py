@@ -17,6 +17,13 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _CORE,
         "scrub_answer",
+        r"json\.dumps\(clean, (ensure_ascii=(None|True)|)\)",
+        "Equivalent: the re-encoded body is only ever read back with json.loads (decode_response), to which "
+        "an ASCII-escaped and a UTF-8 encoding of the same JSON are the same value.",
+    ),
+    (
+        _CORE,
+        "scrub_answer",
         r'if b"\\\\u" in content or _SECRETS:',
         "Equivalent: the body is re-encoded only when cleaning changed it. Without a \\u escape the literal "
         "replacement just above has already removed every key (API keys are letters and digits, which JSON can "
@@ -37,6 +44,13 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         "Waiter.next_delay",
         r"self\.policy\.next_delay\(target, self\._prev_delay, \)",
         "Equivalent: PollPolicy.next_delay's `expected` parameter defaults to None, the value dropped here.",
+    ),
+    (
+        _WAITER,
+        "Waiter.next_delay",
+        r"self\._prev_delay = None$",
+        "Equivalent: this branch runs only with poll_interval <= 0, where PollPolicy.next_delay returns 0 "
+        "without reading the previous delay (its first line), so what is remembered here is never read.",
     ),
     (
         _WAITER,

@@ -409,20 +409,22 @@ def test_arguments_nested_too_deeply_are_refused_with_what_to_do() -> None:
 # ------------------------------------------------------------------ a task created, then an error answer
 
 
-def test_an_error_status_whose_body_is_a_created_task_is_an_error_that_names_it() -> None:
-    """HTTP 500 with a well-formed task in the body: the task exists and may be billed. Not a clean
+@pytest.mark.parametrize("status", [400, 500])
+def test_an_error_status_whose_body_is_a_created_task_is_an_error_that_names_it(status: int) -> None:
+    """An error status with a well-formed task in the body: the task exists and may be billed. Not a clean
     submit (the caller would never hear of the error) and not "nothing was sent" (it would be bought twice)."""
     sent: list[httpx.Request] = []
 
     def api(request: httpx.Request) -> httpx.Response:
         sent.append(request)
         body = {"taskId": TASK_ID, "status": "QUEUED", "errorCode": "1000", "errorMessage": "internal|内部错误"}
-        return httpx.Response(500, json=body)
+        return httpx.Response(status, json=body, headers={"Retry-After": "3"})
 
     with RunningHub(api_key=TEST_KEY, base_url=API, transport=httpx.MockTransport(api)) as rh:
         with pytest.raises(RunningHubError) as caught:
             rh.submit(GROK, ARGS)
     err = caught.value
     assert len(sent) == 1
-    assert (err.task_id, err.status_code, err.retryable, err.message) == (TASK_ID, 500, False, "internal")
+    assert (err.task_id, err.code, err.status_code, err.retry_after) == (TASK_ID, 1000, status, 3.0)
+    assert (err.message, err.message_zh, err.retryable) == ("internal", "内部错误", False)
     assert err.hint.startswith(f"RunningHub created task {TASK_ID} although it answered with an error")
