@@ -12,6 +12,43 @@ _WAITER = "rh_tools/_waiter.py"
 
 NOTES: dict[str, str] = {}
 
+# The upload branch of request_kwargs: the one upload call (``_calls.upload_call``, the v2 binary
+# upload) authenticates with Bearer and has no form fields. (Its ``if call.auth == "body" and
+# body_key:`` line has a twin in the JSON-body branch above it, whose mutants the legacy-call tests
+# kill; a survivor with this text is the upload one.)
+_UPLOAD_NO_BODY_KEY = (
+    "Equivalent: the only upload call (_calls.upload_call) authenticates with Bearer, so body_key is False "
+    "and the key never goes into an upload's form, however this test is written."
+)
+_UPLOAD_NO_FIELDS = (
+    "Equivalent: the only upload call (_calls.upload_call) has no form fields, and Multipart reads "
+    "`fields or {}`, so None, an empty dict and no argument build the same body."
+)
+for _before, _after, _note in (
+    (
+        "async_: bool = False,",
+        "async_: bool = True,",
+        (
+            "Equivalent: both callers of request_kwargs that may build an upload pass async_ explicitly "
+            "(the twins' _kwargs); the one that relies on the default asks the account call, which has no "
+            "streamed body for async_ to choose."
+        ),
+    ),
+    ("form = dict(call.form)", "form = None", _UPLOAD_NO_FIELDS),
+    ("mp = Multipart(call.upload, form)", "mp = Multipart(call.upload, None)", _UPLOAD_NO_FIELDS),
+    ("mp = Multipart(call.upload, form)", "mp = Multipart(call.upload, )", _UPLOAD_NO_FIELDS),
+    *(
+        ('if call.auth == "body" and body_key:', after, _UPLOAD_NO_BODY_KEY)
+        for after in (
+            'if call.auth == "body" or body_key:',
+            'if call.auth != "body" and body_key:',
+            'if call.auth == "XXbodyXX" and body_key:',
+            'if call.auth == "BODY" and body_key:',
+        )
+    ),
+):
+    NOTES[f"{_CORE}::request_kwargs::{_before} => {_after}"] = _note
+
 PATTERNS: list[tuple[str, str, str, str]] = [
     (_CORE, "scrub_answer", r'encode\("UTF-8"\)', "Equivalent: Python codec names are case-insensitive."),
     (
