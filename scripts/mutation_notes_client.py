@@ -91,6 +91,21 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     ),
     (
         _WAITER,
+        "Waiter.next_delay",
+        r"self\.policy\.next_delay\(age, None, expected\)",
+        "Equivalent: with an expectation (this is the warm branch) PollPolicy.next_delay never reads "
+        "`previous`; only its cold branch does.",
+    ),
+    (
+        _WAITER,
+        "Waiter.next_delay",
+        r"if history or key and delay > 0:",
+        "Equivalent: the client's Waiter always has a history; with no key, census(None, ...) is (0, 0) "
+        "because nothing is ever noted under no key, so nothing is skipped; and delay is always > 0 here "
+        "(a zero delay returned early, and warm delays are at least the policy's floor).",
+    ),
+    (
+        _WAITER,
         "Waiter.sending",
         r"self\.policy\.skips\(None, ",
         "Equivalent: PollPolicy.skips decides from the census counts alone (census(key, age) has already "

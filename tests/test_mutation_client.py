@@ -428,3 +428,32 @@ def test_an_error_status_whose_body_is_a_created_task_is_an_error_that_names_it(
     assert (err.task_id, err.code, err.status_code, err.retry_after) == (TASK_ID, 1000, status, 3.0)
     assert (err.message, err.message_zh, err.retryable) == ("internal", "内部错误", False)
     assert err.hint.startswith(f"RunningHub created task {TASK_ID} although it answered with an error")
+
+
+def _cold_timetable(policy: PollPolicy, until: float) -> list[float]:
+    """The ages an on-time cold wait polls at (no history), up to ``until``."""
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=1e9, policy=policy, started=0.0, clock=clock)
+    ages: list[float] = []
+    while clock.t < until:
+        clock.t += w.next_delay() or 0.0
+        ages.append(clock.t)
+        w.observe(Task(task_id="1", status="RUNNING"))
+    return ages
+
+
+def test_a_poll_answered_very_late_rejoins_the_cold_timetable_where_gaps_have_grown() -> None:
+    """Past ~7 s the cold gaps grow by 15 % of the age; a poll answered at 20 s (a stalled loop) is
+    followed by the timetable's next age, not by a one-second step from an early part of it."""
+    policy = PollPolicy(initial=1.0)
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=1e9, policy=policy, started=0.0, clock=clock)
+    clock.t += w.next_delay() or 0.0
+    w.observe(Task(task_id="1", status="RUNNING"))
+    assert w.next_delay() == 1.0  # the second poll is planned at 2 s ...
+    clock.t = 20.0  # ... and answered 18 s late
+    w.observe(Task(task_id="1", status="RUNNING"))
+    clock.t += w.next_delay() or 0.0
+    timetable = _cold_timetable(policy, 30.0)
+    assert clock.t == pytest.approx(min(a for a in timetable if a >= 20.0 + policy.floor))
+    assert clock.t - 20.0 > 1.2  # a gap of the timetable at 20 s, not the 1 s of its start
