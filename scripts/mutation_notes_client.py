@@ -122,6 +122,13 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     ),
     (
         _CORE,
+        "legacy_auth_fallback",
+        r"message_zh or 'XXXX'\}",
+        'Equivalent: the placeholder only stands in for a missing second half, and neither "" nor "XXXX" '
+        'contains "verification failed".',
+    ),
+    (
+        _CORE,
         "redirect_target",
         r'\((src|dst)\.hostname or "XXXX"\)',
         "Equivalent: the request URL always has a host (httpx refuses to send a URL without one), so "

@@ -325,6 +325,10 @@ def test_the_bearer_retry_covers_the_account_call_and_only_a_refused_key() -> No
     refused = E.error_for_code(-1, "ApiKey verification failed", status_code=401)
     assert core.legacy_auth_fallback(calls.account_call(), refused, "both") == "bearer"  # the `apikey` spelling
     assert core.legacy_auth_fallback(calls.account_call(), refused, "body") == "bearer"
+    # the words may sit in either half of a two-part message
+    halves = E.error_for_code(-1, "Key refused|ApiKey verification failed", status_code=401)
+    assert halves.message_zh == "ApiKey verification failed"
+    assert core.legacy_auth_fallback(calls.workflow_call("9"), halves, "both") == "bearer"
     # a free account's key is known but may not use the API: Bearer would not help
     free = E.error_for_code(801, "ApiKey verification failed")
     assert core.legacy_auth_fallback(calls.workflow_call("9"), free, "both") is None
