@@ -463,3 +463,17 @@ def test_a_poll_answered_very_late_rejoins_the_cold_timetable_where_gaps_have_gr
     timetable = _cold_timetable(policy, 30.0)
     assert clock.t == pytest.approx(min(a for a in timetable if a >= 20.0 + policy.floor))
     assert clock.t - 20.0 > 1.2  # a gap of the timetable at 20 s, not the 1 s of its start
+
+
+@pytest.mark.parametrize("status", ["RUNNING", "SUCCESS"])
+def test_a_status_that_did_not_come_from_a_poll_is_no_evidence_for_other_tasks(status: str) -> None:
+    """A status read from the submit's answer or a webhook (polled=False) says nothing about the age
+    a poll would have seen it at: it must not make the endpoint's other tasks skip polls, or poll more."""
+    history = DurationHistory()
+    clock = _Clock(5.0)
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=history, history_key="e", started=0.0,
+               clock=clock)  # fmt: skip
+    w.observe(Task(task_id="1", status=status), polled=False)
+    assert history.census("e", 0.0) == (0, 0)
+    w.observe(Task(task_id="1", status=status))  # the control: the same status from a poll counts
+    assert history.census("e", 0.0) == ((1, 0) if status == "RUNNING" else (0, 1))
