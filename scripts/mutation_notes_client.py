@@ -79,7 +79,7 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _WAITER,
         "Waiter.next_delay",
-        r"self\.policy\.next_delay\(target, self\._prev_delay, \)",
+        r"self\.policy\.next_delay\(target, (self\._prev_delay|delay), \)",
         "Equivalent: PollPolicy.next_delay's `expected` parameter defaults to None, the value dropped here.",
     ),
     (
@@ -103,6 +103,22 @@ PATTERNS: list[tuple[str, str, str, str]] = [
         "Equivalent: the client's Waiter always has a history; with no key, census(None, ...) is (0, 0) "
         "because nothing is ever noted under no key, so nothing is skipped; and delay is always > 0 here "
         "(a zero delay returned early, and warm delays are at least the policy's floor).",
+    ),
+    (
+        _WAITER,
+        "Waiter._observe",
+        r"self\._skipped = None$",
+        "Equivalent: _skipped is only read as a truth value (`if self._warm or self._skipped`), where None "
+        "and False are the same.",
+    ),
+    (
+        _WAITER,
+        "Waiter._observe",
+        r"if self\.history or self\.history_key:",
+        "Not visible: the client's Waiter always has a history, so this only differs with no key (a wait on "
+        "a bare task id, the first look of a resumed wait, which must not learn): the duration is then "
+        "recorded under the key None, which nothing ever reads (expect and census are asked with a key "
+        "only), and no endpoint's timings change.",
     ),
     (
         _WAITER,

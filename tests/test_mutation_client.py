@@ -477,3 +477,28 @@ def test_a_status_that_did_not_come_from_a_poll_is_no_evidence_for_other_tasks(s
     assert history.census("e", 0.0) == (0, 0)
     w.observe(Task(task_id="1", status=status))  # the control: the same status from a poll counts
     assert history.census("e", 0.0) == ((1, 0) if status == "RUNNING" else (0, 1))
+
+
+def test_each_finished_task_counts_once_in_the_evidence() -> None:
+    history = DurationHistory()
+    clock = _Clock(2.0)
+    for i in range(3):
+        w = Waiter(task_id=f"t{i}", deadline=99, policy=PollPolicy(), history=history, history_key="e", started=0.0,
+                   clock=clock)  # fmt: skip
+        w.observe(Task(task_id=f"t{i}", status="SUCCESS"))
+    assert history.census("e", 2.0) == (0, 3)
+
+
+def test_a_late_answer_learns_the_age_its_poll_left_at() -> None:
+    """The poll leaves at 1 s and its answer (done) arrives at 1.5 s, late in a queue: the task ended in
+    (0, 1], so 0.5 s is learnt, not 0.75 s."""
+    saved = _Saved()
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(), history=DurationHistory(store=saved), history_key="e",
+               started=0.0, clock=clock)  # fmt: skip
+    w.observe(Task(task_id="1", status="RUNNING"), polled=False)
+    clock.t += w.next_delay() or 0.0
+    assert w.sending()
+    clock.t += 0.5
+    assert w.observe(Task(task_id="1", status="SUCCESS")) is not None
+    assert saved.added == [("e", pytest.approx(0.5))]
