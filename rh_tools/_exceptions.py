@@ -663,6 +663,11 @@ def _strip_traceback(text: str) -> str:
     cut = text.find("Traceback (most recent call last)")
     if cut > 0:
         text = text[:cut]
+    elif cut == 0:
+        # The message is a whole traceback: what the agent needs is its last line, the exception
+        # ("torch.OutOfMemoryError: CUDA out of memory"), not the frames above it.
+        tail = [line.strip() for line in text.splitlines() if line.strip() and not line[:1].isspace()]
+        text = tail[-1] if len(tail) > 1 else text
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("  File ")]
     text = " ".join(lines[:3])
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"

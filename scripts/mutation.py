@@ -86,15 +86,29 @@ TARGETS: dict[str, Target] = {
             "tests/test_reliability_faults.py::test_async_twin_does_not_resend_a_lost_submit",
         ),
     ),
-    "_exceptions": Target("rh_tools/_exceptions.py", (*_CLIENT, *_ANSWERS)),
+    "_exceptions": Target("rh_tools/_exceptions.py", (*_CLIENT, *_ANSWERS, "tests/test_mutation_decoding.py")),
     "_waiter": Target(
         "rh_tools/_waiter.py",
         (*_CLIENT, "tests/test_e2e_emulator.py", "tests/test_polling.py", "tests/test_mutation_client.py"),
     ),
-    "_polling": Target("rh_tools/_polling.py", ("tests/test_core.py", "tests/test_mutation_audit.py")),
+    "_polling": Target(
+        "rh_tools/_polling.py",
+        (
+            "tests/test_core.py",
+            "tests/test_mutation_audit.py",
+            "tests/test_polling.py",
+            "tests/test_mutation_decoding.py",
+        ),
+    ),
     "_media": Target(
         "rh_tools/_media.py",
-        (*_CLIENT, "tests/test_e2e_emulator.py", "tests/test_file_access.py", "tests/test_bad_input.py"),
+        (
+            *_CLIENT,
+            "tests/test_e2e_emulator.py",
+            "tests/test_file_access.py",
+            "tests/test_bad_input.py",
+            "tests/test_mutation_decoding.py",
+        ),
     ),
     "_download": Target(
         "rh_tools/_download.py",

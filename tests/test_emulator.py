@@ -360,19 +360,21 @@ def test_concurrency_queue_and_421() -> None:
 
 
 def test_rate_limit_429_retry_after(emu: Emulator, client: httpx.Client) -> None:
-    emu.set_config(rate_limit=2.0)
+    # a burst of 2, then one request per 20 s: the third is refused however slow the machine is
+    emu.set_config(rate_limit=0.05, rate_limit_burst=2)
     codes = [client.post("/openapi/v2/query", headers=H, json={"taskId": "1"}) for _ in range(3)]
+    assert [r.status_code for r in codes[:2]] == [200, 200]
     limited = codes[-1]
     # RunningHub documents no Retry-After header: the emulator sends none unless asked to
     assert limited.status_code == 429 and "Retry-After" not in limited.headers
     assert limited.json()["errorCode"] == "1003"
     assert client.post("/uc/openapi/accountStatus", json={"apikey": KEY}).json()["code"] == 1003
-    emu.set_config(rate_limit_retry_after=1.0)
-    assert client.post("/openapi/v2/query", headers=H, json={"taskId": "1"}).headers["Retry-After"] == "1"
+    emu.set_config(rate_limit_retry_after=30.0)  # asked for: at least 30 s (the bucket's own wait is ~20 s)
+    assert client.post("/openapi/v2/query", headers=H, json={"taskId": "1"}).headers["Retry-After"] == "30"
     emu.set_config(rate_limit_http_status=200, rate_limit_retry_after=None)
     r = client.post("/openapi/v2/query", headers=H, json={"taskId": "1"})
     assert r.status_code == 200 and "Retry-After" not in r.headers and r.json()["errorCode"] == "1003"
-    emu.set_config(rate_limit=None, rate_limit_http_status=429)
+    emu.set_config(rate_limit=None, rate_limit_burst=None, rate_limit_http_status=429)
 
 
 def test_empty_wallet_refuses_submits(emu: Emulator, client: httpx.Client) -> None:
