@@ -107,7 +107,7 @@ PATTERNS: list[tuple[str, str, str, str]] = [
     (
         _WAITER,
         "Waiter._observe",
-        r"self\._skipped = None$",
+        r"^self\._skipped = False => self\._skipped = None$",
         "Equivalent: _skipped is only read as a truth value (`if self._warm or self._skipped`), where None "
         "and False are the same.",
     ),
