@@ -502,3 +502,24 @@ def test_a_late_answer_learns_the_age_its_poll_left_at() -> None:
     clock.t += 0.5
     assert w.observe(Task(task_id="1", status="SUCCESS")) is not None
     assert saved.added == [("e", pytest.approx(0.5))]
+
+
+def test_polls_skipped_ahead_land_on_the_cold_timetable() -> None:
+    """60 other tasks were seen running at 8.5 s: the polls up to there are skipped, and the next one is
+    the timetable's (9.26 s), not a one-second step past the skipped ones."""
+    history = _crowded_history(8.5)
+    policy = PollPolicy(initial=1.0)
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=99, policy=policy, history=history, history_key="e", started=0.0, clock=clock)
+    w.observe(Task(task_id="1", status="RUNNING"), polled=False)
+    clock.t = w.next_delay() or 0.0
+    assert clock.t == pytest.approx(min(a for a in _cold_timetable(policy, 20.0) if a > 8.5))
+
+
+def test_a_poll_planned_exactly_at_the_deadline_is_the_last() -> None:
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=2.0, policy=PollPolicy(initial=1.0), started=0.0, clock=clock)
+    for _ in range(2):
+        clock.t += w.next_delay() or 0.0
+        w.observe(Task(task_id="1", status="RUNNING"))
+    assert clock.t == 2.0 and w.next_delay() is None and w.polls == 2
