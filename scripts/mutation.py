@@ -74,13 +74,23 @@ TARGETS: dict[str, Target] = {
             *_CLIENT,
             *_ANSWERS,
             "tests/test_secrets.py",
+            "tests/test_mutation_client.py",
+            # the redirect rule and answer scrubbing, pure and over loopback (the rest of the file waits
+            # for hung servers or starts rh-mcp: seconds each, and repeats what these check)
+            "tests/test_hostile_api.py::test_redirect_rule",
+            "tests/test_hostile_api.py::test_scrubbing_keeps_signed_urls_and_other_text",
+            "tests/test_hostile_api.py::test_api_redirects_to_another_origin_are_not_followed",
+            "tests/test_hostile_api.py::test_same_origin_redirects_are_followed",
             # the two fast tests of the fault matrix file that judge transport errors directly
             "tests/test_reliability_faults.py::test_only_connection_failures_before_sending_count_as_unsent",
             "tests/test_reliability_faults.py::test_async_twin_does_not_resend_a_lost_submit",
         ),
     ),
     "_exceptions": Target("rh_tools/_exceptions.py", (*_CLIENT, *_ANSWERS, "tests/test_mutation_decoding.py")),
-    "_waiter": Target("rh_tools/_waiter.py", (*_CLIENT, "tests/test_e2e_emulator.py")),
+    "_waiter": Target(
+        "rh_tools/_waiter.py",
+        (*_CLIENT, "tests/test_e2e_emulator.py", "tests/test_polling.py", "tests/test_mutation_client.py"),
+    ),
     "_polling": Target(
         "rh_tools/_polling.py",
         (

@@ -148,8 +148,9 @@ async def test_a_retried_async_upload_of_a_file_object_from_its_middle(fresh: Em
 # ------------------------------------------------------------------ secrets in transport errors (bug: not redacted)
 
 
-def test_transport_error_text_never_carries_the_key() -> None:
+def test_transport_error_text_never_carries_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Some transports (proxies, custom ones) put the request line or headers in their errors."""
+    monkeypatch.setattr(C, "RETRY_BASE_DELAY", 0.01)  # the unsent requests are retried: in milliseconds
 
     def leaky(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(
