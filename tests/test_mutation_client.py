@@ -523,3 +523,40 @@ def test_a_poll_planned_exactly_at_the_deadline_is_the_last() -> None:
         clock.t += w.next_delay() or 0.0
         w.observe(Task(task_id="1", status="RUNNING"))
     assert clock.t == 2.0 and w.next_delay() is None and w.polls == 2
+
+
+def _warm_history() -> DurationHistory:
+    history = DurationHistory()
+    for seconds in (9.0, 10.0, 10.5, 11.0, 9.5, 10.2):  # the endpoint's tasks took ~10 s
+        history.record("e", seconds)
+    return history
+
+
+def _warm_schedule(until: float) -> list[float]:
+    """The ages a warm wait polls at when no other task says anything (every answer: running)."""
+    clock = _Clock()
+    w = Waiter(task_id="0", deadline=99, policy=PollPolicy(initial=1.0), history=_warm_history(), history_key="e",
+               started=0.0, clock=clock)  # fmt: skip
+    ages: list[float] = []
+    while clock.t < until:
+        clock.t += w.next_delay() or 0.0
+        assert w.sending()
+        w.observe(Task(task_id="0", status="RUNNING"))
+        ages.append(clock.t)
+    return ages
+
+
+@pytest.mark.parametrize("ran_past", [8.0, 9.5, 11.0, 13.0])
+def test_warm_polls_skipped_ahead_land_on_the_learnt_schedule(ran_past: float) -> None:
+    """An endpoint with learnt ~10 s tasks, whose 60 other tasks were seen running at ``ran_past``: the
+    polls before that age are skipped, and the next one is the learnt window's own next poll (dense
+    around the expected end), not one spaced by the cold timetable's wider steps."""
+    history = _warm_history()
+    for i in range(60):
+        history.seen_running("e", f"peer{i}", ran_past)
+    clock = _Clock()
+    w = Waiter(task_id="1", deadline=99, policy=PollPolicy(initial=1.0), history=history, history_key="e",
+               started=0.0, clock=clock)  # fmt: skip
+    w.observe(Task(task_id="1", status="RUNNING"), polled=False)
+    first = w.next_delay()
+    assert first == pytest.approx(min(a for a in _warm_schedule(ran_past + 3) if a > ran_past))
