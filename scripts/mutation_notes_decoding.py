@@ -149,3 +149,9 @@ NOTES[
     "text always gives the message, so the status is never shown; from_task reads it only to tell CANCEL "
     "apart and stores `status or 'FAILED'` (the test checks status == 'FAILED')."
 )
+_TAIL = "tail = [line.strip() for line in text.splitlines() if line.strip() and not line[:1].isspace()]"
+NOTES[_key(_EXC, "_strip_traceback", _TAIL, _TAIL.replace("line[:1]", "line[:2]"))] = (
+    "Equivalent for the tracebacks Python prints: frame lines are indented by two spaces and code lines by "
+    "four, so their first one and first two characters are both whitespace; only a line indented by a "
+    "single character would be read differently, and no traceback has one."
+)

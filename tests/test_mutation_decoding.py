@@ -471,6 +471,25 @@ def test_a_message_that_is_a_long_traceback_keeps_its_exception_line() -> None:
     assert err.message == "Failed: torch.OutOfMemoryError: CUDA out of memory"
 
 
+def _failure_text(message: str) -> str:
+    return TaskFailedError.from_task("1", "FAILED", None, "Failed", {"exception_message": message}).message
+
+
+def test_a_chained_traceback_message_is_reported_by_its_last_exception() -> None:
+    frame = '  File "/comfy/nodes.py", line 9, in run\n    out = f(x)\n'
+    message = (
+        "Traceback (most recent call last):\n" + frame + "ValueError: first\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n" + frame + "RuntimeError: what the agent must fix\n\n\n"
+    )
+    assert _failure_text(message) == "Failed: RuntimeError: what the agent must fix"
+
+
+def test_a_traceback_cut_before_its_exception_keeps_what_its_frames_say() -> None:
+    message = 'Traceback (most recent call last):\n  File "/comfy/nodes.py", line 9, in run\n    load_lora(name)'
+    assert _failure_text(message) == "Failed: Traceback (most recent call last): load_lora(name)"
+
+
 def test_only_stack_frame_lines_are_dropped_from_a_message() -> None:
     # ('  File "…", line n' is how Python prints a frame; other spellings are words of the message)
     reason = trim_failed_reason({"exception_message": "c\n  file a\n  FILE b"})
